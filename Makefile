@@ -1,0 +1,52 @@
+# fuelplan's build. `make test` is what CI runs; see README.md.
+GO          ?= go
+BIN         ?= bin/fuelplan
+STATICCHECK_VERSION ?= v0.8.2
+GOBIN       ?= $(shell $(GO) env GOPATH)/bin
+STATICCHECK ?= $(GOBIN)/staticcheck
+FUZZTIME    ?= 15s
+BENCHTIME   ?= 1x
+
+.PHONY: all build test vet lint unit bench fuzz demo tools fmt clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/fuelplan
+
+tools: $(STATICCHECK)
+
+$(STATICCHECK):
+	$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+vet:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+lint: tools
+	$(STATICCHECK) ./...
+
+unit:
+	$(GO) test -race -count=1 ./...
+
+test: vet lint unit
+
+# Benchmarks hold the speed and memory targets; see README "Performance".
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
+
+# A short run of every fuzz target (go test -fuzz takes one target at a time).
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; done
+
+demo: build
+	@echo "demo: filled in by the engine (plan/apply on --cloud sim)"
+
+clean:
+	rm -rf bin

@@ -1,0 +1,33 @@
+package cli
+
+import (
+	"os"
+
+	"github.com/fuelplan/fuelplan/specs"
+	"github.com/spf13/cobra"
+)
+
+func newGraphCmd(s *streams) *cobra.Command {
+	return &cobra.Command{
+		Use:   "graph [SPEC]",
+		Short: "Print the lab's resource dependency graph as Graphviz DOT",
+		Long: `Graph compiles the spec and prints its resource DAG in DOT, one node per
+resource address and one edge per dependency (dependency -> dependent). The
+output is deterministic, so it can be kept under version control.`,
+		Example: "  fuelplan graph examples/fuel-lab.yaml | dot -Tsvg > lab.svg",
+		Args:    cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path := specArg(args)
+			spec, diags := specs.Load(path, os.LookupEnv)
+			if diags.HasErrors() {
+				diags.Sort()
+				return withCode(ExitError, diags.Errors())
+			}
+			lab, err := specs.Compile(spec)
+			if err != nil {
+				return err
+			}
+			return lab.WriteDOT(s.out)
+		},
+	}
+}

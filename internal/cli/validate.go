@@ -1,0 +1,49 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/fuelplan/fuelplan/specs"
+	"github.com/spf13/cobra"
+)
+
+// defaultSpec is the spec file commands read when none is named.
+const defaultSpec = "fuelplan.yaml"
+
+func specArg(args []string) string {
+	if len(args) > 0 {
+		return args[0]
+	}
+	return defaultSpec
+}
+
+func newValidateCmd(s *streams) *cobra.Command {
+	return &cobra.Command{
+		Use:   "validate [SPEC]",
+		Short: "Check a spec and report every problem as FILE:LINE:COL: message",
+		Long: `Validate decodes and checks a spec without talking to any cloud.
+It prints every problem found, one per line, as FILE:LINE:COL: message, and
+exits 1 when there is any error; warnings alone exit 0. SPEC defaults to
+./fuelplan.yaml.`,
+		Example: "  fuelplan validate examples/fuel-lab.yaml",
+		Args:    cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path := specArg(args)
+			spec, diags := specs.Load(path, os.LookupEnv)
+			diags.Sort()
+			for _, d := range diags {
+				fmt.Fprintln(s.out, d)
+			}
+			if diags.HasErrors() {
+				return withCode(ExitError, nil)
+			}
+			lab, err := specs.Compile(spec)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(s.out, "%s: valid: lab %q, %d resources\n", path, lab.Name, lab.Len())
+			return nil
+		},
+	}
+}
