@@ -1,0 +1,178 @@
+// Package simcore holds the few things every simulated service shares: the
+// caller's identity, JSON I/O, IDs, the test knobs, and the narrow
+// interfaces one service uses to reach another in-process (as the real
+// services would over their internal APIs). It holds no service logic.
+package simcore
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Identity is who a validated token belongs to.
+type Identity struct {
+	UserID      string
+	UserName    string
+	ProjectID   string
+	ProjectName string
+	Roles       []string
+	// Admin is true for a token with the admin role: admin-only fields
+	// (OS-EXT-SRV-ATTR:host, binding:host_id) are shown only then.
+	Admin bool
+}
+
+type identityKey struct{}
+
+// WithIdentity returns ctx carrying id; the core's auth middleware calls it.
+func WithIdentity(ctx context.Context, id *Identity) context.Context {
+	return context.WithValue(ctx, identityKey{}, id)
+}
+
+// IdentityFrom returns the caller's identity, or nil on an unauthenticated
+// request (which the core never lets through to a service).
+func IdentityFrom(ctx context.Context) *Identity {
+	id, _ := ctx.Value(identityKey{}).(*Identity)
+	return id
+}
+
+// WriteJSON writes v as a JSON response with status.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	if v != nil {
+		_ = json.NewEncoder(w).Encode(v)
+	}
+}
+
+// ReadJSON decodes the request body into v, rejecting trailing data.
+func ReadJSON(r *http.Request, v any) error {
+	dec := json.NewDecoder(r.Body)
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("invalid JSON body: %v", err)
+	}
+	if dec.More() {
+		return fmt.Errorf("invalid JSON body: trailing data")
+	}
+	return nil
+}
+
+// NewID returns a random UUID (version 4), as OpenStack uses for IDs.
+func NewID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// Timestamp formats t the way Neutron and Nova do ("2006-01-02T15:04:05Z").
+func Timestamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05Z") }
+
+// Knobs are the test controls services read at request time. Safe for
+// concurrent use; tests change them while the cloud runs.
+type Knobs struct {
+	mu sync.Mutex
+	// BuildTime is how long a server stays in BUILD before ACTIVE.
+	buildTime time.Duration
+	// DeleteTime is how long a deleted server is still listed (status
+	// DELETED is never shown: it stays ACTIVE with task_state deleting).
+	deleteTime time.Duration
+	// errorServers: servers whose name is in the set go to ERROR instead of
+	// ACTIVE, with this fault message.
+	errorServers map[string]string
+	// Now is the clock; tests may replace it.
+	now func() time.Time
+}
+
+// NewKnobs returns knobs with instant builds and deletes and the real clock.
+func NewKnobs() *Knobs { return &Knobs{now: time.Now, errorServers: map[string]string{}} }
+
+func (k *Knobs) Now() time.Time {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.now()
+}
+
+func (k *Knobs) SetNow(f func() time.Time) { k.mu.Lock(); k.now = f; k.mu.Unlock() }
+
+func (k *Knobs) BuildTime() time.Duration {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.buildTime
+}
+
+func (k *Knobs) SetBuildTime(d time.Duration) { k.mu.Lock(); k.buildTime = d; k.mu.Unlock() }
+
+func (k *Knobs) DeleteTime() time.Duration {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.deleteTime
+}
+
+func (k *Knobs) SetDeleteTime(d time.Duration) { k.mu.Lock(); k.deleteTime = d; k.mu.Unlock() }
+
+// FailServer makes the next server created with this name go to ERROR with
+// the given fault message (as a failed spawn on the compute node would).
+func (k *Knobs) FailServer(name, fault string) {
+	k.mu.Lock()
+	k.errorServers[name] = fault
+	k.mu.Unlock()
+}
+
+// ServerFault returns the fault for a server name, if one was set.
+func (k *Knobs) ServerFault(name string) (string, bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	f, ok := k.errorServers[name]
+	return f, ok
+}
+
+// Service is one simulated OpenStack service, mounted by the core under
+// its own path prefix (the prefix is stripped before ServeHTTP). The core
+// has authenticated the request: IdentityFrom(r.Context()) is set.
+type Service interface {
+	http.Handler
+	// Snapshot returns the service's whole state as JSON, for the state file.
+	Snapshot() (json.RawMessage, error)
+	// Restore replaces the service's state with a snapshot.
+	Restore(json.RawMessage) error
+}
+
+// PortView is what Nova shows of a port in a server's "addresses".
+type PortView struct {
+	NetworkName string
+	MAC         string
+	FixedIPs    []string
+	FloatingIPs []string
+}
+
+// Ports is what Nova needs from Neutron, in-process.
+type Ports interface {
+	// BindPort attaches a port to a server on a host: device_id, device_owner
+	// "compute:nova", binding:host_id, status ACTIVE. Errors: ErrNotFound,
+	// ErrPortInUse (bound to another device), ErrForbidden (another project).
+	BindPort(projectID, portID, deviceID, host string) error
+	// UnbindPort detaches it again (a pre-created port survives its server).
+	UnbindPort(portID, deviceID string)
+	// Port describes a port for a server's addresses.
+	Port(portID string) (PortView, bool)
+}
+
+// Images is what Nova needs from Glance, in-process.
+type Images interface {
+	// Image reports whether an image exists and is visible to the project,
+	// and its name and min_disk (GB).
+	Image(projectID, id string) (name string, minDisk int, ok bool)
+}
+
+// Errors the in-process interfaces return.
+var (
+	ErrNotFound  = fmt.Errorf("not found")
+	ErrPortInUse = fmt.Errorf("port in use")
+	ErrForbidden = fmt.Errorf("forbidden")
+)
