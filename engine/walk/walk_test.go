@@ -1,0 +1,168 @@
+package walk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestWalkOrderAndResults(t *testing.T) {
+	deps := map[string][]string{
+		"net":    nil,
+		"subnet": {"net"},
+		"port":   {"net", "subnet"},
+		"flavor": nil,
+		"server": {"port", "flavor"},
+	}
+	var mu sync.Mutex
+	finished := map[string]bool{}
+	res, err := Walk(context.Background(), deps, Options[string]{Parallelism: 3}, func(_ context.Context, n string) error {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, d := range deps[n] {
+			if !finished[d] {
+				return fmt.Errorf("%s started before %s finished", n, d)
+			}
+		}
+		finished[n] = true
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != len(deps) {
+		t.Fatalf("got %d results, want %d", len(res), len(deps))
+	}
+	for n, err := range res {
+		if err != nil {
+			t.Errorf("%s: %v", n, err)
+		}
+	}
+}
+
+func TestWalkBounds(t *testing.T) {
+	tests := []struct {
+		name        string
+		parallelism int
+		classLimit  int
+		wantMax     int32
+	}{
+		{"global bound", 4, 0, 4},
+		{"class bound below global", 8, 2, 2},
+		{"serial", 1, 0, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			deps := map[int][]int{}
+			for i := 0; i < 40; i++ {
+				deps[i] = nil
+			}
+			var running, peak atomic.Int32
+			opts := Options[int]{Parallelism: tt.parallelism}
+			if tt.classLimit > 0 {
+				opts.Class = func(int) string { return "server" }
+				opts.ClassLimit = map[string]int{"server": tt.classLimit}
+			}
+			_, err := Walk(context.Background(), deps, opts, func(context.Context, int) error {
+				now := running.Add(1)
+				for {
+					p := peak.Load()
+					if now <= p || peak.CompareAndSwap(p, now) {
+						break
+					}
+				}
+				time.Sleep(5 * time.Millisecond)
+				running.Add(-1)
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := peak.Load(); got != tt.wantMax {
+				t.Errorf("peak concurrency %d, want %d", got, tt.wantMax)
+			}
+		})
+	}
+}
+
+func TestWalkFailureStopsOnlyDependents(t *testing.T) {
+	deps := map[string][]string{
+		"a":  nil,
+		"a1": {"a"},
+		"a2": {"a1"},
+		"b":  nil,
+		"b1": {"b"},
+	}
+	boom := errors.New("boom")
+	var ran sync.Map
+	res, err := Walk(context.Background(), deps, Options[string]{}, func(_ context.Context, n string) error {
+		ran.Store(n, true)
+		if n == "a" {
+			return boom
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !errors.Is(res["a"], boom) {
+		t.Errorf("a: %v, want boom", res["a"])
+	}
+	for _, n := range []string{"a1", "a2"} {
+		if !errors.Is(res[n], ErrUpstream) {
+			t.Errorf("%s: %v, want ErrUpstream", n, res[n])
+		}
+		if _, ok := ran.Load(n); ok {
+			t.Errorf("%s ran after its dependency failed", n)
+		}
+	}
+	for _, n := range []string{"b", "b1"} {
+		if res[n] != nil {
+			t.Errorf("%s: %v, want success", n, res[n])
+		}
+	}
+	fails := Failures(res, func(a, b string) bool { return a < b })
+	if len(fails) != 1 || fails[0].Node != "a" {
+		t.Errorf("Failures = %v, want only the root cause a", fails)
+	}
+}
+
+func TestWalkCancelLetsRunningFinish(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	deps := map[string][]string{"first": nil, "second": {"first"}}
+	var opCtxErr error
+	res, err := Walk(ctx, deps, Options[string]{}, func(opCtx context.Context, n string) error {
+		if n == "first" {
+			cancel()
+			time.Sleep(10 * time.Millisecond)
+			opCtxErr = opCtx.Err()
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opCtxErr != nil {
+		t.Errorf("running operation saw its context cancelled: %v", opCtxErr)
+	}
+	if res["first"] != nil {
+		t.Errorf("first: %v, want it to finish", res["first"])
+	}
+	if !errors.Is(res["second"], ErrInterrupted) {
+		t.Errorf("second: %v, want ErrInterrupted", res["second"])
+	}
+}
+
+func TestWalkRejectsBadGraphs(t *testing.T) {
+	noop := func(context.Context, string) error { return nil }
+	if _, err := Walk(context.Background(), map[string][]string{"a": {"b"}, "b": {"a"}}, Options[string]{}, noop); err == nil {
+		t.Error("cycle: no error")
+	}
+	if _, err := Walk(context.Background(), map[string][]string{"a": {"missing"}}, Options[string]{}, noop); err == nil {
+		t.Error("missing dependency: no error")
+	}
+}
