@@ -1,0 +1,176 @@
+// Package plan is the plan as data: what fuelplan would do to one lab and
+// why. It holds no clients and no secrets, so it can be printed, saved to a
+// file and loaded again; rendering lives in package render.
+package plan
+
+import (
+	"sort"
+
+	"github.com/fuelplan/fuelplan/specs"
+)
+
+// FormatVersion is the version of the saved and --json plan format.
+// It changes only when a field's meaning changes or a field is removed.
+const FormatVersion = "1"
+
+// Action is what a change does. Its value is its glyph in the text plan.
+type Action string
+
+const (
+	NoOp    Action = " "
+	Create  Action = "+"
+	Update  Action = "~"
+	Replace Action = "-/+" // delete, then create
+	Delete  Action = "-"
+	// Read is a lookup of something the lab uses but never manages.
+	Read Action = "<="
+)
+
+// Word is the action as a word, for summaries and JSON.
+func (a Action) Word() string {
+	switch a {
+	case Create:
+		return "create"
+	case Update:
+		return "update"
+	case Replace:
+		return "replace"
+	case Delete:
+		return "delete"
+	case Read:
+		return "read"
+	default:
+		return "no-op"
+	}
+}
+
+// MarshalText writes the word, so JSON plans say "create", not "+".
+func (a Action) MarshalText() ([]byte, error) { return []byte(a.Word()), nil }
+
+// UnmarshalText reads the word back.
+func (a *Action) UnmarshalText(b []byte) error {
+	for _, c := range []Action{NoOp, Create, Update, Replace, Delete, Read} {
+		if c.Word() == string(b) {
+			*a = c
+			return nil
+		}
+	}
+	*a = NoOp
+	return nil
+}
+
+// Unknown is the value of a field only the cloud will decide.
+const Unknown = "(known after apply)"
+
+// Sensitive is printed in place of a secret value.
+const Sensitive = "(sensitive)"
+
+// FieldChange is one field of a change. For a create Before is empty; for a
+// delete After is empty. Values are canonical strings (lists joined,
+// references as the address they point to), so output is deterministic.
+type FieldChange struct {
+	Name          string `json:"name"`
+	Before        string `json:"before,omitempty"`
+	After         string `json:"after,omitempty"`
+	ForcesReplace bool   `json:"forces_replace,omitempty"`
+	Sensitive     bool   `json:"sensitive,omitempty"`
+}
+
+// Change is what happens to one resource.
+type Change struct {
+	Address specs.Address `json:"address"`
+	Action  Action        `json:"action"`
+	// Name is the object's name in the cloud; ID its live ID (empty for a create).
+	Name string `json:"name,omitempty"`
+	ID   string `json:"id,omitempty"`
+	// Fields: for create, every field the spec sets; for update and
+	// replace, the fields that differ; for delete, none.
+	Fields []FieldChange `json:"fields,omitempty"`
+	// Reasons say why a replace or delete happens ("cidr forces
+	// replacement", "depends on subnet.admin, which is replaced", "not in
+	// the spec any more"), and note anything the operator should know.
+	Reasons []string `json:"reasons,omitempty"`
+}
+
+// Conflict is an object that blocks the lab: it has a lab resource's name
+// but not the lab's ownership mark, so fuelplan will not touch it.
+type Conflict struct {
+	Address specs.Address `json:"address"`
+	Kind    specs.Kind    `json:"kind"`
+	Name    string        `json:"name"`
+	ID      string        `json:"id"`
+	Message string        `json:"message"`
+}
+
+// Observation records one live object the plan was computed from, so a
+// saved plan can tell whether the cloud moved since.
+type Observation struct {
+	Address  specs.Address `json:"address"`
+	ID       string        `json:"id"`
+	Revision string        `json:"revision,omitempty"`
+}
+
+// Plan is every change for one lab.
+type Plan struct {
+	FormatVersion string `json:"format_version"`
+	Lab           string `json:"lab"`
+	Cloud         string `json:"cloud,omitempty"`
+	SpecFile      string `json:"spec_file,omitempty"`
+	SpecHash      string `json:"spec_hash,omitempty"`
+	// Destroy is set for a plan that removes the whole lab.
+	Destroy   bool          `json:"destroy,omitempty"`
+	Changes   []Change      `json:"changes"`
+	Conflicts []Conflict    `json:"conflicts,omitempty"`
+	Observed  []Observation `json:"observed,omitempty"`
+	Warnings  []string      `json:"warnings,omitempty"`
+}
+
+// Summary counts changes by action.
+type Summary struct {
+	Create  int `json:"create"`
+	Update  int `json:"update"`
+	Replace int `json:"replace"`
+	Delete  int `json:"delete"`
+}
+
+// Summary counts the plan's changes.
+func (p *Plan) Summary() Summary {
+	var s Summary
+	for _, c := range p.Changes {
+		switch c.Action {
+		case Create:
+			s.Create++
+		case Update:
+			s.Update++
+		case Replace:
+			s.Replace++
+		case Delete:
+			s.Delete++
+		}
+	}
+	return s
+}
+
+// HasChanges reports whether applying the plan would change the cloud.
+func (p *Plan) HasChanges() bool {
+	s := p.Summary()
+	return s.Create+s.Update+s.Replace+s.Delete > 0
+}
+
+// Sort puts changes, conflicts and observations in address order
+// (specs.Less), the order every renderer uses.
+func (p *Plan) Sort() {
+	sort.SliceStable(p.Changes, func(i, j int) bool { return specs.Less(p.Changes[i].Address, p.Changes[j].Address) })
+	sort.SliceStable(p.Conflicts, func(i, j int) bool { return specs.Less(p.Conflicts[i].Address, p.Conflicts[j].Address) })
+	sort.SliceStable(p.Observed, func(i, j int) bool { return specs.Less(p.Observed[i].Address, p.Observed[j].Address) })
+}
+
+// Change returns the change for an address.
+func (p *Plan) Change(a specs.Address) (Change, bool) {
+	for _, c := range p.Changes {
+		if c.Address == a {
+			return c, true
+		}
+	}
+	return Change{}, false
+}

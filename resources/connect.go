@@ -1,0 +1,119 @@
+package resources
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net/http"
+	"os"
+
+	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack"
+	"github.com/gophercloud/gophercloud/v2/openstack/config/clouds"
+	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/tokens"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions"
+)
+
+// ComputeMicroversion is the Nova API version fuelplan speaks: 2.60 has
+// server tags on create (2.52) and has been in every release since Queens.
+const ComputeMicroversion = "2.60"
+
+// Target says which cloud to talk to: a clouds.yaml entry by name, or, with
+// no name, the OS_* environment variables.
+type Target struct {
+	CloudName string
+	// CloudsYAML overrides the clouds.yaml search (tests, --cloud sim).
+	CloudsYAML []byte
+}
+
+// ErrNoCloud is returned when nothing says which cloud to use.
+var ErrNoCloud = fmt.Errorf("no cloud configured: pass --cloud NAME (a clouds.yaml entry), set OS_CLOUD, " +
+	"or set OS_AUTH_URL and the other OS_* variables; `--cloud sim` uses fuelplan's built-in simulated cloud")
+
+// Connect authenticates and builds the service clients. TLS verification
+// stays on unless clouds.yaml says `verify: false`.
+func Connect(ctx context.Context, t Target) (*Cloud, error) {
+	ao, eo, tlsConf, err := authOptions(t)
+	if err != nil {
+		return nil, err
+	}
+	return connect(ctx, ao, eo, tlsConf)
+}
+
+func authOptions(t Target) (gophercloud.AuthOptions, gophercloud.EndpointOpts, *tls.Config, error) {
+	name := t.CloudName
+	if name == "" {
+		name = os.Getenv("OS_CLOUD")
+	}
+	if name == "" {
+		if os.Getenv("OS_AUTH_URL") == "" {
+			return gophercloud.AuthOptions{}, gophercloud.EndpointOpts{}, nil, ErrNoCloud
+		}
+		ao, err := openstack.AuthOptionsFromEnv()
+		if err != nil {
+			return ao, gophercloud.EndpointOpts{}, nil, fmt.Errorf("OS_* environment: %w", err)
+		}
+		return ao, gophercloud.EndpointOpts{Region: os.Getenv("OS_REGION_NAME")}, nil, nil
+	}
+	opts := []clouds.ParseOption{clouds.WithCloudName(name)}
+	if t.CloudsYAML != nil {
+		opts = append(opts, clouds.WithCloudsYAML(bytesReader(t.CloudsYAML)))
+	}
+	ao, eo, tlsConf, err := clouds.Parse(opts...)
+	if err != nil {
+		return ao, eo, nil, fmt.Errorf("cloud %q: %w", name, err)
+	}
+	return ao, eo, tlsConf, nil
+}
+
+func connect(ctx context.Context, ao gophercloud.AuthOptions, eo gophercloud.EndpointOpts, tlsConf *tls.Config) (*Cloud, error) {
+	ao.AllowReauth = true
+	pc, err := openstack.NewClient(ao.IdentityEndpoint)
+	if err != nil {
+		return nil, fmt.Errorf("auth URL %q: %w", ao.IdentityEndpoint, err)
+	}
+	if tlsConf != nil {
+		pc.HTTPClient = http.Client{Transport: &http.Transport{TLSClientConfig: tlsConf, Proxy: http.ProxyFromEnvironment}}
+	}
+	if err := openstack.Authenticate(ctx, pc, ao); err != nil {
+		return nil, fmt.Errorf("authenticate at %s as %q: %w", ao.IdentityEndpoint, ao.Username, err)
+	}
+	c := &Cloud{Extensions: map[string]bool{}}
+	if res, ok := pc.GetAuthResult().(tokens.CreateResult); ok {
+		if p, err := res.ExtractProject(); err == nil && p != nil {
+			c.ProjectID = p.ID
+		}
+		if roles, err := res.ExtractRoles(); err == nil {
+			for _, r := range roles {
+				if r.Name == "admin" {
+					c.Admin = true
+				}
+			}
+		}
+	}
+	if c.Network, err = openstack.NewNetworkV2(pc, eo); err != nil {
+		return nil, fmt.Errorf("network endpoint: %w", err)
+	}
+	if c.Compute, err = openstack.NewComputeV2(pc, eo); err != nil {
+		return nil, fmt.Errorf("compute endpoint: %w", err)
+	}
+	c.Compute.Microversion = ComputeMicroversion
+	if c.Image, err = openstack.NewImageV2(pc, eo); err != nil {
+		return nil, fmt.Errorf("image endpoint: %w", err)
+	}
+	if vol, err := openstack.NewBlockStorageV3(pc, eo); err == nil {
+		c.Volume = vol
+	}
+	pages, err := extensions.List(c.Network).AllPages(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list network extensions: %w", err)
+	}
+	exts, err := extensions.ExtractExtensions(pages)
+	if err != nil {
+		return nil, fmt.Errorf("list network extensions: %w", err)
+	}
+	for _, e := range exts {
+		c.Extensions[e.Alias] = true
+	}
+	return c, nil
+}
