@@ -14,9 +14,10 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions"
 )
 
-// ComputeMicroversion is the Nova API version fuelplan speaks: 2.60 has
-// server tags on create (2.52) and has been in every release since Queens.
-const ComputeMicroversion = "2.60"
+// ComputeMicroversion is the Nova API version fuelplan speaks: server tags
+// on create (2.52) and flavors listed with their extra_specs (2.61), so one
+// list call reads every flavor's ownership mark. Every release since Rocky has it.
+const ComputeMicroversion = "2.61"
 
 // Target says which cloud to talk to: a clouds.yaml entry by name, or, with
 // no name, the OS_* environment variables.

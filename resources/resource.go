@@ -100,9 +100,11 @@ func (s Schema) Lookup(n string) (Field, bool) {
 // sorted and joined with ","; maps as "k=v" pairs; absent means unset.
 type Fields map[string]string
 
-// Refs are the desired fields whose value is another lab resource's ID,
-// keyed by field name. The live side holds the ID in Fields.
-type Refs map[string]specs.Address
+// Refs are the desired fields whose value is the ID of other lab
+// resources, keyed by field name: one address for a single reference
+// (a port's network), several for a set (a port's security groups). The
+// live side holds the ID, or the sorted IDs joined with ",", in Fields.
+type Refs map[string][]specs.Address
 
 // Desired is the comparable view of a spec instance.
 type Desired struct {
