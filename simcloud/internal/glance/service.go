@@ -1,0 +1,163 @@
+// Package glance simulates the OpenStack Image service (Glance v2): image
+// records, streamed uploads that keep only size and hashes, JSON-patch
+// updates, tags and linked pagination. It also answers Nova's in-process
+// image lookups through simcore.Images.
+package glance
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/fuelplan/fuelplan/simcloud/internal/simcore"
+)
+
+// Config seeds the service.
+type Config struct {
+	Images []Image
+}
+
+// Image is a seeded image; it starts active, as if uploaded long ago.
+type Image struct {
+	ID, Name, DiskFormat, ContainerFormat, Visibility, OwnerID string
+	MinDisk, SizeBytes                                         int
+	Checksum                                                   string
+}
+
+// Service is the simulated Glance. One mutex guards all state.
+type Service struct {
+	mux *http.ServeMux
+	now func() time.Time
+
+	mu     sync.Mutex
+	images map[string]*image
+}
+
+// image is the stored record. Exported fields are the snapshot format.
+type image struct {
+	ID              string            `json:"id"`
+	Name            string            `json:"name"`
+	Status          string            `json:"status"`
+	Visibility      string            `json:"visibility"`
+	Owner           string            `json:"owner"`
+	DiskFormat      string            `json:"disk_format,omitempty"`
+	ContainerFormat string            `json:"container_format,omitempty"`
+	MinDisk         int               `json:"min_disk"`
+	MinRAM          int               `json:"min_ram"`
+	Protected       bool              `json:"protected"`
+	Hidden          bool              `json:"os_hidden"`
+	Size            *int64            `json:"size,omitempty"`
+	Checksum        string            `json:"checksum,omitempty"`
+	HashAlgo        string            `json:"os_hash_algo,omitempty"`
+	HashValue       string            `json:"os_hash_value,omitempty"`
+	Tags            []string          `json:"tags"`
+	Props           map[string]string `json:"properties,omitempty"`
+	Created         time.Time         `json:"created_at"`
+	Updated         time.Time         `json:"updated_at"`
+}
+
+var _ simcore.Service = (*Service)(nil)
+var _ simcore.Images = (*Service)(nil)
+
+// New returns a Glance seeded with cfg.Images, all active.
+func New(cfg Config) *Service {
+	s := &Service{now: time.Now, images: map[string]*image{}}
+	// Seeded images share one creation time; ties sort by id, so listing
+	// order is still deterministic.
+	t := s.now().UTC().Truncate(time.Second)
+	for _, im := range cfg.Images {
+		id := im.ID
+		if id == "" {
+			id = simcore.NewID()
+		}
+		vis := im.Visibility
+		if vis == "" {
+			vis = "public"
+		}
+		size := int64(im.SizeBytes)
+		s.images[id] = &image{
+			ID: id, Name: im.Name, Status: "active", Visibility: vis, Owner: im.OwnerID,
+			DiskFormat: im.DiskFormat, ContainerFormat: im.ContainerFormat, MinDisk: im.MinDisk,
+			Size: &size, Checksum: im.Checksum, Tags: []string{}, Created: t, Updated: t,
+		}
+	}
+	s.routes()
+	return s
+}
+
+func (s *Service) routes() {
+	m := http.NewServeMux()
+	m.HandleFunc("GET /{$}", s.versions)
+	m.HandleFunc("GET /versions", s.versions)
+	m.HandleFunc("GET /v2/schemas/image", s.schema)
+	m.HandleFunc("GET /v2/images", s.list)
+	m.HandleFunc("POST /v2/images", s.create)
+	m.HandleFunc("GET /v2/images/{id}", s.get)
+	m.HandleFunc("PATCH /v2/images/{id}", s.patch)
+	m.HandleFunc("DELETE /v2/images/{id}", s.delete)
+	m.HandleFunc("PUT /v2/images/{id}/file", s.upload)
+	m.HandleFunc("PUT /v2/images/{id}/tags/{tag}", s.addTag)
+	m.HandleFunc("DELETE /v2/images/{id}/tags/{tag}", s.deleteTag)
+	s.mux = m
+}
+
+func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// Snapshot returns all images as JSON (no image data: only size and hashes
+// are ever kept, so state files stay small).
+func (s *Service) Snapshot() (json.RawMessage, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return json.Marshal(struct {
+		Images map[string]*image `json:"images"`
+	}{s.images})
+}
+
+// Restore replaces all images with a snapshot's.
+func (s *Service) Restore(raw json.RawMessage) error {
+	var st struct {
+		Images map[string]*image `json:"images"`
+	}
+	if err := json.Unmarshal(raw, &st); err != nil {
+		return fmt.Errorf("glance: restore: %w", err)
+	}
+	if st.Images == nil {
+		st.Images = map[string]*image{}
+	}
+	s.mu.Lock()
+	s.images = st.Images
+	s.mu.Unlock()
+	return nil
+}
+
+// Image implements simcore.Images: Nova may boot from an image the project
+// can see. A queued image (no data yet) is not bootable, so it is reported
+// as absent, which Nova turns into a 400 as for an unknown image.
+func (s *Service) Image(projectID, id string) (string, int, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	im, ok := s.images[id]
+	if !ok || im.Status != "active" || !visible(im, &simcore.Identity{ProjectID: projectID}) {
+		return "", 0, false
+	}
+	return im.Name, im.MinDisk, true
+}
+
+// visible is Glance's read rule: admins see everything; others see public
+// and community images and their own project's.
+func visible(im *image, id *simcore.Identity) bool {
+	if id == nil {
+		return false
+	}
+	if id.Admin || im.Owner == id.ProjectID {
+		return true
+	}
+	return im.Visibility == "public" || im.Visibility == "community"
+}
+
+// mayEdit is Glance's write rule: the owner project or an admin.
+func mayEdit(im *image, id *simcore.Identity) bool {
+	return id != nil && (id.Admin || im.Owner == id.ProjectID)
+}
