@@ -30,8 +30,8 @@ func TestPoll(t *testing.T) {
 	boom := errors.New("boom")
 	cases := []struct {
 		name      string
-		doneAfter int   // check reports done on this call (1-based); 0 never
-		failAt    int   // check fails on this call; 0 never
+		doneAfter int // check reports done on this call (1-based); 0 never
+		failAt    int // check fails on this call; 0 never
 		timeout   time.Duration
 		wantCalls int
 		wantErr   error
