@@ -1,0 +1,121 @@
+package simcloud
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/fuelplan/fuelplan/simcloud/internal/simcore"
+)
+
+// mount is one service under its path prefix.
+type mount struct {
+	prefix string // "/network"
+	name   string // the key of its state in the state file
+	svc    simcore.Service
+	// public services (Keystone) authenticate their own requests.
+	public bool
+	// errorBody is the service's own error body, for injected faults and
+	// for a request without a valid token.
+	errorBody func(status int, msg string) any
+	// versions is the version document served at the mount's root.
+	versions func(base string) any
+}
+
+// ServeHTTP counts the request, delays it, maybe fails it, authenticates
+// it and hands it to its service with the prefix stripped.
+func (c *Cloud) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	c.count(r)
+	m, rest := c.route(r.URL.Path)
+	if m == nil {
+		http.NotFound(w, r)
+		return
+	}
+	if !c.delay(r) {
+		return
+	}
+	if f := c.fault(r); f != nil {
+		c.fail(w, r, m, f.Status)
+		return
+	}
+	if m.versions != nil && rest == "/" && r.Method == http.MethodGet {
+		// Version discovery needs no token, as on a real cloud.
+		simcore.WriteJSON(w, http.StatusOK, m.versions(c.URL+m.prefix))
+		return
+	}
+	if !m.public {
+		id, ok := c.keystone.Validate(r.Header.Get("X-Auth-Token"))
+		if !ok || id.ProjectID == "" {
+			simcore.WriteJSON(w, http.StatusUnauthorized, m.errorBody(http.StatusUnauthorized,
+				"The request you have made requires authentication."))
+			return
+		}
+		r = r.WithContext(simcore.WithIdentity(r.Context(), id))
+	}
+	r2 := r.Clone(r.Context())
+	r2.URL.Path, r2.URL.RawPath = rest, ""
+	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	c.stateMu.RLock()
+	m.svc.ServeHTTP(rec, r2)
+	c.stateMu.RUnlock()
+	if c.stateFile != "" && !m.public && mutating(r.Method) && rec.status < 400 {
+		// The state file is current after every successful change, so a
+		// crash or Ctrl-C loses nothing. A failed save is reported by the
+		// next Save or Close; the client's request did succeed.
+		_ = c.Save()
+	}
+}
+
+// route finds the mount for path and the path the service sees.
+func (c *Cloud) route(path string) (*mount, string) {
+	for i := range c.mounts {
+		m := &c.mounts[i]
+		if path == m.prefix || strings.HasPrefix(path, m.prefix+"/") {
+			rest := strings.TrimPrefix(path, m.prefix)
+			if rest == "" {
+				rest = "/"
+			}
+			return m, rest
+		}
+	}
+	return nil, ""
+}
+
+// delay applies the configured latency; false if the client gave up.
+func (c *Cloud) delay(r *http.Request) bool {
+	c.mu.Lock()
+	d := c.latency
+	c.mu.Unlock()
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.Context().Done():
+		return false
+	case <-c.closing:
+		return false
+	}
+}
+
+func mutating(method string) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return false
+	}
+	return true
+}
+
+// statusRecorder remembers the status a service answered with.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}

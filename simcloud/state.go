@@ -1,0 +1,111 @@
+package simcloud
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// stateFormat names the state file's layout; a file in another format is
+// refused rather than half understood.
+const stateFormat = "fuelplan-simcloud/1"
+
+// state is the state file: each service's snapshot under its mount name.
+type state struct {
+	Format   string                     `json:"format"`
+	Services map[string]json.RawMessage `json:"services"`
+}
+
+// Save writes every service's state to the state file atomically (a temp
+// file in the same folder, fsync, rename), so a crash leaves either the
+// old file or the new one. It does nothing without a state file.
+func (c *Cloud) Save() error {
+	if c.stateFile == "" {
+		return nil
+	}
+	c.saveMu.Lock()
+	defer c.saveMu.Unlock()
+	st := state{Format: stateFormat, Services: map[string]json.RawMessage{}}
+	c.stateMu.Lock()
+	for _, m := range c.mounts {
+		raw, err := m.svc.Snapshot()
+		if err != nil {
+			c.stateMu.Unlock()
+			return fmt.Errorf("simcloud: save %s: %s: %w", c.stateFile, m.name, err)
+		}
+		st.Services[m.name] = raw
+	}
+	c.stateMu.Unlock()
+	data, err := json.MarshalIndent(st, "", " ")
+	if err != nil {
+		return fmt.Errorf("simcloud: save %s: %w", c.stateFile, err)
+	}
+	if err := writeAtomic(c.stateFile, append(data, '\n')); err != nil {
+		return fmt.Errorf("simcloud: save %s: %w", c.stateFile, err)
+	}
+	return nil
+}
+
+func writeAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // after a successful rename this fails harmlessly
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	// Make the rename itself durable.
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// load restores the services from the state file; a missing file is a
+// fresh cloud, a corrupt one an error naming the file.
+func (c *Cloud) load() error {
+	data, err := os.ReadFile(c.stateFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("simcloud: state file %s: %w", c.stateFile, err)
+	}
+	var st state
+	if err := json.Unmarshal(data, &st); err != nil {
+		return fmt.Errorf("simcloud: state file %s is corrupt (%v); delete it to start afresh", c.stateFile, err)
+	}
+	if st.Format != stateFormat {
+		return fmt.Errorf("simcloud: state file %s: format %q, want %q; delete it to start afresh", c.stateFile, st.Format, stateFormat)
+	}
+	for _, m := range c.mounts {
+		raw, ok := st.Services[m.name]
+		if !ok {
+			continue // a service added since: it keeps the world's seed
+		}
+		if err := m.svc.Restore(raw); err != nil {
+			return fmt.Errorf("simcloud: state file %s: %s: %w; delete it to start afresh", c.stateFile, m.name, err)
+		}
+	}
+	return nil
+}

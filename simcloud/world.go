@@ -1,0 +1,300 @@
+package simcloud
+
+import (
+	"bytes"
+	"crypto/sha256"
+	_ "embed"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+
+	"gopkg.in/yaml.v3"
+)
+
+// World is what exists in the cloud before any lab: the host cloud a
+// newcomer's first run builds in. It is read from YAML (see world.yaml,
+// the default).
+type World struct {
+	Region           string            `yaml:"region"`
+	Projects         []Project         `yaml:"projects"`
+	Users            []User            `yaml:"users"`
+	ExternalNetworks []ExternalNetwork `yaml:"external_networks"`
+	Flavors          []Flavor          `yaml:"flavors"`
+	Images           []Image           `yaml:"images"`
+	// Hypervisors are the compute hosts servers are placed on.
+	Hypervisors []string `yaml:"hypervisors"`
+	// Extensions are the enabled Neutron extension aliases; none listed
+	// means Neutron's default set.
+	Extensions []string `yaml:"extensions"`
+	// Quotas are per-project limits: Neutron's network, subnet, port,
+	// router, floatingip, security_group, security_group_rule and Nova's
+	// instances, cores, ram (MiB). An absent resource is unlimited.
+	Quotas map[string]int `yaml:"quotas"`
+}
+
+// Project is a Keystone project; an empty ID is derived from the name.
+type Project struct {
+	ID   string `yaml:"id"`
+	Name string `yaml:"name"`
+}
+
+// User has roles on one project; the first user with role admin is the
+// cloud's Admin(), the first without it its Member().
+type User struct {
+	ID       string   `yaml:"id"`
+	Name     string   `yaml:"name"`
+	Password string   `yaml:"password"`
+	Project  string   `yaml:"project"` // project name
+	Roles    []string `yaml:"roles"`
+}
+
+func (u User) isAdmin() bool { return slices.Contains(u.Roles, "admin") }
+
+// ExternalNetwork is a provider network owned by the admin project with
+// one subnet whose allocation pool floating IPs and router gateways use.
+type ExternalNetwork struct {
+	ID        string `yaml:"id"`
+	Name      string `yaml:"name"`
+	SubnetID  string `yaml:"subnet_id"`
+	CIDR      string `yaml:"cidr"`
+	Gateway   string `yaml:"gateway"`
+	PoolStart string `yaml:"pool_start"`
+	PoolEnd   string `yaml:"pool_end"`
+	MTU       int    `yaml:"mtu"`
+}
+
+// Flavor is a public or private Nova flavor; RAM in MiB, disks in GB.
+type Flavor struct {
+	ID        string `yaml:"id"`
+	Name      string `yaml:"name"`
+	VCPUs     int    `yaml:"vcpus"`
+	RAM       int    `yaml:"ram"`
+	Disk      int    `yaml:"disk"`
+	Ephemeral int    `yaml:"ephemeral"`
+	Public    *bool  `yaml:"public"` // default true
+}
+
+// Image is an active Glance image; Owner is a project name (default admin).
+type Image struct {
+	ID              string `yaml:"id"`
+	Name            string `yaml:"name"`
+	DiskFormat      string `yaml:"disk_format"`
+	ContainerFormat string `yaml:"container_format"`
+	Visibility      string `yaml:"visibility"`
+	Owner           string `yaml:"owner"`
+	MinDisk         int    `yaml:"min_disk"`
+	Size            int    `yaml:"size"`
+	Checksum        string `yaml:"checksum"`
+}
+
+//go:embed world.yaml
+var defaultWorld []byte
+
+// DefaultWorld returns the world that ships with fuelplan: a Fuel 6.0 style
+// host cloud with net04_ext, m1.* flavors, cirros and ubuntu-14.04 images
+// and node-1..node-5.
+func DefaultWorld() *World {
+	w, err := parseWorld("world.yaml", defaultWorld)
+	if err != nil {
+		panic(err) // the embedded file is tested
+	}
+	return w
+}
+
+// LoadWorld reads a world file; errors name FILE:LINE.
+func LoadWorld(path string) (*World, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return parseWorld(path, data)
+}
+
+// yamlLine finds the line number yaml.v3 puts in its messages.
+var yamlLine = regexp.MustCompile(`^yaml: (?:unmarshal errors:\n\s*)?line (\d+): (.*)`)
+
+func parseWorld(path string, data []byte) (*World, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, yamlError(path, err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	var w World
+	if err := dec.Decode(&w); err != nil {
+		return nil, yamlError(path, err)
+	}
+	if err := w.check(func(key string, i int) string {
+		return fmt.Sprintf("%s:%d", path, lineOf(&root, key, i))
+	}); err != nil {
+		return nil, err
+	}
+	w.fillIDs()
+	return &w, nil
+}
+
+func yamlError(path string, err error) error {
+	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+		return fmt.Errorf("%s:%s: %s", path, m[1], m[2])
+	}
+	return fmt.Errorf("%s: %v", path, err)
+}
+
+// lineOf is the line of item i of the top-level list key (i < 0: the key).
+func lineOf(root *yaml.Node, key string, i int) int {
+	if root.Kind != yaml.DocumentNode || len(root.Content) == 0 {
+		return 1
+	}
+	m := root.Content[0]
+	for k := 0; k+1 < len(m.Content); k += 2 {
+		if m.Content[k].Value != key {
+			continue
+		}
+		v := m.Content[k+1]
+		if i >= 0 && i < len(v.Content) {
+			return v.Content[i].Line
+		}
+		return m.Content[k].Line
+	}
+	return m.Line
+}
+
+// check validates the world; at names the place of item i of a list.
+func (w *World) check(at func(key string, i int) string) error {
+	var errs []error
+	bad := func(key string, i int, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", at(key, i), fmt.Sprintf(format, args...)))
+	}
+	projects := map[string]bool{}
+	for i, p := range w.Projects {
+		if p.Name == "" || projects[p.Name] {
+			bad("projects", i, "project needs a unique name")
+		}
+		projects[p.Name] = true
+	}
+	admins, members := 0, 0
+	for i, u := range w.Users {
+		switch {
+		case u.Name == "" || u.Password == "":
+			bad("users", i, "user needs a name and a password")
+		case !projects[u.Project]:
+			bad("users", i, "user %s: unknown project %q", u.Name, u.Project)
+		case u.isAdmin():
+			admins++
+		default:
+			members++
+		}
+	}
+	if admins == 0 || members == 0 {
+		bad("users", -1, "need at least one user with role admin and one without")
+	}
+	for i, n := range w.ExternalNetworks {
+		if err := n.check(); err != nil {
+			bad("external_networks", i, "external network %s: %v", n.Name, err)
+		}
+	}
+	for i, f := range w.Flavors {
+		if f.Name == "" || f.VCPUs <= 0 || f.RAM <= 0 || f.Disk < 0 {
+			bad("flavors", i, "flavor %s needs a name, vcpus > 0, ram > 0 and disk >= 0", f.Name)
+		}
+	}
+	for i, im := range w.Images {
+		if im.Name == "" || (im.Owner != "" && !projects[im.Owner]) {
+			bad("images", i, "image %s needs a name and a known owner project", im.Name)
+		}
+	}
+	if len(w.Hypervisors) == 0 {
+		bad("hypervisors", -1, "need at least one hypervisor")
+	}
+	for k, v := range w.Quotas {
+		if !slices.Contains(quotaKeys, k) || v < -1 {
+			bad("quotas", -1, "quota %s: want one of %v with a limit >= -1", k, quotaKeys)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+var (
+	novaQuotas    = []string{"instances", "cores", "ram"}
+	neutronQuotas = []string{"network", "subnet", "port", "router", "floatingip", "security_group", "security_group_rule"}
+	quotaKeys     = append(slices.Clone(neutronQuotas), novaQuotas...)
+)
+
+func (n ExternalNetwork) check() error {
+	if n.Name == "" {
+		return errors.New("needs a name")
+	}
+	prefix, err := netip.ParsePrefix(n.CIDR)
+	if err != nil {
+		return fmt.Errorf("cidr: %v", err)
+	}
+	for _, a := range []struct{ name, ip string }{{"gateway", n.Gateway}, {"pool_start", n.PoolStart}, {"pool_end", n.PoolEnd}} {
+		ip, err := netip.ParseAddr(a.ip)
+		if err != nil || !prefix.Contains(ip) {
+			return fmt.Errorf("%s %q is not an address in %s", a.name, a.ip, n.CIDR)
+		}
+	}
+	if netip.MustParseAddr(n.PoolStart).Compare(netip.MustParseAddr(n.PoolEnd)) > 0 {
+		return fmt.Errorf("pool_start %s is after pool_end %s", n.PoolStart, n.PoolEnd)
+	}
+	return nil
+}
+
+// fillIDs gives everything without an ID one derived from its name, so a
+// hand-written world has the same IDs on every run.
+func (w *World) fillIDs() {
+	for i := range w.Projects {
+		setID(&w.Projects[i].ID, "project", w.Projects[i].Name, false)
+	}
+	for i := range w.Users {
+		setID(&w.Users[i].ID, "user", w.Users[i].Name, false)
+	}
+	for i := range w.ExternalNetworks {
+		n := &w.ExternalNetworks[i]
+		setID(&n.ID, "network", n.Name, true)
+		setID(&n.SubnetID, "subnet", n.Name, true)
+	}
+	for i := range w.Flavors {
+		if w.Flavors[i].ID == "" {
+			w.Flavors[i].ID = strconv.Itoa(i + 1) // Nova's classic numeric IDs
+		}
+	}
+	for i := range w.Images {
+		setID(&w.Images[i].ID, "image", w.Images[i].Name, true)
+	}
+}
+
+// setID derives a Keystone-style 32-hex ID, or a UUID, from kind and name.
+func setID(id *string, kind, name string, uuid bool) {
+	if *id != "" {
+		return
+	}
+	h := sha256.Sum256([]byte(kind + "/" + name))
+	if !uuid {
+		*id = fmt.Sprintf("%x", h[:16])
+		return
+	}
+	h[6] = h[6]&0x0f | 0x50 // version 5 style: name-based
+	h[8] = h[8]&0x3f | 0x80
+	*id = fmt.Sprintf("%x-%x-%x-%x-%x", h[0:4], h[4:6], h[6:8], h[8:10], h[10:16])
+}
+
+func (w *World) region() string {
+	if w.Region == "" {
+		return "RegionOne"
+	}
+	return w.Region
+}
+
+func (w *World) projectID(name string) string {
+	for _, p := range w.Projects {
+		if p.Name == name {
+			return p.ID
+		}
+	}
+	return ""
+}
