@@ -88,6 +88,7 @@ func newRootCmd(s *streams) *cobra.Command {
 	root.AddCommand(
 		newValidateCmd(s),
 		newGraphCmd(s),
+		newSimCmd(s),
 	)
 	return root
 }
