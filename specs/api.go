@@ -1,24 +1,136 @@
 package specs
 
-import "errors"
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strconv"
 
-// ErrNotImplemented marks the parts of the spec package still being built.
-var ErrNotImplemented = errors.New("not implemented yet")
+	"gopkg.in/yaml.v3"
+)
 
-// Env looks up an environment variable for ${env:NAME} references.
+// Env looks up an environment variable for ${env:NAME} references
+// (os.LookupEnv in the CLI, a map in tests).
 type Env func(name string) (string, bool)
 
-// Spec is a decoded, validated spec document. (Filled in by the decoder.)
+// Spec is a decoded, validated spec document, ready for Compile.
 type Spec struct {
-	File string
+	File string // as given to Load or Parse
+	Dir  string // the folder file references resolve against
+	Hash string // SHA-256 (hex) of the file's bytes
+	Doc  *Document
+
+	v *validator // the resolved model Compile reads
 }
 
 // Load reads, decodes and validates the spec at path. Diagnostics hold
 // every problem found (errors and warnings); the spec is nil when any
 // diagnostic is an error.
 func Load(path string, env Env) (*Spec, Diagnostics) {
-	return nil, Diagnostics{{Pos: Pos{File: path}, Message: ErrNotImplemented.Error()}}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		msg := err.Error()
+		if errors.Is(err, os.ErrNotExist) {
+			msg = "no such file"
+		}
+		return nil, Diagnostics{{Pos: Pos{File: path}, Message: msg}}
+	}
+	return Parse(path, data, env)
 }
 
-// Compile turns a valid spec into its lab of resource instances and DAG.
-func Compile(s *Spec) (*Lab, error) { return nil, ErrNotImplemented }
+// Parse decodes and validates spec bytes as if read from file; file
+// references resolve against file's folder. Diagnostics are sorted.
+func Parse(file string, data []byte, env Env) (*Spec, Diagnostics) {
+	sum := sha256.Sum256(data)
+	s := &Spec{File: file, Dir: filepath.Dir(file), Hash: hex.EncodeToString(sum[:])}
+	root, diags := parseYAML(file, data)
+	if root == nil {
+		diags.Sort()
+		return nil, diags
+	}
+	d := &decoder{file: file, env: env}
+	doc := &Document{}
+	d.decode(root, reflect.ValueOf(doc), "", 0)
+	s.Doc = doc
+	diags = append(diags, d.diags...)
+	// Validate even a document with decode errors: every problem is
+	// reported in one run, not one layer at a time.
+	v := &validator{doc: doc, file: file, dir: s.Dir}
+	v.run()
+	diags = append(diags, v.diags...)
+	s.v = v
+	diags = dedupe(diags)
+	diags.Sort()
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	return s, diags
+}
+
+// dedupe drops a diagnostic repeated at one place (validation of a
+// partly broken document can find the same hole twice).
+func dedupe(ds Diagnostics) Diagnostics {
+	seen := map[Diagnostic]bool{}
+	out := ds[:0]
+	for _, d := range ds {
+		if !seen[d] {
+			seen[d] = true
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// parseYAML reads exactly one YAML document into a node tree.
+func parseYAML(file string, data []byte) (*yaml.Node, Diagnostics) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, Diagnostics{{Pos: Pos{File: file, Line: 1, Col: 1}, Message: "empty spec"}}
+		}
+		return nil, Diagnostics{yamlError(file, err)}
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		return nil, Diagnostics{{Pos: posOf(file, &extra), Message: "a spec holds one YAML document; found a second"}}
+	} else if !errors.Is(err, io.EOF) {
+		return nil, Diagnostics{yamlError(file, err)}
+	}
+	if len(doc.Content) == 0 {
+		return nil, Diagnostics{{Pos: Pos{File: file, Line: 1, Col: 1}, Message: "empty spec"}}
+	}
+	return doc.Content[0], nil
+}
+
+func yamlError(file string, err error) Diagnostic {
+	msg := err.Error()
+	pos := Pos{File: file, Line: 1, Col: 1}
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		pos.Line, _ = strconv.Atoi(m[1])
+		msg = "YAML syntax: " + m[2]
+	}
+	return Diagnostic{Pos: pos, Message: msg}
+}
+
+// LoadLab loads, validates and compiles the spec at path.
+func LoadLab(path string, env Env) (*Lab, Diagnostics) {
+	s, diags := Load(path, env)
+	if s == nil {
+		return nil, diags
+	}
+	lab, err := Compile(s)
+	if err != nil {
+		diags = append(diags, Diagnostic{Pos: Pos{File: path}, Message: err.Error()})
+		return nil, diags
+	}
+	return lab, diags
+}

@@ -1,0 +1,171 @@
+package specs
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// String is a string-valued spec field that remembers where it was
+// written, whether it was written at all, and whether its value came from
+// the environment (then it is a secret and never quoted in a message).
+type String struct {
+	V       string
+	At      Pos
+	Set     bool
+	FromEnv bool
+}
+
+// Q quotes the value for a diagnostic, unless it came from the
+// environment: an interpolated value is never echoed.
+func (s String) Q() string {
+	if s.FromEnv {
+		return "(value from environment)"
+	}
+	return strconv.Quote(s.V)
+}
+
+// Or returns the value, or def when the spec leaves the field out.
+func (s String) Or(def string) string {
+	if !s.Set {
+		return def
+	}
+	return s.V
+}
+
+// Int is an integer spec field with its position.
+type Int struct {
+	V   int
+	At  Pos
+	Set bool
+}
+
+// Or returns the value, or def when the spec leaves the field out.
+func (i Int) Or(def int) int {
+	if !i.Set {
+		return def
+	}
+	return i.V
+}
+
+// Bool is a boolean spec field with its position.
+type Bool struct {
+	V   bool
+	At  Pos
+	Set bool
+}
+
+// Or returns the value, or def when the spec leaves the field out.
+func (b Bool) Or(def bool) bool {
+	if !b.Set {
+		return def
+	}
+	return b.V
+}
+
+// Ptr is the value as a pointer, nil when unset: instances use nil for
+// "the spec does not say", so the cloud's default is not drift.
+func (b Bool) Ptr() *bool {
+	if !b.Set {
+		return nil
+	}
+	v := b.V
+	return &v
+}
+
+// envRef matches ${env:NAME} and ${env:NAME:-default}; envLike catches
+// malformed attempts such as ${env:} or ${env:1X} so they are reported
+// instead of kept literally.
+var (
+	envRef  = regexp.MustCompile(`\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}`)
+	envLike = regexp.MustCompile(`\$\{env:[^}]*\}?`)
+)
+
+func (s *String) decodeNode(d *decoder, n *yaml.Node, path string) {
+	if n.Kind != yaml.ScalarNode {
+		d.errorf(posOf(d.file, n), "%s: expected a string, got %s", path, kindName(n))
+		return
+	}
+	*s = String{V: n.Value, At: posOf(d.file, n), Set: true}
+	d.interpolate(s, path)
+}
+
+// interpolate replaces ${env:NAME} references. A missing variable is an
+// error naming the variable; the value itself never appears anywhere.
+func (d *decoder) interpolate(s *String, path string) {
+	if !envLike.MatchString(s.V) {
+		return
+	}
+	ok := true
+	for _, m := range envLike.FindAllString(s.V, -1) {
+		if !envRef.MatchString(m) || envRef.FindString(m) != m {
+			d.errorf(s.At, "%s: malformed environment reference %q: want ${env:NAME}", path, m)
+			ok = false
+		}
+	}
+	if !ok {
+		return
+	}
+	s.V = envRef.ReplaceAllStringFunc(s.V, func(m string) string {
+		sm := envRef.FindStringSubmatch(m)
+		name := sm[1]
+		v, found := "", false
+		if d.env != nil {
+			v, found = d.env(name)
+		}
+		if !found && strings.Contains(m, ":-") {
+			v, found = sm[2], true
+		}
+		if !found {
+			d.errorf(s.At, "%s: environment variable %s is not set", path, name)
+		}
+		return v
+	})
+	s.FromEnv = true
+}
+
+func (i *Int) decodeNode(d *decoder, n *yaml.Node, path string) {
+	var s String
+	s.decodeNode(d, n, path)
+	if !s.Set {
+		return
+	}
+	v, err := strconv.Atoi(s.V)
+	if err != nil {
+		d.errorf(s.At, "%s: expected an integer, got %s", path, s.Q())
+		return
+	}
+	*i = Int{V: v, At: s.At, Set: true}
+}
+
+func (b *Bool) decodeNode(d *decoder, n *yaml.Node, path string) {
+	var s String
+	s.decodeNode(d, n, path)
+	if !s.Set {
+		return
+	}
+	v, err := strconv.ParseBool(s.V)
+	if err != nil || (s.V != "true" && s.V != "false") {
+		d.errorf(s.At, "%s: expected true or false, got %s", path, s.Q())
+		return
+	}
+	*b = Bool{V: v, At: s.At, Set: true}
+}
+
+func posOf(file string, n *yaml.Node) Pos { return Pos{File: file, Line: n.Line, Col: n.Column} }
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		return fmt.Sprintf("%q", n.Value)
+	default:
+		return "something else"
+	}
+}

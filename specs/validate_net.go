@@ -1,0 +1,162 @@
+package specs
+
+import (
+	"fmt"
+	"net/netip"
+)
+
+// parsePrefix reads an IPv4 CIDR in canonical form (no host bits set).
+func parsePrefix(s string) (netip.Prefix, error) {
+	p, err := netip.ParsePrefix(s)
+	if err != nil || !p.Addr().Is4() {
+		return netip.Prefix{}, fmt.Errorf("invalid CIDR")
+	}
+	if p.Masked() != p {
+		return netip.Prefix{}, fmt.Errorf("host bits set; did you mean %s?", p.Masked())
+	}
+	return p, nil
+}
+
+func lastAddr(p netip.Prefix) netip.Addr {
+	a := p.Addr().As4()
+	bits := p.Bits()
+	for i := 0; i < 4; i++ {
+		for b := 0; b < 8; b++ {
+			if i*8+b >= bits {
+				a[i] |= 0x80 >> b
+			}
+		}
+	}
+	return netip.AddrFrom4(a)
+}
+
+// usable reports whether a is a host address of p (not the network or
+// broadcast address; /31 and /32 have no such reserved addresses).
+func usable(p netip.Prefix, a netip.Addr) bool {
+	if !p.Contains(a) {
+		return false
+	}
+	if p.Bits() >= 31 {
+		return true
+	}
+	return a != p.Addr() && a != lastAddr(p)
+}
+
+func (v *validator) checkNetworks() {
+	v.nets = map[string]*netModel{}
+	seen := map[string]Pos{}
+	for i := range v.doc.Networks {
+		ns := &v.doc.Networks[i]
+		n := &netModel{spec: ns, index: i, routed: ns.Router.V}
+		name, ok := v.checkName(ns.Name, ns.At, ns.Path, "network", seen)
+		if ok {
+			n.name = name
+			v.nets[name] = n
+			v.netOrder = append(v.netOrder, n)
+		}
+		if ns.CIDR.Set {
+			p, err := parsePrefix(ns.CIDR.V)
+			if err != nil {
+				v.errorf(ns.CIDR.At, "%s.cidr: invalid CIDR %s: %v", ns.Path, ns.CIDR.Q(), err)
+			} else if p.Bits() > 29 {
+				v.errorf(ns.CIDR.At, "%s.cidr: %s is too small for a lab network (want /29 or larger)", ns.Path, p)
+			} else {
+				n.prefix = p
+			}
+		}
+		if ns.MTU.Set && (ns.MTU.V < 68 || ns.MTU.V > 9216) {
+			v.errorf(ns.MTU.At, "%s.mtu: %d is out of range 68-9216", ns.Path, ns.MTU.V)
+		}
+		for j, dns := range ns.DNS {
+			if a, err := netip.ParseAddr(dns.V); err != nil || !a.Is4() {
+				v.errorf(dns.At, "%s.dns_nameservers[%d]: invalid IPv4 address %s", ns.Path, j, dns.Q())
+			}
+		}
+		v.checkGatewayAndPools(n)
+		if n.name == "admin" && ns.DHCP.Or(true) {
+			at := ns.DHCP.At
+			if !ns.DHCP.Set {
+				at = ns.At
+			}
+			v.warnf(at, "%s: Neutron DHCP is enabled on the admin network; it will fight Fuel's own DHCP (set dhcp: false)", ns.Path)
+		}
+	}
+	// Overlapping CIDRs make routing between lab networks ambiguous.
+	for i, a := range v.netOrder {
+		for _, b := range v.netOrder[:i] {
+			if a.prefix.IsValid() && b.prefix.IsValid() && a.prefix.Overlaps(b.prefix) {
+				v.errorf(a.spec.CIDR.At, "%s.cidr: %s overlaps network %q (%s)", a.spec.Path, a.prefix, b.name, b.prefix)
+			}
+		}
+	}
+}
+
+func (v *validator) checkGatewayAndPools(n *netModel) {
+	ns := n.spec
+	p := n.prefix
+	if ns.Gateway.Set {
+		if ns.Gateway.V == "none" {
+			n.noGateway = true
+		} else if a, err := netip.ParseAddr(ns.Gateway.V); err != nil || !a.Is4() {
+			v.errorf(ns.Gateway.At, "%s.gateway: invalid IPv4 address %s (or \"none\")", ns.Path, ns.Gateway.Q())
+		} else if p.IsValid() && !usable(p, a) {
+			v.errorf(ns.Gateway.At, "%s.gateway: %s is not a host address of %s", ns.Path, a, p)
+		} else {
+			n.gateway = a
+		}
+	} else if p.IsValid() {
+		n.gateway = p.Addr().Next() // Neutron's default
+	}
+	for j := range ns.AllocationPools {
+		ps := &ns.AllocationPools[j]
+		s, err1 := netip.ParseAddr(ps.Start.V)
+		e, err2 := netip.ParseAddr(ps.End.V)
+		switch {
+		case !ps.Start.Set || !ps.End.Set:
+			continue
+		case err1 != nil || !s.Is4():
+			v.errorf(ps.Start.At, "%s.start: invalid IPv4 address %s", ps.Path, ps.Start.Q())
+			continue
+		case err2 != nil || !e.Is4():
+			v.errorf(ps.End.At, "%s.end: invalid IPv4 address %s", ps.Path, ps.End.Q())
+			continue
+		case e.Less(s):
+			v.errorf(ps.At, "%s: start %s is after end %s", ps.Path, s, e)
+			continue
+		case p.IsValid() && (!usable(p, s) || !usable(p, e)):
+			v.errorf(ps.At, "%s: pool %s-%s is not inside %s", ps.Path, s, e, p)
+			continue
+		}
+		pr := poolRange{s, e}
+		if n.gateway.IsValid() && pr.contains(n.gateway) {
+			v.errorf(ps.At, "%s: pool %s-%s contains the gateway %s", ps.Path, s, e, n.gateway)
+		}
+		for _, o := range n.pools {
+			if pr.contains(o.start) || o.contains(s) {
+				v.errorf(ps.At, "%s: pool %s-%s overlaps pool %s-%s", ps.Path, s, e, o.start, o.end)
+			}
+		}
+		n.pools = append(n.pools, pr)
+	}
+}
+
+// checkFixedIP checks one port's fixed IP against its network; owner
+// names the port for the message.
+func (n *netModel) checkFixedIP(a netip.Addr) string {
+	p := n.prefix
+	if !p.IsValid() {
+		return ""
+	}
+	if !usable(p, a) {
+		return fmt.Sprintf("%s is outside network %q (%s)", a, n.name, p)
+	}
+	if a == n.gateway {
+		return fmt.Sprintf("%s is the gateway of network %q", a, n.name)
+	}
+	for _, pr := range n.pools {
+		if pr.contains(a) {
+			return fmt.Sprintf("%s is inside allocation pool %s-%s of network %q: Neutron may give it to another port", a, pr.start, pr.end, n.name)
+		}
+	}
+	return ""
+}
