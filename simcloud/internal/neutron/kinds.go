@@ -1,0 +1,136 @@
+package neutron
+
+import (
+	"net/http"
+
+	"github.com/fuelplan/fuelplan/simcloud/internal/simcore"
+)
+
+// kind describes one API resource to the shared machinery (list, show,
+// update, delete, tags, If-Match); each resource's file supplies the parts
+// that differ.
+type kind struct {
+	singular, plural string // JSON keys: "security_group", "security_groups"
+	path             string // URL collection: "security-groups"
+	ext              string // extension that must be enabled; "" = core
+	tagged           bool
+	all              func() []object
+	get              func(id string) object // nil when absent
+	visible          func(who *simcore.Identity, o object) bool
+	render           func(who *simcore.Identity, o object) map[string]any
+	notFound         func(id string) *apiError
+	create           func(who *simcore.Identity, a attrs) (object, *apiError)
+	update           func(who *simcore.Identity, o object, a attrs) *apiError
+	remove           func(who *simcore.Identity, o object) *apiError
+}
+
+// kinds is the one place resources are registered.
+func (s *Service) kinds() []*kind {
+	return []*kind{s.networkKind(), s.subnetKind(), s.portKind(), s.routerKind(),
+		s.secGroupKind(), s.sgRuleKind(), s.floatingIPKind()}
+}
+
+func values[T object](m map[string]T) func() []object {
+	return func() []object {
+		var out []object
+		for _, v := range sorted(m) {
+			out = append(out, v)
+		}
+		return out
+	}
+}
+
+func owned(who *simcore.Identity, o object) bool {
+	return who.Admin || o.base().ProjectID == who.ProjectID
+}
+
+// lookup finds a visible object; another project's resource is a 404 to a
+// non-admin, exactly like an unknown id, so IDs leak nothing.
+func (k *kind) lookup(who *simcore.Identity, id string) (object, *apiError) {
+	o := k.get(id)
+	if o == nil || !k.visible(who, o) {
+		return nil, k.notFound(id)
+	}
+	return o, nil
+}
+
+func (s *Service) showHandler(k *kind) handler {
+	return func(w http.ResponseWriter, r *http.Request, who *simcore.Identity) *apiError {
+		o, err := k.lookup(who, r.PathValue("id"))
+		if err != nil {
+			return err
+		}
+		m := selectFields(k.render(who, o), r.URL.Query()["fields"])
+		simcore.WriteJSON(w, http.StatusOK, map[string]any{k.singular: m})
+		return nil
+	}
+}
+
+func (s *Service) createHandler(k *kind) handler {
+	return func(w http.ResponseWriter, r *http.Request, who *simcore.Identity) *apiError {
+		a, err := readBody(r, k.singular)
+		if err != nil {
+			return err
+		}
+		o, err := k.create(who, a)
+		if err != nil {
+			return err
+		}
+		simcore.WriteJSON(w, http.StatusCreated, map[string]any{k.singular: k.render(who, o)})
+		return nil
+	}
+}
+
+func (s *Service) updateHandler(k *kind) handler {
+	return func(w http.ResponseWriter, r *http.Request, who *simcore.Identity) *apiError {
+		o, err := k.lookup(who, r.PathValue("id"))
+		if err != nil {
+			return err
+		}
+		if !owned(who, o) {
+			return policyError("update_" + k.singular)
+		}
+		if err := s.checkIfMatch(r, o); err != nil {
+			return err
+		}
+		a, err := readBody(r, k.singular)
+		if err != nil {
+			return err
+		}
+		if err := k.update(who, o, a); err != nil {
+			return err
+		}
+		o.base().touch(s.knobs.Now())
+		simcore.WriteJSON(w, http.StatusOK, map[string]any{k.singular: k.render(who, o)})
+		return nil
+	}
+}
+
+func (s *Service) deleteHandler(k *kind) handler {
+	return func(w http.ResponseWriter, r *http.Request, who *simcore.Identity) *apiError {
+		o, err := k.lookup(who, r.PathValue("id"))
+		if err != nil {
+			return err
+		}
+		if !owned(who, o) {
+			return policyError("delete_" + k.singular)
+		}
+		if err := s.checkIfMatch(r, o); err != nil {
+			return err
+		}
+		if err := k.remove(who, o); err != nil {
+			return err
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+}
+
+// checkQuota returns OverQuota when project already has its limit of
+// resource (count is how many it owns now).
+func (s *Service) checkQuota(resource string, count int) *apiError {
+	if lim, ok := s.quotas[resource]; ok && lim >= 0 && count >= lim {
+		return overQuota(resource)
+	}
+	return nil
+}

@@ -1,0 +1,203 @@
+package neutron
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/fuelplan/fuelplan/simcloud/internal/simcore"
+)
+
+// Query parameters that are not attribute filters.
+var listControls = map[string]bool{
+	"fields": true, "limit": true, "marker": true, "page_reverse": true,
+	"sort_key": true, "sort_dir": true,
+	"tags": true, "tags-any": true, "not-tags": true, "not-tags-any": true,
+}
+
+// listHandler serves GET /v2.0/<collection>: visibility, then attribute and
+// tag filters, then pagination (ordered by id; sort_key/sort_dir are
+// accepted and ignored), then fields= selection.
+func (s *Service) listHandler(k *kind) handler {
+	return func(w http.ResponseWriter, r *http.Request, who *simcore.Identity) *apiError {
+		q := r.URL.Query()
+		tf := parseTagFilters(q)
+		type item struct {
+			id string
+			m  map[string]any
+		}
+		var items []item
+		for _, o := range k.all() {
+			if !k.visible(who, o) || !tf.match(o.base().Tags) {
+				continue
+			}
+			m := k.render(who, o)
+			ok, err := matchFilters(m, q)
+			if err != nil {
+				return err
+			}
+			if ok {
+				items = append(items, item{o.base().ID, m})
+			}
+		}
+		pg, err := parsePage(q)
+		if err != nil {
+			return err
+		}
+		if pg.marker != "" {
+			var kept []item
+			for _, it := range items {
+				if (!pg.reverse && it.id > pg.marker) || (pg.reverse && it.id < pg.marker) {
+					kept = append(kept, it)
+				}
+			}
+			items = kept
+		}
+		if pg.limit > 0 && len(items) > pg.limit {
+			if pg.reverse {
+				items = items[len(items)-pg.limit:]
+			} else {
+				items = items[:pg.limit]
+			}
+		}
+		out := make([]map[string]any, 0, len(items))
+		ids := make([]string, 0, len(items))
+		for _, it := range items {
+			out = append(out, selectFields(it.m, q["fields"]))
+			ids = append(ids, it.id)
+		}
+		body := map[string]any{k.plural: out}
+		if links := pageLinks(r, pg, ids); links != nil {
+			body[k.plural+"_links"] = links
+		}
+		simcore.WriteJSON(w, http.StatusOK, body)
+		return nil
+	}
+}
+
+type page struct {
+	limit   int
+	marker  string
+	reverse bool
+}
+
+func parsePage(q url.Values) (page, *apiError) {
+	var pg page
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return pg, badRequest("Limit must be an integer 0 or greater and not '%s'", v)
+		}
+		pg.limit = n
+	}
+	pg.marker = q.Get("marker")
+	pg.reverse = strings.EqualFold(q.Get("page_reverse"), "true")
+	return pg, nil
+}
+
+// pageLinks builds <collection>_links the way Neutron's
+// get_pagination_links does: a "next" link unless a forward page came back
+// short, a "previous" link unless a reverse page came back short. The
+// hrefs are absolute and keep the client's path (RequestURI still carries
+// the /network prefix the core stripped) and its other query parameters.
+func pageLinks(r *http.Request, pg page, ids []string) []map[string]string {
+	if pg.limit == 0 || len(ids) == 0 {
+		return nil
+	}
+	path := r.URL.Path
+	if u, err := url.ParseRequestURI(r.RequestURI); err == nil {
+		path = u.Path
+	}
+	href := func(marker string, reverse bool) string {
+		q := r.URL.Query()
+		q.Set("limit", strconv.Itoa(pg.limit))
+		q.Set("marker", marker)
+		q.Del("page_reverse")
+		if reverse {
+			q.Set("page_reverse", "True")
+		}
+		return fmt.Sprintf("http://%s%s?%s", r.Host, path, q.Encode())
+	}
+	var links []map[string]string
+	short := len(ids) < pg.limit
+	if !(short && !pg.reverse) {
+		links = append(links, map[string]string{"rel": "next", "href": href(ids[len(ids)-1], false)})
+	}
+	if !(short && pg.reverse) {
+		links = append(links, map[string]string{"rel": "previous", "href": href(ids[0], true)})
+	}
+	return links
+}
+
+// matchFilters applies attribute filters: every named attribute must match
+// one of its values (repeated parameters are OR, as in Neutron). An
+// attribute the resource does not have is a 400, as with Neutron's
+// filter-validation.
+func matchFilters(m map[string]any, q url.Values) (bool, *apiError) {
+	keys := make([]string, 0, len(q))
+	for k := range q {
+		if !listControls[k] {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		v, ok := m[k]
+		if !ok {
+			return false, badRequest("['%s'] is invalid attribute for filtering", k)
+		}
+		if !slices.ContainsFunc(q[k], func(want string) bool { return valueMatches(k, v, want) }) {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+func valueMatches(key string, v any, want string) bool {
+	switch x := v.(type) {
+	case nil:
+		return want == "" || strings.EqualFold(want, "none") || strings.EqualFold(want, "null")
+	case string:
+		return x == want
+	case bool:
+		return strings.EqualFold(strconv.FormatBool(x), want)
+	case int:
+		return strconv.Itoa(x) == want
+	case []string:
+		return slices.Contains(x, want)
+	case []map[string]any:
+		// fixed_ips=ip_address=10.0.0.5 or fixed_ips=subnet_id=ID
+		sub, val, ok := strings.Cut(want, "=")
+		if !ok {
+			return false
+		}
+		return slices.ContainsFunc(x, func(e map[string]any) bool { return fmt.Sprint(e[sub]) == val })
+	}
+	return fmt.Sprint(v) == want
+}
+
+// selectFields keeps only the requested attributes (fields=a&fields=b or
+// fields=a,b); none requested means all.
+func selectFields(m map[string]any, fields []string) map[string]any {
+	var want []string
+	for _, f := range fields {
+		for _, p := range strings.Split(f, ",") {
+			if p != "" {
+				want = append(want, p)
+			}
+		}
+	}
+	if len(want) == 0 {
+		return m
+	}
+	out := map[string]any{}
+	for _, f := range want {
+		if v, ok := m[f]; ok {
+			out[f] = v
+		}
+	}
+	return out
+}

@@ -1,0 +1,188 @@
+// Package neutron simulates the OpenStack Networking API v2.0 (Neutron)
+// closely enough that the real gophercloud v2 client works against it
+// unchanged: networks, subnets, ports, routers, security groups, floating
+// IPs and tags, with Neutron's JSON shapes, status codes and error bodies.
+//
+// The core mounts it under /network and strips that prefix, so handlers see
+// /v2.0/...; it has authenticated the caller, whose identity is in the
+// request context. All state is in one store behind one mutex and is
+// computed on read, with no timers, so Snapshot/Restore is the whole story.
+package neutron
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sync"
+
+	"github.com/fuelplan/fuelplan/simcloud/internal/simcore"
+)
+
+// Config seeds the service.
+type Config struct {
+	Knobs *simcore.Knobs
+	// Extensions are the enabled extension aliases; nil means DefaultExtensions.
+	Extensions []string
+	// Quotas are per-project limits by resource (network, subnet, port,
+	// router, floatingip, security_group, security_group_rule); an absent
+	// resource is unlimited.
+	Quotas map[string]int
+	// ExternalNetworks are seeded, owned by the admin project, with
+	// router:external=true and shared=false: visible to all, usable for
+	// router gateways and floating IPs.
+	ExternalNetworks []ExternalNetwork
+}
+
+// ExternalNetwork is a provider network that exists before any lab, such as
+// net04_ext on the Fuel host cloud.
+type ExternalNetwork struct {
+	ID, Name, ProjectID, SubnetID, CIDR, Gateway, PoolStart, PoolEnd string
+	MTU                                                              int
+}
+
+// DefaultMTU is what a network gets without an explicit mtu. The simulated
+// host cloud is an ML2/OVS cloud with VXLAN tenant networks, whose MTU is
+// 1500 minus the 50-byte VXLAN overhead; it is also the largest allowed.
+const DefaultMTU = 1450
+
+// Service is the simulated Neutron. It implements simcore.Service and
+// simcore.Ports.
+type Service struct {
+	knobs  *simcore.Knobs
+	exts   map[string]bool
+	extOrd []string
+	quotas map[string]int
+	mux    *http.ServeMux
+
+	mu sync.Mutex
+	st *store
+}
+
+var (
+	_ simcore.Service = (*Service)(nil)
+	_ simcore.Ports   = (*Service)(nil)
+)
+
+// New returns a Neutron seeded from cfg.
+func New(cfg Config) *Service {
+	s := &Service{knobs: cfg.Knobs, exts: map[string]bool{}, quotas: map[string]int{}, st: newStore()}
+	if s.knobs == nil {
+		s.knobs = simcore.NewKnobs()
+	}
+	exts := cfg.Extensions
+	if exts == nil {
+		exts = DefaultExtensions
+	}
+	for _, a := range exts {
+		if !s.exts[a] {
+			s.exts[a] = true
+			s.extOrd = append(s.extOrd, a)
+		}
+	}
+	for k, v := range cfg.Quotas {
+		s.quotas[k] = v
+	}
+	for _, en := range cfg.ExternalNetworks {
+		s.seedExternal(en)
+	}
+	s.mux = s.routes()
+	return s
+}
+
+func (s *Service) seedExternal(en ExternalNetwork) {
+	now := s.knobs.Now()
+	mtu := en.MTU
+	if mtu == 0 {
+		mtu = 1500
+	}
+	n := &network{std: newStd(en.ProjectID, en.Name, "", now), AdminStateUp: true, External: true,
+		MTU: mtu, PortSecurity: true}
+	if en.ID != "" {
+		n.ID = en.ID
+	}
+	s.st.Networks[n.ID] = n
+	if en.CIDR == "" {
+		return
+	}
+	sn := &subnet{std: newStd(en.ProjectID, en.Name+"__subnet", "", now), NetworkID: n.ID, CIDR: en.CIDR,
+		IPVersion: 4, GatewayIP: en.Gateway, Pools: []pool{{en.PoolStart, en.PoolEnd}},
+		DNS: []string{}, HostRoutes: []hostRoute{}}
+	if en.SubnetID != "" {
+		sn.ID = en.SubnetID
+	}
+	s.st.Subnets[sn.ID] = sn
+}
+
+func (s *Service) ext(alias string) bool { return s.exts[alias] }
+
+// ServeHTTP serves /v2.0/... (the core has stripped /network).
+func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// handler is a request handler that returns a Neutron fault instead of
+// writing one; it runs under the service lock.
+type handler func(w http.ResponseWriter, r *http.Request, who *simcore.Identity) *apiError
+
+func (s *Service) wrap(ext string, h handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if ext != "" && !s.ext(ext) {
+			writeError(w, notFoundPage())
+			return
+		}
+		who := simcore.IdentityFrom(r.Context())
+		if who == nil {
+			simcore.WriteJSON(w, http.StatusUnauthorized, map[string]any{"error": map[string]any{
+				"code": 401, "title": "Unauthorized", "message": "The request you have made requires authentication."}})
+			return
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.ensureDefaultSG(who.ProjectID)
+		if err := h(w, r, who); err != nil {
+			writeError(w, err)
+		}
+	}
+}
+
+func (s *Service) routes() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v2.0/extensions", s.wrap("", s.listExtensions))
+	mux.HandleFunc("GET /v2.0/extensions/{alias}", s.wrap("", s.showExtension))
+	for _, k := range s.kinds() {
+		base := "/v2.0/" + k.path
+		mux.HandleFunc("GET "+base, s.wrap(k.ext, s.listHandler(k)))
+		mux.HandleFunc("POST "+base, s.wrap(k.ext, s.createHandler(k)))
+		mux.HandleFunc("GET "+base+"/{id}", s.wrap(k.ext, s.showHandler(k)))
+		mux.HandleFunc("PUT "+base+"/{id}", s.wrap(k.ext, s.updateHandler(k)))
+		mux.HandleFunc("DELETE "+base+"/{id}", s.wrap(k.ext, s.deleteHandler(k)))
+		if k.tagged {
+			s.tagRoutes(mux, k)
+		}
+	}
+	mux.HandleFunc("PUT /v2.0/routers/{id}/add_router_interface", s.wrap("router", s.addInterface))
+	mux.HandleFunc("PUT /v2.0/routers/{id}/remove_router_interface", s.wrap("router", s.removeInterface))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { writeError(w, notFoundPage()) })
+	return mux
+}
+
+// Snapshot returns the whole store as deterministic JSON.
+func (s *Service) Snapshot() (json.RawMessage, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return json.Marshal(s.st)
+}
+
+// Restore replaces the store with a snapshot.
+func (s *Service) Restore(data json.RawMessage) error {
+	st := newStore()
+	if err := json.Unmarshal(data, st); err != nil {
+		return fmt.Errorf("neutron: restore: %w", err)
+	}
+	if st.Networks == nil || st.Subnets == nil || st.Ports == nil || st.Routers == nil ||
+		st.SecGroups == nil || st.SGRules == nil || st.FloatingIPs == nil || st.DefaultSG == nil {
+		return fmt.Errorf("neutron: restore: snapshot has a null collection")
+	}
+	s.mu.Lock()
+	s.st = st
+	s.mu.Unlock()
+	return nil
+}

@@ -1,0 +1,456 @@
+package neutron
+
+import (
+	"crypto/rand"
+	"fmt"
+	"net/http"
+	"net/netip"
+	"regexp"
+	"slices"
+
+	"github.com/fuelplan/fuelplan/simcloud/internal/simcore"
+)
+
+// Device owners Neutron sets on the ports it creates itself.
+const (
+	ownerDHCP       = "network:dhcp"
+	ownerRouterIf   = "network:router_interface"
+	ownerRouterGW   = "network:router_gateway"
+	ownerFloatingIP = "network:floatingip"
+	ownerCompute    = "compute:nova"
+)
+
+func portNotFound(id string) *apiError {
+	return errf(http.StatusNotFound, "PortNotFound", "Port %s could not be found.", id)
+}
+
+func (s *Service) portKind() *kind {
+	return &kind{
+		singular: "port", plural: "ports", path: "ports", tagged: true,
+		all: values(s.st.Ports),
+		get: func(id string) object {
+			if v, ok := s.st.Ports[id]; ok {
+				return v
+			}
+			return nil
+		},
+		visible:  owned,
+		render:   func(who *simcore.Identity, o object) map[string]any { return s.renderPort(who, o.(*port)) },
+		notFound: portNotFound,
+		create:   s.createPort,
+		update:   func(who *simcore.Identity, o object, a attrs) *apiError { return s.updatePort(who, o.(*port), a) },
+		remove:   func(who *simcore.Identity, o object) *apiError { return s.deletePort(o.(*port)) },
+	}
+}
+
+// status: a port is DOWN until something is plugged into it. Ports that
+// Neutron's own agents serve (router, DHCP) are ACTIVE; a floating IP's
+// port is never plugged ("N/A").
+func portStatus(p *port) string {
+	switch {
+	case p.DeviceOwner == ownerFloatingIP:
+		return "N/A"
+	case p.HostID != "", p.DeviceOwner == ownerRouterIf, p.DeviceOwner == ownerRouterGW, p.DeviceOwner == ownerDHCP:
+		return "ACTIVE"
+	}
+	return "DOWN"
+}
+
+func (s *Service) renderPort(who *simcore.Identity, p *port) map[string]any {
+	m := p.attrs()
+	m["network_id"] = p.NetworkID
+	m["admin_state_up"] = p.AdminStateUp
+	m["status"] = portStatus(p)
+	m["mac_address"] = p.MAC
+	ips := []map[string]any{}
+	for _, f := range p.FixedIPs {
+		ips = append(ips, map[string]any{"subnet_id": f.SubnetID, "ip_address": f.IPAddress})
+	}
+	m["fixed_ips"] = ips
+	m["device_id"] = p.DeviceID
+	m["device_owner"] = p.DeviceOwner
+	if s.ext("security-group") {
+		m["security_groups"] = slices.Clone(p.SecurityGroups)
+	}
+	if s.ext("port-security") {
+		m["port_security_enabled"] = p.PortSecurity
+	}
+	if s.ext("allowed-address-pairs") {
+		pairs := []map[string]any{}
+		for _, ap := range p.AddressPairs {
+			pairs = append(pairs, map[string]any{"ip_address": ap.IPAddress, "mac_address": ap.MACAddress})
+		}
+		m["allowed_address_pairs"] = pairs
+	}
+	if s.ext("binding") {
+		m["binding:vnic_type"] = "normal"
+		// Where a port is bound is operator knowledge: admin only.
+		if who.Admin {
+			vif := "unbound"
+			if p.HostID != "" {
+				vif = "ovs"
+			}
+			m["binding:host_id"] = p.HostID
+			m["binding:vif_type"] = vif
+			m["binding:vif_details"] = map[string]any{}
+			m["binding:profile"] = map[string]any{}
+		}
+	}
+	return m
+}
+
+// portAttrs are the attributes a port body may carry.
+func (s *Service) portAttrs(create bool) []string {
+	allowed := []string{"name", "description", "admin_state_up", "fixed_ips", "device_id", "device_owner", "mac_address"}
+	if create {
+		allowed = append(s.withTags(allowed), "network_id", "project_id", "tenant_id")
+	}
+	if s.ext("security-group") {
+		allowed = append(allowed, "security_groups")
+	}
+	if s.ext("port-security") {
+		allowed = append(allowed, "port_security_enabled")
+	}
+	if s.ext("allowed-address-pairs") {
+		allowed = append(allowed, "allowed_address_pairs")
+	}
+	if s.ext("binding") {
+		allowed = append(allowed, "binding:host_id", "binding:vnic_type", "binding:profile")
+	}
+	return allowed
+}
+
+type portIn struct {
+	NetworkID    string         `json:"network_id"`
+	AdminStateUp *bool          `json:"admin_state_up"`
+	MAC          *string        `json:"mac_address"`
+	FixedIPs     *[]fixedIP     `json:"fixed_ips"`
+	DeviceID     *string        `json:"device_id"`
+	DeviceOwner  *string        `json:"device_owner"`
+	SecGroups    *[]string      `json:"security_groups"`
+	AddressPairs *[]addressPair `json:"allowed_address_pairs"`
+	PortSecurity *bool          `json:"port_security_enabled"`
+	HostID       *string        `json:"binding:host_id"`
+	VNICType     *string        `json:"binding:vnic_type"`
+}
+
+func (in *portIn) checkPolicy(who *simcore.Identity, op string) *apiError {
+	if in.HostID != nil && !who.Admin {
+		return policyError(op + "_port:binding:host_id")
+	}
+	if in.VNICType != nil && *in.VNICType != "normal" {
+		return badRequest("Invalid input for binding:vnic_type. Reason: '%s' is not in ['normal'].", *in.VNICType)
+	}
+	return nil
+}
+
+func (s *Service) createPort(who *simcore.Identity, a attrs) (object, *apiError) {
+	if err := a.check(s.portAttrs(true)...); err != nil {
+		return nil, err
+	}
+	proj, err := project(who, a)
+	if err != nil {
+		return nil, err
+	}
+	var in portIn
+	if err := a.decode(&in); err != nil {
+		return nil, err
+	}
+	if in.NetworkID == "" {
+		return nil, badRequest("Failed to parse request. Required attribute 'network_id' not specified")
+	}
+	if err := in.checkPolicy(who, "create"); err != nil {
+		return nil, err
+	}
+	n, ok := s.st.Networks[in.NetworkID]
+	if !ok || !(owned(who, n) || n.Shared || n.External) {
+		return nil, networkNotFound(in.NetworkID)
+	}
+	if !owned(who, n) && !n.Shared {
+		return nil, policyError("create_port")
+	}
+	p := &port{NetworkID: n.ID, AdminStateUp: true, PortSecurity: n.PortSecurity,
+		SecurityGroups: []string{}, AddressPairs: []addressPair{}}
+	setBool(&p.AdminStateUp, in.AdminStateUp)
+	setBool(&p.PortSecurity, in.PortSecurity)
+	setStr(&p.DeviceID, in.DeviceID)
+	setStr(&p.DeviceOwner, in.DeviceOwner)
+	setStr(&p.HostID, in.HostID)
+	if p.MAC, err = s.portMAC(n.ID, "", in.MAC); err != nil {
+		return nil, err
+	}
+	if p.FixedIPs, err = s.resolveFixedIPs(n, in.FixedIPs, ""); err != nil {
+		return nil, err
+	}
+	if err := s.applySecurity(p, proj, who.Admin, &in, true); err != nil {
+		return nil, err
+	}
+	if err := s.checkQuota("port", countProject(s.st.Ports, proj)); err != nil {
+		return nil, err
+	}
+	st, err := s.newStdFrom(a, proj)
+	if err != nil {
+		return nil, err
+	}
+	p.std = st
+	s.st.Ports[p.ID] = p
+	return p, nil
+}
+
+// applySecurity settles port_security_enabled, security_groups and
+// allowed_address_pairs together, with Neutron's rules:
+//   - groups need port security on and a fixed IP (400
+//     PortSecurityAndIPRequiredForSecurityGroups when asked for, 409
+//     PortSecurityPortHasSecurityGroup when port security is turned off
+//     while groups remain);
+//   - address pairs need port security (409 AddressPairAndPortSecurityRequired);
+//   - a new port with port security and an IP, and no groups given, gets
+//     the project's default group (not Neutron's own router/DHCP ports).
+func (s *Service) applySecurity(p *port, proj string, admin bool, in *portIn, create bool) *apiError {
+	hasIP := len(p.FixedIPs) > 0
+	secOK := p.PortSecurity && hasIP
+	groups := p.SecurityGroups
+	if in.SecGroups != nil {
+		groups = *in.SecGroups
+		if len(groups) > 0 && !secOK {
+			return errf(http.StatusBadRequest, "PortSecurityAndIPRequiredForSecurityGroups",
+				"Port security must be enabled and port must have an IP address in order to use security groups.")
+		}
+		for _, g := range groups {
+			sg, ok := s.st.SecGroups[g]
+			if !ok || (sg.ProjectID != proj && !admin) {
+				return sgNotFound(g)
+			}
+		}
+	} else if create && secOK && s.ext("security-group") && !isNetworkOwner(p.DeviceOwner) {
+		groups = []string{s.ensureDefaultSG(proj)}
+	} else if !create && len(groups) > 0 && !secOK {
+		return errf(http.StatusConflict, "PortSecurityPortHasSecurityGroup",
+			"Port has security group associated. Cannot disable port security or ip address until security group is removed")
+	}
+	pairs := p.AddressPairs
+	if in.AddressPairs != nil {
+		pairs = *in.AddressPairs
+		for _, ap := range pairs {
+			if _, err := netip.ParseAddr(ap.IPAddress); err != nil {
+				if _, err := netip.ParsePrefix(ap.IPAddress); err != nil {
+					return badRequest("Invalid input for allowed_address_pairs. Reason: '%s' is not a valid IP address.", ap.IPAddress)
+				}
+			}
+			if ap.MACAddress != "" && !macRE.MatchString(ap.MACAddress) {
+				return badRequest("Invalid input for allowed_address_pairs. Reason: '%s' is not a valid MAC address.", ap.MACAddress)
+			}
+		}
+	}
+	if len(pairs) > 0 && !p.PortSecurity {
+		return errf(http.StatusConflict, "AddressPairAndPortSecurityRequired",
+			"Port Security must be enabled in order to have allowed address pairs on a port.")
+	}
+	p.SecurityGroups = slices.Clone(groups)
+	p.AddressPairs = slices.Clone(pairs)
+	return nil
+}
+
+func (s *Service) updatePort(who *simcore.Identity, p *port, a attrs) *apiError {
+	if err := a.check(s.portAttrs(false)...); err != nil {
+		return err
+	}
+	var in portIn
+	if err := a.decode(&in); err != nil {
+		return err
+	}
+	if err := in.checkPolicy(who, "update"); err != nil {
+		return err
+	}
+	if in.MAC != nil && *in.MAC != p.MAC && p.HostID != "" {
+		return errf(http.StatusConflict, "PortBound", "Unable to complete operation on port %s, port is already bound, port type: ovs, old_mac %s, new_mac %s.", p.ID, p.MAC, *in.MAC)
+	}
+	// Validate everything on a copy, then commit, so a rejected update
+	// changes nothing.
+	next := *p
+	var err *apiError
+	if in.MAC != nil {
+		if next.MAC, err = s.portMAC(p.NetworkID, p.ID, in.MAC); err != nil {
+			return err
+		}
+	}
+	if in.FixedIPs != nil {
+		if next.FixedIPs, err = s.resolveFixedIPs(s.st.Networks[p.NetworkID], in.FixedIPs, p.ID); err != nil {
+			return err
+		}
+	}
+	setBool(&next.PortSecurity, in.PortSecurity)
+	if err := s.applySecurity(&next, p.ProjectID, who.Admin, &in, false); err != nil {
+		return err
+	}
+	if err := updateStd(a, &next.std); err != nil {
+		return err
+	}
+	setBool(&next.AdminStateUp, in.AdminStateUp)
+	setStr(&next.DeviceID, in.DeviceID)
+	setStr(&next.DeviceOwner, in.DeviceOwner)
+	setStr(&next.HostID, in.HostID)
+	*p = next
+	return nil
+}
+
+// deletePort: ports that belong to a router or a floating IP are removed
+// through those APIs (409 L3PortInUse). A port bound to a server may be
+// deleted; the server just loses the NIC. Floating IPs on it are
+// disassociated.
+func (s *Service) deletePort(p *port) *apiError {
+	switch p.DeviceOwner {
+	case ownerRouterIf, ownerRouterGW, ownerFloatingIP:
+		return errf(http.StatusConflict, "L3PortInUse",
+			"Port %s has owner %s and therefore cannot be deleted directly via the port API.", p.ID, p.DeviceOwner)
+	}
+	s.disassociatePort(p.ID)
+	delete(s.st.Ports, p.ID)
+	return nil
+}
+
+var macRE = regexp.MustCompile(`^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$`)
+
+// portMAC validates an explicit MAC or generates one with OpenStack's
+// fa:16:3e prefix; a MAC must be unique on its network (409 MacAddressInUse).
+func (s *Service) portMAC(netID, self string, want *string) (string, *apiError) {
+	inUse := func(mac string) bool {
+		for _, p := range s.st.Ports {
+			if p.NetworkID == netID && p.ID != self && p.MAC == mac {
+				return true
+			}
+		}
+		return false
+	}
+	if want != nil {
+		if !macRE.MatchString(*want) {
+			return "", badRequest("Invalid input for mac_address. Reason: '%s' is not a valid MAC address.", *want)
+		}
+		if inUse(*want) {
+			return "", errf(http.StatusConflict, "MacAddressInUse",
+				"Unable to complete operation for network %s. The mac address %s is in use.", netID, *want)
+		}
+		return *want, nil
+	}
+	for {
+		var b [3]byte
+		_, _ = rand.Read(b[:])
+		mac := fmt.Sprintf("fa:16:3e:%02x:%02x:%02x", b[0], b[1], b[2])
+		if !inUse(mac) {
+			return mac, nil
+		}
+	}
+}
+
+// resolveFixedIPs turns a request's fixed_ips into allocations. Absent:
+// one address from the network's first subnet with room. Each entry may
+// name an ip_address, a subnet_id, or both.
+func (s *Service) resolveFixedIPs(n *network, req *[]fixedIP, self string) ([]fixedIP, *apiError) {
+	out := []fixedIP{}
+	subnets := s.networkSubnets(n.ID)
+	if req == nil {
+		for _, id := range subnets {
+			if ip, err := s.allocate(s.st.Subnets[id], nil); err == nil {
+				return append(out, fixedIP{id, ip}), nil
+			}
+		}
+		if len(subnets) > 0 {
+			return nil, errf(http.StatusConflict, "IpAddressGenerationFailure", "No more IP addresses available on network %s.", n.ID)
+		}
+		return out, nil
+	}
+	taken := map[string]bool{}
+	for _, f := range *req {
+		if f.SubnetID != "" && !slices.Contains(subnets, f.SubnetID) {
+			return nil, invalidInput("Failed to create port on network %s, because fixed_ips included invalid subnet %s", n.ID, f.SubnetID)
+		}
+		if f.IPAddress == "" {
+			if f.SubnetID == "" {
+				return nil, badRequest("Invalid input for fixed_ips. Reason: each entry needs subnet_id or ip_address.")
+			}
+			ip, err := s.allocate(s.st.Subnets[f.SubnetID], taken)
+			if err != nil {
+				return nil, err
+			}
+			taken[ip] = true
+			out = append(out, fixedIP{f.SubnetID, ip})
+			continue
+		}
+		addr, err := netip.ParseAddr(f.IPAddress)
+		if err != nil {
+			return nil, badRequest("Invalid input for fixed_ips. Reason: '%s' is not a valid IP address.", f.IPAddress)
+		}
+		sid := f.SubnetID
+		if sid == "" {
+			for _, id := range subnets {
+				if p, _ := netip.ParsePrefix(s.st.Subnets[id].CIDR); p.Contains(addr) {
+					sid = id
+					break
+				}
+			}
+			if sid == "" {
+				return nil, errf(http.StatusBadRequest, "InvalidIpForNetwork",
+					"IP address %s is not a valid IP for any of the subnets on the specified network.", addr)
+			}
+		}
+		prefix, _ := netip.ParsePrefix(s.st.Subnets[sid].CIDR)
+		if first, last := hostRange(prefix); addr.Less(first) || last.Less(addr) {
+			return nil, errf(http.StatusBadRequest, "InvalidIpForSubnet",
+				"IP address %s is not a valid IP for the specified subnet.", addr)
+		}
+		if owner, ok := s.usedIPs(sid)[addr.String()]; (ok && owner != self) || taken[addr.String()] {
+			return nil, errf(http.StatusConflict, "IpAddressAlreadyAllocated",
+				"IP address %s already allocated in subnet %s", addr, sid)
+		}
+		taken[addr.String()] = true
+		out = append(out, fixedIP{sid, addr.String()})
+	}
+	return out, nil
+}
+
+// addDHCP gives the network's DHCP port (created on first need) an address
+// on a DHCP-enabled subnet, as the DHCP agent does: real clouds lose one
+// address per subnet to it, and labs see the same.
+func (s *Service) addDHCP(n *network, sn *subnet) {
+	var dp *port
+	for _, p := range sorted(s.st.Ports) {
+		if p.NetworkID == n.ID && p.DeviceOwner == ownerDHCP {
+			dp = p
+			break
+		}
+	}
+	ip, err := s.allocate(sn, nil)
+	if err != nil {
+		return
+	}
+	now := s.knobs.Now()
+	if dp == nil {
+		mac, _ := s.portMAC(n.ID, "", nil)
+		dp = &port{std: newStd(n.ProjectID, "", "", now), NetworkID: n.ID, AdminStateUp: true, MAC: mac,
+			DeviceID: "dhcp-" + n.ID, DeviceOwner: ownerDHCP, SecurityGroups: []string{}, AddressPairs: []addressPair{}}
+		s.st.Ports[dp.ID] = dp
+	} else {
+		dp.touch(now)
+	}
+	dp.FixedIPs = append(dp.FixedIPs, fixedIP{sn.ID, ip})
+}
+
+// dropDHCP releases the DHCP port's address on a subnet, and the port when
+// it has none left.
+func (s *Service) dropDHCP(subnetID string) {
+	for id, p := range s.st.Ports {
+		if p.DeviceOwner != ownerDHCP {
+			continue
+		}
+		p.FixedIPs = slices.DeleteFunc(p.FixedIPs, func(f fixedIP) bool { return f.SubnetID == subnetID })
+		if len(p.FixedIPs) == 0 {
+			delete(s.st.Ports, id)
+		}
+	}
+}
+
+func setStr(dst *string, v *string) {
+	if v != nil {
+		*dst = *v
+	}
+}
