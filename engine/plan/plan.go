@@ -118,7 +118,10 @@ type Plan struct {
 	SpecFile      string `json:"spec_file,omitempty"`
 	SpecHash      string `json:"spec_hash,omitempty"`
 	// Destroy is set for a plan that removes the whole lab.
-	Destroy   bool          `json:"destroy,omitempty"`
+	Destroy bool `json:"destroy,omitempty"`
+	// Targets and Excludes are the --target/--exclude the plan was made with.
+	Targets   []string      `json:"targets,omitempty"`
+	Excludes  []string      `json:"excludes,omitempty"`
 	Changes   []Change      `json:"changes"`
 	Conflicts []Conflict    `json:"conflicts,omitempty"`
 	Observed  []Observation `json:"observed,omitempty"`

@@ -1,0 +1,450 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-multierror"
+
+	"github.com/fuelplan/fuelplan/engine/plan"
+	"github.com/fuelplan/fuelplan/engine/walk"
+	"github.com/fuelplan/fuelplan/resources"
+	"github.com/fuelplan/fuelplan/specs"
+)
+
+// Applier carries out plans.
+type Applier struct {
+	Cloud    *resources.Cloud
+	Registry resources.Registry
+	// Parallelism bounds operations in flight (default 10); KindLimits
+	// cap some kinds further (default: DefaultKindLimits).
+	Parallelism int
+	KindLimits  map[string]int
+	// OpTimeout bounds one operation with its retries and waits; per kind
+	// overrides in KindTimeouts (servers take longer).
+	OpTimeout    time.Duration
+	KindTimeouts map[specs.Kind]time.Duration
+	Backoff      Backoff
+	// Progress receives per-operation events; nil for none.
+	Progress Progress
+}
+
+// DefaultKindLimits keep the compute and image services from being asked
+// for more than they schedule well at once, whatever --parallelism says.
+var DefaultKindLimits = map[string]int{
+	string(specs.KindServer): 20,
+	string(specs.KindImage):  2,
+	string(specs.KindVolume): 10,
+}
+
+// Phase is what an operation does to its address.
+type Phase string
+
+const (
+	PhaseCreate  Phase = "create"
+	PhaseUpdate  Phase = "update"
+	PhaseDestroy Phase = "destroy"
+	// PhaseBarrier orders teardown by kind; it does nothing itself.
+	PhaseBarrier Phase = "barrier"
+)
+
+// Op is one node of the apply graph.
+type Op struct {
+	Phase   Phase
+	Address specs.Address
+}
+
+func (o Op) String() string { return string(o.Phase) + " " + string(o.Address) }
+
+// Progress hears about operations as they run.
+type Progress interface {
+	Started(op Op)
+	Retrying(op Op, attempt int, err error)
+	Finished(op Op, elapsed time.Duration, id string, err error)
+}
+
+// Report is the outcome of an apply.
+type Report struct {
+	// Results holds every operation's outcome (nil error on success).
+	Results map[Op]error
+	// Done counts successful operations by phase.
+	Done map[Phase]int
+}
+
+// Err lists every root-cause failure with its address (go-multierror),
+// then how many operations were skipped because of them or an interrupt.
+func (r *Report) Err() error {
+	var fails []walk.Result[Op]
+	skipped, interrupted := 0, 0
+	for op, err := range r.Results {
+		switch {
+		case err == nil, op.Phase == PhaseBarrier:
+		case errors.Is(err, walk.ErrUpstream):
+			skipped++
+		case errors.Is(err, walk.ErrInterrupted):
+			interrupted++
+		default:
+			fails = append(fails, walk.Result[Op]{Node: op, Err: err})
+		}
+	}
+	sort.Slice(fails, func(i, j int) bool { return opLess(fails[i].Node, fails[j].Node) })
+	var merr *multierror.Error
+	for _, f := range fails {
+		merr = multierror.Append(merr, fmt.Errorf("%s: %s: %w", f.Node.Address, f.Node.Phase, f.Err))
+	}
+	if skipped > 0 {
+		merr = multierror.Append(merr, fmt.Errorf("%d operations not started because an operation they depend on failed", skipped))
+	}
+	if interrupted > 0 {
+		merr = multierror.Append(merr, fmt.Errorf("interrupted: %d operations not started; run apply again to finish", interrupted))
+	}
+	if merr == nil {
+		return nil
+	}
+	merr.ErrorFormat = listErrors
+	return merr
+}
+
+func listErrors(es []error) string {
+	lines := make([]string, len(es))
+	for i, e := range es {
+		lines[i] = "  * " + e.Error()
+	}
+	return fmt.Sprintf("%d problem(s):\n%s", len(es), strings.Join(lines, "\n"))
+}
+
+func opLess(a, b Op) bool {
+	if a.Address != b.Address {
+		return specs.Less(a.Address, b.Address)
+	}
+	return a.Phase < b.Phase
+}
+
+// teardownRank orders deletes: a kind is deleted only after every kind
+// ranked before it (servers free their ports, floating IPs and router
+// interfaces free subnets, ports free networks and groups...).
+var teardownRank = map[specs.Kind]int{
+	specs.KindWait: 0, specs.KindPatch: 0,
+	specs.KindServer:            1,
+	specs.KindFloatingIP:        2,
+	specs.KindRouterInterface:   2,
+	specs.KindVolume:            2,
+	specs.KindPort:              3,
+	specs.KindSecurityGroupRule: 3,
+	specs.KindKeypair:           3,
+	specs.KindFlavor:            3,
+	specs.KindSecurityGroup:     4,
+	specs.KindSubnet:            4,
+	specs.KindImage:             4,
+	specs.KindRouter:            5,
+	specs.KindNetwork:           6,
+}
+
+// Graph turns a plan into operations and the order between them:
+// creates and updates after their dependencies' creates and updates; a
+// replaced object's create after its delete; deletes before the deletes
+// of what they depend on. Deletes of objects the spec no longer has (whose
+// dependencies only the cloud knows) go in teardown order by kind, through
+// one barrier per rank, so a 1,000-slave teardown is not a million edges.
+func Graph(lab *specs.Lab, p *plan.Plan) (map[Op][]Op, error) {
+	deps, err := lab.Dependencies()
+	if err != nil {
+		return nil, err
+	}
+	g := map[Op][]Op{}
+	applyOp := map[specs.Address]Op{}
+	destroyed := map[specs.Address]bool{}
+	for _, c := range p.Changes {
+		switch c.Action {
+		case plan.Create:
+			applyOp[c.Address] = Op{PhaseCreate, c.Address}
+		case plan.Update:
+			applyOp[c.Address] = Op{PhaseUpdate, c.Address}
+		case plan.Replace:
+			applyOp[c.Address] = Op{PhaseCreate, c.Address}
+			destroyed[c.Address] = true
+		case plan.Delete:
+			destroyed[c.Address] = true
+		}
+	}
+	for a, op := range applyOp {
+		var ds []Op
+		for _, d := range deps[a] {
+			if dop, ok := applyOp[d]; ok {
+				ds = append(ds, dop)
+			}
+		}
+		if op.Phase == PhaseCreate && destroyed[a] {
+			ds = append(ds, Op{PhaseDestroy, a})
+		}
+		g[op] = ds
+	}
+
+	// Orphans by teardown rank, chained through barriers.
+	orphansByRank := map[int][]Op{}
+	maxRank := 0
+	for a := range destroyed {
+		r := teardownRank[BaseAddress(a).Kind()]
+		maxRank = max(maxRank, r)
+		if _, inLab := lab.Resource(a); !inLab {
+			orphansByRank[r] = append(orphansByRank[r], Op{PhaseDestroy, a})
+		}
+	}
+	barrier := func(r int) Op { return Op{PhaseBarrier, specs.Address(fmt.Sprintf("teardown-rank-%d", r))} }
+	hasBarrier := map[int]bool{}
+	prev := -1
+	for r := 0; r <= maxRank; r++ {
+		if len(orphansByRank[r]) == 0 {
+			continue
+		}
+		ds := append([]Op(nil), orphansByRank[r]...)
+		if prev >= 0 {
+			ds = append(ds, barrier(prev))
+		}
+		g[barrier(r)] = ds
+		hasBarrier[r] = true
+		prev = r
+	}
+	lastBarrierBelow := func(r int) (Op, bool) {
+		for k := r - 1; k >= 0; k-- {
+			if hasBarrier[k] {
+				return barrier(k), true
+			}
+		}
+		return Op{}, false
+	}
+	dependents := map[specs.Address][]specs.Address{}
+	for a, ds := range deps {
+		for _, d := range ds {
+			dependents[d] = append(dependents[d], a)
+		}
+	}
+	for a := range destroyed {
+		var ds []Op
+		if _, inLab := lab.Resource(a); inLab {
+			for _, dep := range dependents[a] {
+				if destroyed[dep] {
+					ds = append(ds, Op{PhaseDestroy, dep})
+				}
+			}
+		}
+		if b, ok := lastBarrierBelow(teardownRank[BaseAddress(a).Kind()]); ok {
+			ds = append(ds, b)
+		}
+		g[Op{PhaseDestroy, a}] = ds
+	}
+	for op := range g {
+		sort.Slice(g[op], func(i, j int) bool { return opLess(g[op][i], g[op][j]) })
+	}
+	return g, nil
+}
+
+// ids is the address -> live ID table an apply keeps up to date.
+type ids struct {
+	mu sync.Mutex
+	m  map[specs.Address]string
+}
+
+func (t *ids) ID(a specs.Address) (string, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	id, ok := t.m[a]
+	return id, ok
+}
+
+func (t *ids) set(a specs.Address, id string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if id == "" {
+		delete(t.m, a)
+		return
+	}
+	t.m[a] = id
+}
+
+// Apply carries out p against the cloud. The plan must have been built
+// from st; ctx cancellation stops new operations and lets running ones end.
+func (ap *Applier) Apply(ctx context.Context, lab *specs.Lab, st *State, p *plan.Plan) (*Report, error) {
+	if len(p.Conflicts) > 0 {
+		return nil, fmt.Errorf("the plan has %d conflict(s) with objects fuelplan does not own; resolve them first", len(p.Conflicts))
+	}
+	g, err := Graph(lab, p)
+	if err != nil {
+		return nil, err
+	}
+	table := &ids{m: map[specs.Address]string{}}
+	for a, objs := range st.owned {
+		table.m[a] = objs[0].ID
+	}
+	for a, o := range st.found {
+		table.m[a] = o.ID
+	}
+	for _, c := range p.Changes {
+		if c.Action == plan.Replace {
+			delete(table.m, c.Address) // its new ID is set when created
+		}
+	}
+	changes := map[specs.Address]plan.Change{}
+	for _, c := range p.Changes {
+		changes[c.Address] = c
+	}
+	limits := ap.KindLimits
+	if limits == nil {
+		limits = DefaultKindLimits
+	}
+	opts := walk.Options[Op]{
+		Parallelism: ap.Parallelism,
+		Class:       func(o Op) string { return string(BaseAddress(o.Address).Kind()) },
+		ClassLimit:  limits,
+	}
+	var mu sync.Mutex
+	done := map[Phase]int{}
+	results, err := walk.Walk(ctx, g, opts, func(ctx context.Context, op Op) error {
+		if op.Phase == PhaseBarrier {
+			return nil
+		}
+		start := time.Now()
+		if ap.Progress != nil {
+			ap.Progress.Started(op)
+		}
+		id, err := ap.run(ctx, lab, st, table, changes[op.Address], op)
+		if ap.Progress != nil {
+			ap.Progress.Finished(op, time.Since(start), id, err)
+		}
+		if err == nil {
+			mu.Lock()
+			done[op.Phase]++
+			mu.Unlock()
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Report{Results: results, Done: done}, nil
+}
+
+func (ap *Applier) timeout(k specs.Kind) time.Duration {
+	if d, ok := ap.KindTimeouts[k]; ok {
+		return d
+	}
+	if ap.OpTimeout > 0 {
+		return ap.OpTimeout
+	}
+	switch k {
+	case specs.KindServer, specs.KindImage, specs.KindVolume:
+		return 15 * time.Minute
+	}
+	return 5 * time.Minute
+}
+
+func (ap *Applier) backoff() Backoff {
+	if ap.Backoff.Initial > 0 {
+		return ap.Backoff
+	}
+	return DefaultBackoff
+}
+
+// run performs one operation with retries and returns the object's ID.
+func (ap *Applier) run(ctx context.Context, lab *specs.Lab, st *State, table *ids, c plan.Change, op Op) (string, error) {
+	base := BaseAddress(op.Address)
+	ad, err := ap.Registry.Adapter(base.Kind())
+	if err != nil {
+		return "", err
+	}
+	ctx, cancel := context.WithTimeout(ctx, ap.timeout(base.Kind()))
+	defer cancel()
+	onRetry := func(attempt int, err error) (bool, error) {
+		if ap.Progress != nil {
+			ap.Progress.Retrying(op, attempt+1, err)
+		}
+		return false, nil
+	}
+	switch op.Phase {
+	case PhaseDestroy:
+		live := st.byID(c.ID)
+		if live == nil {
+			live = &resources.Object{Kind: base.Kind(), Address: base, ID: c.ID, Name: c.Name, Owned: true}
+		}
+		err := retry(ctx, ap.backoff(), func(ctx context.Context) error { return ad.Delete(ctx, ap.Cloud, live) }, onRetry)
+		if err == nil && op.Address == base {
+			if id, ok := table.ID(base); ok && id == c.ID {
+				table.set(base, "")
+			}
+		}
+		return c.ID, err
+
+	case PhaseUpdate:
+		r, _ := lab.Resource(base)
+		live, _ := st.Live(base)
+		names := make([]string, len(c.Fields))
+		for i, f := range c.Fields {
+			names[i] = f.Name
+		}
+		var obj *resources.Object
+		err := retry(ctx, ap.backoff(), func(ctx context.Context) error {
+			var err error
+			obj, err = ad.Update(ctx, ap.Cloud, r, live, names, table)
+			return err
+		}, onRetry)
+		if err != nil {
+			return live.ID, err
+		}
+		return obj.ID, nil
+
+	default: // create
+		r, _ := lab.Resource(base)
+		var obj *resources.Object
+		err := retry(ctx, ap.backoff(), func(ctx context.Context) error {
+			var err error
+			obj, err = ad.Create(ctx, ap.Cloud, lab.Name, r, table)
+			return err
+		}, func(attempt int, err error) (bool, error) {
+			onRetry(attempt, err)
+			// The failed attempt may have created the object after all
+			// (a timeout after Neutron committed it): adopt it if so,
+			// rather than making a duplicate. It carries our mark.
+			found, lerr := ap.findOwned(ctx, lab, st, ad, r)
+			if lerr != nil || found == nil {
+				return false, nil
+			}
+			obj = found
+			return true, nil
+		})
+		if err != nil {
+			return "", err
+		}
+		table.set(base, obj.ID)
+		return obj.ID, nil
+	}
+}
+
+func (ap *Applier) findOwned(ctx context.Context, lab *specs.Lab, st *State, ad resources.Adapter, r specs.Resource) (*resources.Object, error) {
+	objs, err := ad.List(ctx, ap.Cloud, resources.Query{Lab: lab.Name, Want: []specs.Resource{r}, Read: st})
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range objs {
+		if o.Owned && o.Address == r.Addr() {
+			return o, nil
+		}
+	}
+	return nil, nil
+}
+
+// byID finds an owned object by its ID.
+func (s *State) byID(id string) *resources.Object {
+	for _, objs := range s.owned {
+		for _, o := range objs {
+			if o.ID == id {
+				return o
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,203 @@
+package engine
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/fuelplan/fuelplan/engine/plan"
+	"github.com/fuelplan/fuelplan/resources"
+	"github.com/fuelplan/fuelplan/specs"
+)
+
+// resolver answers, while the planner walks the DAG in order, what each
+// address will be after apply: its live ID, or unknown when it is created
+// or replaced.
+type resolver struct {
+	state   *State
+	actions map[specs.Address]plan.Action
+	// addrOf maps live IDs back to addresses, to print references readably.
+	addrOf map[string]specs.Address
+}
+
+func newResolver(s *State) *resolver {
+	r := &resolver{state: s, actions: map[specs.Address]plan.Action{}, addrOf: map[string]specs.Address{}}
+	for a, objs := range s.owned {
+		for _, o := range objs {
+			r.addrOf[o.ID] = a
+		}
+	}
+	for a, o := range s.found {
+		r.addrOf[o.ID] = a
+	}
+	return r
+}
+
+// id returns the ID an address will have, and false when it is not known
+// before apply.
+func (r *resolver) id(a specs.Address) (string, bool) {
+	switch r.actions[a] {
+	case plan.Create, plan.Replace:
+		return "", false
+	}
+	o, ok := r.state.Live(a)
+	if !ok {
+		return "", false
+	}
+	return o.ID, true
+}
+
+// show renders a live value that may hold IDs as the addresses they are.
+func (r *resolver) show(v string) string {
+	if v == "" {
+		return v
+	}
+	parts := strings.Split(v, ",")
+	for i, p := range parts {
+		if a, ok := r.addrOf[p]; ok {
+			parts[i] = string(a)
+		}
+	}
+	return strings.Join(parts, ",")
+}
+
+func joinAddrs(as []specs.Address) string {
+	ss := make([]string, len(as))
+	for i, a := range as {
+		ss[i] = string(a)
+	}
+	sort.Strings(ss)
+	return strings.Join(ss, ",")
+}
+
+// fieldNames is every field the desired side sets, sorted.
+func fieldNames(d resources.Desired) []string {
+	var ns []string
+	for n := range d.Fields {
+		ns = append(ns, n)
+	}
+	for n := range d.Refs {
+		ns = append(ns, n)
+	}
+	sort.Strings(ns)
+	return ns
+}
+
+// diff compares one desired instance with its live object. It returns the
+// fields that differ, each marked when it forces replacement; references
+// to objects that will be replaced count as differing.
+func (r *resolver) diff(schema resources.Schema, d resources.Desired, live *resources.Object) []plan.FieldChange {
+	var out []plan.FieldChange
+	add := func(name, before, after string, unknown bool) {
+		f, _ := schema.Lookup(name)
+		fc := plan.FieldChange{Name: name, Before: before, After: after, ForcesReplace: f.ForceNew, Sensitive: f.Sensitive}
+		if unknown {
+			fc.After += " " + plan.Unknown
+		}
+		if f.Sensitive {
+			fc.Before, fc.After = maskNonEmpty(fc.Before), maskNonEmpty(fc.After)
+		}
+		out = append(out, fc)
+	}
+	for _, n := range fieldNames(d) {
+		if want, ok := d.Fields[n]; ok {
+			if got := live.Fields[n]; got != want {
+				add(n, got, want, false)
+			}
+			continue
+		}
+		addrs := d.Refs[n]
+		ids := make([]string, 0, len(addrs))
+		known := true
+		for _, a := range addrs {
+			id, ok := r.id(a)
+			if !ok {
+				known = false
+				break
+			}
+			ids = append(ids, id)
+		}
+		got := live.Fields[n]
+		if !known {
+			add(n, r.show(got), joinAddrs(addrs), true)
+			continue
+		}
+		sort.Strings(ids)
+		if want := strings.Join(ids, ","); got != want {
+			add(n, r.show(got), joinAddrs(addrs), false)
+		}
+	}
+	// Keyed families the spec sets ("ports.admin", "metadata.role"): a live
+	// key the spec does not have is a difference too (a NIC on a network
+	// the spec dropped). Families the spec leaves alone are not compared.
+	for _, fam := range families(schema) {
+		if !setsFamily(d, fam) {
+			continue
+		}
+		var extra []string
+		for n := range live.Fields {
+			if strings.HasPrefix(n, fam) {
+				if _, ok := d.Fields[n]; ok {
+					continue
+				}
+				if _, ok := d.Refs[n]; ok {
+					continue
+				}
+				extra = append(extra, n)
+			}
+		}
+		sort.Strings(extra)
+		for _, n := range extra {
+			add(n, r.show(live.Fields[n]), "", false)
+		}
+	}
+	return out
+}
+
+func maskNonEmpty(v string) string {
+	if v == "" {
+		return ""
+	}
+	return plan.Sensitive
+}
+
+// families returns the prefixes ("ports.") of the schema's keyed families.
+func families(s resources.Schema) []string {
+	var out []string
+	for _, f := range s {
+		if p, ok := strings.CutSuffix(f.Name, ".*"); ok {
+			out = append(out, p+".")
+		}
+	}
+	return out
+}
+
+func setsFamily(d resources.Desired, prefix string) bool {
+	for n := range d.Fields {
+		if strings.HasPrefix(n, prefix) {
+			return true
+		}
+	}
+	for n := range d.Refs {
+		if strings.HasPrefix(n, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// createFields lists every field of a create, references as addresses.
+func createFields(schema resources.Schema, d resources.Desired) []plan.FieldChange {
+	var out []plan.FieldChange
+	for _, n := range fieldNames(d) {
+		f, _ := schema.Lookup(n)
+		v, ok := d.Fields[n]
+		if !ok {
+			v = joinAddrs(d.Refs[n])
+		}
+		if f.Sensitive {
+			v = maskNonEmpty(v)
+		}
+		out = append(out, plan.FieldChange{Name: n, After: v, Sensitive: f.Sensitive})
+	}
+	return out
+}

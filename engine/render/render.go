@@ -1,0 +1,170 @@
+// Package render prints plans: a human view in the spirit of `terraform
+// plan`, and a versioned JSON view. Both render the same plan value and
+// neither computes anything, so what is printed is exactly what is saved.
+package render
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/fuelplan/fuelplan/engine/plan"
+)
+
+// Text options.
+type Text struct {
+	// Color uses ANSI colours; callers set it only for a terminal without NO_COLOR.
+	Color bool
+}
+
+const (
+	green   = "\x1b[32m"
+	yellow  = "\x1b[33m"
+	red     = "\x1b[31m"
+	magenta = "\x1b[35m"
+	bold    = "\x1b[1m"
+	reset   = "\x1b[0m"
+)
+
+func (t Text) paint(code, s string) string {
+	if !t.Color {
+		return s
+	}
+	return code + s + reset
+}
+
+func (t Text) glyph(a plan.Action) string {
+	switch a {
+	case plan.Create:
+		return t.paint(green, "  +")
+	case plan.Update:
+		return t.paint(yellow, "  ~")
+	case plan.Replace:
+		return t.paint(magenta, "-/+")
+	case plan.Delete:
+		return t.paint(red, "  -")
+	}
+	return "   "
+}
+
+func headline(c plan.Change) string {
+	switch c.Action {
+	case plan.Create:
+		return "will be created"
+	case plan.Update:
+		return "will be updated in place"
+	case plan.Replace:
+		return "must be replaced"
+	case plan.Delete:
+		return "will be deleted"
+	}
+	return "unchanged"
+}
+
+func quote(v string) string {
+	if v == plan.Sensitive || v == "" || strings.HasSuffix(v, plan.Unknown) && strings.TrimSpace(strings.TrimSuffix(v, plan.Unknown)) == "" {
+		return v
+	}
+	if strings.HasSuffix(v, plan.Unknown) {
+		return fmt.Sprintf("%q %s", strings.TrimSpace(strings.TrimSuffix(v, plan.Unknown)), plan.Unknown)
+	}
+	return fmt.Sprintf("%q", v)
+}
+
+// Plan writes the human view of p.
+func (t Text) Plan(w io.Writer, p *plan.Plan) error {
+	var b strings.Builder
+	if len(p.Changes) == 0 && len(p.Conflicts) == 0 {
+		b.WriteString("No changes. The lab matches the spec.\n")
+		t.warnings(&b, p)
+		_, err := io.WriteString(w, b.String())
+		return err
+	}
+	if len(p.Changes) > 0 {
+		fmt.Fprintf(&b, "fuelplan will perform the following actions on lab %q:\n", p.Lab)
+	}
+	for _, c := range p.Changes {
+		b.WriteString("\n")
+		note := ""
+		if c.Action == plan.Delete && len(c.Reasons) > 0 {
+			note = " (" + strings.Join(c.Reasons, "; ") + ")"
+		}
+		fmt.Fprintf(&b, "  # %s %s%s\n", c.Address, headline(c), note)
+		id := ""
+		if c.ID != "" {
+			id = " [id=" + c.ID + "]"
+		}
+		fmt.Fprintf(&b, "%s %s %q%s\n", t.glyph(c.Action), c.Address, c.Name, id)
+		width := 0
+		for _, f := range c.Fields {
+			width = max(width, len(f.Name))
+		}
+		for _, f := range c.Fields {
+			switch c.Action {
+			case plan.Create:
+				fmt.Fprintf(&b, "      %s %-*s = %s\n", t.paint(green, "+"), width, f.Name, quote(f.After))
+			default:
+				g := t.paint(yellow, "~")
+				switch {
+				case f.Before == "":
+					g = t.paint(green, "+")
+				case f.After == "":
+					g = t.paint(red, "-")
+				}
+				line := fmt.Sprintf("      %s %-*s = %s -> %s", g, width, f.Name, orNull(f.Before), orNull(f.After))
+				if f.ForcesReplace {
+					line += t.paint(red, " # forces replacement")
+				}
+				b.WriteString(line + "\n")
+			}
+		}
+		if c.Action == plan.Replace {
+			for _, r := range c.Reasons {
+				if !strings.Contains(r, "forces replacement") {
+					fmt.Fprintf(&b, "      # %s\n", r)
+				}
+			}
+		}
+	}
+	if len(p.Conflicts) > 0 {
+		fmt.Fprintf(&b, "\nConflicts: fuelplan will not touch these objects, and apply refuses until they are resolved:\n")
+		for _, c := range p.Conflicts {
+			fmt.Fprintf(&b, "  %s %s [id=%s]: %s\n", t.paint(red, "!"), c.Address, c.ID, c.Message)
+		}
+	}
+	s := p.Summary()
+	fmt.Fprintf(&b, "\n%s %d to create, %d to update, %d to replace, %d to delete.\n",
+		t.paint(bold, "Plan:"), s.Create, s.Update, s.Replace, s.Delete)
+	t.warnings(&b, p)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func orNull(v string) string {
+	if v == "" {
+		return "null"
+	}
+	return quote(v)
+}
+
+func (t Text) warnings(b *strings.Builder, p *plan.Plan) {
+	for _, w := range p.Warnings {
+		fmt.Fprintf(b, "%s %s\n", t.paint(yellow, "Warning:"), w)
+	}
+}
+
+// JSONPlan is the --json document: the plan and its summary. Its fields
+// are documented in docs/plan-json.md; FormatVersion says which version.
+type JSONPlan struct {
+	*plan.Plan
+	Summary    plan.Summary `json:"summary"`
+	HasChanges bool         `json:"has_changes"`
+}
+
+// JSON writes p as indented JSON.
+func JSON(w io.Writer, p *plan.Plan) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(JSONPlan{Plan: p, Summary: p.Summary(), HasChanges: p.HasChanges()})
+}

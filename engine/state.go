@@ -1,0 +1,102 @@
+// Package engine reads a lab's live state, plans the changes that bring it
+// to the spec, and applies them in parallel along the DAG.
+package engine
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/fuelplan/fuelplan/resources"
+	"github.com/fuelplan/fuelplan/specs"
+)
+
+// State is the live cloud as read for one lab.
+type State struct {
+	byKind map[specs.Kind][]*resources.Object
+	// owned holds, for each address, the lab's objects that implement it:
+	// normally one; more after a duplicate create (the extras are deleted).
+	owned map[specs.Address][]*resources.Object
+	// found are lookups' results (external network, existing images...).
+	found map[specs.Address]*resources.Object
+	// conflicts are unowned objects that use a lab resource's name.
+	conflicts []*resources.Object
+}
+
+// Objects implements resources.Snapshot.
+func (s *State) Objects(k specs.Kind) []*resources.Object { return s.byKind[k] }
+
+// Live returns the object implementing an address (the first by ID
+// when there are duplicates), or a lookup's result.
+func (s *State) Live(a specs.Address) (*resources.Object, bool) {
+	if o, ok := s.found[a]; ok {
+		return o, true
+	}
+	objs := s.owned[a]
+	if len(objs) == 0 {
+		return nil, false
+	}
+	return objs[0], true
+}
+
+// Read lists every kind the registry knows, in build order, so adapters
+// that depend on an earlier kind (rules on groups, interfaces on subnets)
+// can use it, then lets adapters relate objects across kinds.
+func Read(ctx context.Context, c *resources.Cloud, reg resources.Registry, lab *specs.Lab) (*State, error) {
+	want := map[specs.Kind][]specs.Resource{}
+	for _, a := range lab.Addresses() {
+		r, _ := lab.Resource(a)
+		want[r.Kind()] = append(want[r.Kind()], r)
+	}
+	s := &State{
+		byKind: map[specs.Kind][]*resources.Object{},
+		owned:  map[specs.Address][]*resources.Object{},
+		found:  map[specs.Address]*resources.Object{},
+	}
+	for _, k := range specs.Kinds {
+		ad, ok := reg[k]
+		if !ok {
+			continue
+		}
+		objs, err := ad.List(ctx, c, resources.Query{Lab: lab.Name, Want: want[k], Read: s})
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", k, err)
+		}
+		s.byKind[k] = objs
+	}
+	for _, k := range specs.Kinds {
+		if rel, ok := reg[k].(resources.Relater); ok {
+			rel.Relate(s.byKind[k], s)
+		}
+	}
+	for _, k := range specs.Kinds {
+		ad := reg[k]
+		for _, o := range s.byKind[k] {
+			switch {
+			case o.Owned && o.Address != "":
+				s.owned[o.Address] = append(s.owned[o.Address], o)
+			case o.Address != "":
+				r, inLab := lab.Resource(o.Address)
+				if lk, ok := ad.(resources.Lookup); ok && inLab && lk.IsLookup(r) {
+					if prev, dup := s.found[o.Address]; dup {
+						return nil, fmt.Errorf("%s: more than one %s named %q (%s, %s): name it by ID or remove one",
+							o.Address, k, o.Name, prev.ID, o.ID)
+					}
+					s.found[o.Address] = o
+				} else {
+					s.conflicts = append(s.conflicts, o)
+				}
+			}
+		}
+	}
+	for _, objs := range s.owned {
+		sort.Slice(objs, func(i, j int) bool { return objs[i].ID < objs[j].ID })
+	}
+	sort.Slice(s.conflicts, func(i, j int) bool {
+		if s.conflicts[i].Address != s.conflicts[j].Address {
+			return specs.Less(s.conflicts[i].Address, s.conflicts[j].Address)
+		}
+		return s.conflicts[i].ID < s.conflicts[j].ID
+	})
+	return s, nil
+}
