@@ -5,14 +5,13 @@ import (
 	"strconv"
 )
 
-// The error bodies and version documents of the real services, for what
-// the core answers on a service's behalf: injected faults and discovery
-// of a service's versions at its root.
+// The error bodies of the real services, for what the core answers on a
+// service's behalf: injected faults; and Neutron's
+// version document, which the simulated Neutron does not serve itself.
 
 // neutronTypes are the NeutronError types of generic failures.
 var neutronTypes = map[int]string{
 	http.StatusBadRequest:          "BadRequest",
-	http.StatusUnauthorized:        "HTTPUnauthorized",
 	http.StatusNotFound:            "NotFound",
 	http.StatusConflict:            "Conflict",
 	http.StatusTooManyRequests:     "OverQuota",
@@ -66,21 +65,5 @@ func selfLink(href string) []map[string]string {
 func networkVersions(base string) any {
 	return map[string]any{"versions": []any{map[string]any{
 		"id": "v2.0", "status": "CURRENT", "links": selfLink(base + "/v2.0/"),
-	}}}
-}
-
-// novaMaxVersion is the highest compute microversion the simulator claims.
-const novaMaxVersion = "2.93"
-
-func computeVersions(base string) any {
-	return map[string]any{"versions": []any{map[string]any{
-		"id": "v2.1", "status": "CURRENT", "version": novaMaxVersion, "min_version": "2.1",
-		"updated": "2013-07-23T11:33:21Z", "links": selfLink(base + "/v2.1/"),
-	}}}
-}
-
-func imageVersions(base string) any {
-	return map[string]any{"versions": []any{map[string]any{
-		"id": "v2.16", "status": "CURRENT", "links": selfLink(base + "/v2/"),
 	}}}
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fuelplan/fuelplan/simcloud/internal/keystone"
 	"github.com/fuelplan/fuelplan/simcloud/internal/simcore"
 )
 
@@ -15,10 +16,10 @@ type mount struct {
 	svc    simcore.Service
 	// public services (Keystone) authenticate their own requests.
 	public bool
-	// errorBody is the service's own error body, for injected faults and
-	// for a request without a valid token.
+	// errorBody is the service's own error body, for injected faults.
 	errorBody func(status int, msg string) any
-	// versions is the version document served at the mount's root.
+	// versions, if set, is the version document the core serves at the
+	// mount's root for a service that does not serve its own.
 	versions func(base string) any
 }
 
@@ -38,15 +39,20 @@ func (c *Cloud) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, m, f.Status)
 		return
 	}
-	if m.versions != nil && rest == "/" && r.Method == http.MethodGet {
-		// Version discovery needs no token, as on a real cloud.
+	// Version discovery at a service's root needs no token, as on a real
+	// cloud; the core answers it for services that do not.
+	discovery := rest == "/" && r.Method == http.MethodGet
+	if discovery && m.versions != nil {
 		simcore.WriteJSON(w, http.StatusOK, m.versions(c.URL+m.prefix))
 		return
 	}
-	if !m.public {
+	if !m.public && !discovery {
 		id, ok := c.keystone.Validate(r.Header.Get("X-Auth-Token"))
 		if !ok || id.ProjectID == "" {
-			simcore.WriteJSON(w, http.StatusUnauthorized, m.errorBody(http.StatusUnauthorized,
+			// keystonemiddleware answers this, in Keystone's format, for
+			// every service.
+			w.Header().Set("WWW-Authenticate", `Keystone uri="`+c.URL+`/identity"`)
+			simcore.WriteJSON(w, http.StatusUnauthorized, keystone.ErrorBody(http.StatusUnauthorized,
 				"The request you have made requires authentication."))
 			return
 		}

@@ -1,12 +1,10 @@
 package simcloud
 
 import (
-	"encoding/json"
-	"net/http"
-
 	"github.com/fuelplan/fuelplan/simcloud/internal/glance"
 	"github.com/fuelplan/fuelplan/simcloud/internal/keystone"
-	"github.com/fuelplan/fuelplan/simcloud/internal/simcore"
+	"github.com/fuelplan/fuelplan/simcloud/internal/neutron"
+	"github.com/fuelplan/fuelplan/simcloud/internal/nova"
 )
 
 // newServices builds the four services of world, reachable at base, and
@@ -26,23 +24,28 @@ func newServices(w *World, knobs *Knobs, base string) (*keystone.Service, []moun
 		},
 	})
 	gl := glance.New(glance.Config{Images: glanceImages(w)})
+	nt := neutron.New(neutron.Config{
+		Knobs:            knobs,
+		Extensions:       w.Extensions,
+		Quotas:           pick(w.Quotas, neutronQuotas),
+		ExternalNetworks: externalNetworks(w),
+	})
+	nv := nova.New(nova.Config{
+		Knobs:       knobs,
+		Ports:       nt,
+		Images:      gl,
+		Hypervisors: w.Hypervisors,
+		Flavors:     novaFlavors(w),
+		Quotas:      pick(w.Quotas, novaQuotas),
+	})
 	mounts := []mount{
 		{prefix: "/identity", name: "identity", svc: ks, public: true, errorBody: keystone.ErrorBody},
-		{prefix: "/network", name: "network", svc: pending{}, errorBody: neutronError, versions: networkVersions},
-		{prefix: "/compute", name: "compute", svc: pending{}, errorBody: novaError, versions: computeVersions},
-		{prefix: "/image", name: "image", svc: gl, errorBody: glanceError, versions: imageVersions},
+		{prefix: "/network", name: "network", svc: nt, errorBody: neutronError, versions: networkVersions},
+		{prefix: "/compute", name: "compute", svc: nv, errorBody: novaError},
+		{prefix: "/image", name: "image", svc: gl, errorBody: glanceError},
 	}
 	return ks, mounts
 }
-
-// pending stands in for a service not written yet.
-type pending struct{}
-
-func (pending) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
-	simcore.WriteJSON(w, http.StatusNotImplemented, map[string]string{"message": "not implemented yet"})
-}
-func (pending) Snapshot() (json.RawMessage, error) { return json.RawMessage(`{}`), nil }
-func (pending) Restore(json.RawMessage) error      { return nil }
 
 func keystoneProjects(w *World) []keystone.Project {
 	var out []keystone.Project
@@ -72,6 +75,37 @@ func glanceImages(w *World) []glance.Image {
 			Visibility: im.Visibility, OwnerID: w.projectID(owner), MinDisk: im.MinDisk,
 			SizeBytes: im.Size, Checksum: im.Checksum,
 		})
+	}
+	return out
+}
+
+func externalNetworks(w *World) []neutron.ExternalNetwork {
+	var out []neutron.ExternalNetwork
+	for _, n := range w.ExternalNetworks {
+		out = append(out, neutron.ExternalNetwork{
+			ID: n.ID, Name: n.Name, ProjectID: w.projectID("admin"), SubnetID: n.SubnetID,
+			CIDR: n.CIDR, Gateway: n.Gateway, PoolStart: n.PoolStart, PoolEnd: n.PoolEnd, MTU: n.MTU,
+		})
+	}
+	return out
+}
+
+func novaFlavors(w *World) []nova.Flavor {
+	var out []nova.Flavor
+	for _, f := range w.Flavors {
+		out = append(out, nova.Flavor{ID: f.ID, Name: f.Name, VCPUs: f.VCPUs, RAM: f.RAM, Disk: f.Disk,
+			Ephemeral: f.Ephemeral, Public: f.Public == nil || *f.Public})
+	}
+	return out
+}
+
+// pick returns the quotas whose resource is one of keys.
+func pick(quotas map[string]int, keys []string) map[string]int {
+	out := map[string]int{}
+	for _, k := range keys {
+		if v, ok := quotas[k]; ok {
+			out[k] = v
+		}
 	}
 	return out
 }

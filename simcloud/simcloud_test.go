@@ -2,6 +2,7 @@ package simcloud_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"os"
@@ -139,12 +140,13 @@ func TestTokenRequired(t *testing.T) {
 		{"/compute/v2.1/servers", "", 401},
 		{"/network/", "", 200},
 		{"/compute/", "", 200},
-		{"/image/", "", 200},
+		{"/image/", "", 300},
 		{"/identity/", "", 300},
 		{"/nowhere", "", 404},
 	}
 	for _, tt := range tests {
 		req, _ := http.NewRequest("GET", c.URL+tt.path, nil)
+		req.Header.Set("Accept", "application/json")
 		if tt.token != "" {
 			req.Header.Set("X-Auth-Token", tt.token)
 		}
@@ -152,9 +154,14 @@ func TestTokenRequired(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		var body map[string]map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&body)
 		resp.Body.Close()
 		if resp.StatusCode != tt.want {
 			t.Errorf("GET %s: %d, want %d", tt.path, resp.StatusCode, tt.want)
+		}
+		if tt.want == 401 && body["error"]["title"] != "Unauthorized" {
+			t.Errorf("GET %s: 401 body %v, want Keystone's", tt.path, body)
 		}
 	}
 	// A valid token works.
