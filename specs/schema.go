@@ -36,8 +36,8 @@ type Named struct {
 
 // ImageSpec is an image to upload from a local file, or to look up.
 type ImageSpec struct {
-	At              Pos
-	Path            string
+	At   Pos
+	Path string
 	Named
 	Existing        Bool              `spec:"existing"`
 	File            String            `spec:"file"`
@@ -48,8 +48,8 @@ type ImageSpec struct {
 
 // FlavorSpec is a flavor to create, or to look up.
 type FlavorSpec struct {
-	At         Pos
-	Path       string
+	At   Pos
+	Path string
 	Named
 	Existing   Bool              `spec:"existing"`
 	VCPUs      Int               `spec:"vcpus"`
@@ -69,8 +69,8 @@ type PoolSpec struct {
 
 // NetworkSpec is a lab network with its one subnet.
 type NetworkSpec struct {
-	At              Pos
-	Path            string
+	At   Pos
+	Path string
 	Named
 	Description     String     `spec:"description"`
 	CIDR            String     `spec:"cidr,required"`
@@ -86,8 +86,8 @@ type NetworkSpec struct {
 
 // RouterSpec is the lab's router.
 type RouterSpec struct {
-	At              Pos
-	Path            string
+	At   Pos
+	Path string
 	Named
 	ExternalGateway Bool     `spec:"external_gateway"`
 	Interfaces      []String `spec:"interfaces"`
@@ -95,8 +95,8 @@ type RouterSpec struct {
 
 // SecurityGroupSpec is a security group and its rules.
 type SecurityGroupSpec struct {
-	At          Pos
-	Path        string
+	At   Pos
+	Path string
 	Named
 	Description String     `spec:"description"`
 	Rules       []RuleSpec `spec:"rules"`
@@ -117,8 +117,8 @@ type RuleSpec struct {
 
 // KeypairSpec is the lab's keypair.
 type KeypairSpec struct {
-	At            Pos
-	Path          string
+	At   Pos
+	Path string
 	Named
 	PublicKey     String `spec:"public_key"`
 	PublicKeyFile String `spec:"public_key_file"`

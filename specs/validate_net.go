@@ -1,6 +1,7 @@
 package specs
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 )
@@ -9,12 +10,22 @@ import (
 func parsePrefix(s string) (netip.Prefix, error) {
 	p, err := netip.ParsePrefix(s)
 	if err != nil || !p.Addr().Is4() {
-		return netip.Prefix{}, fmt.Errorf("invalid CIDR")
+		return netip.Prefix{}, errNotCIDR
 	}
 	if p.Masked() != p {
 		return netip.Prefix{}, fmt.Errorf("host bits set; did you mean %s?", p.Masked())
 	}
 	return p, nil
+}
+
+// errNotCIDR: the message already says "invalid CIDR", nothing to add.
+var errNotCIDR = errors.New("")
+
+func cidrDetail(err error) string {
+	if err == errNotCIDR {
+		return ""
+	}
+	return ": " + err.Error()
 }
 
 func lastAddr(p netip.Prefix) netip.Addr {
@@ -57,7 +68,7 @@ func (v *validator) checkNetworks() {
 		if ns.CIDR.Set {
 			p, err := parsePrefix(ns.CIDR.V)
 			if err != nil {
-				v.errorf(ns.CIDR.At, "%s.cidr: invalid CIDR %s: %v", ns.Path, ns.CIDR.Q(), err)
+				v.errorf(ns.CIDR.At, "%s.cidr: invalid CIDR %s%s", ns.Path, ns.CIDR.Q(), cidrDetail(err))
 			} else if p.Bits() > 29 {
 				v.errorf(ns.CIDR.At, "%s.cidr: %s is too small for a lab network (want /29 or larger)", ns.Path, p)
 			} else {
@@ -147,8 +158,11 @@ func (n *netModel) checkFixedIP(a netip.Addr) string {
 	if !p.IsValid() {
 		return ""
 	}
-	if !usable(p, a) {
+	if !p.Contains(a) {
 		return fmt.Sprintf("%s is outside network %q (%s)", a, n.name, p)
+	}
+	if !usable(p, a) {
+		return fmt.Sprintf("%s is the network or broadcast address of network %q (%s)", a, n.name, p)
 	}
 	if a == n.gateway {
 		return fmt.Sprintf("%s is the gateway of network %q", a, n.name)

@@ -37,7 +37,7 @@ func (v *validator) checkSSHHost(h *SSHHostSpec) {
 // sshAddress normalises HOST or HOST:PORT to HOST:PORT.
 func sshAddress(s string) (string, error) {
 	if host, port, err := net.SplitHostPort(s); err == nil {
-		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 || host == "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 || host == "" || strings.ContainsAny(host, " /") {
 			return "", strconv.ErrRange
 		}
 		return s, nil

@@ -51,17 +51,11 @@ func (v *validator) addServer(s *serverModel, at Pos) {
 // fills s. slave is non-nil for the template: it expands port patterns.
 func (v *validator) resolveBody(s *serverModel, b *ServerBody, path string, slave *slaveCtx) {
 	s.flavor = b.Flavor.V
-	if b.Flavor.Set {
-		v.refFlavor(b.Flavor, path+".flavor")
-	}
 	s.image = b.Image.V
-	switch {
-	case b.Image.Set && len(b.Volumes) > 0:
-		v.errorf(b.Image.At, "%s: boot from image or from volumes, not both", path)
-	case !b.Image.Set && len(b.Volumes) == 0:
-		v.errorf(s.at, "%s: needs a boot image or boot volumes", path)
-	case b.Image.Set:
-		v.refImage(b.Image, path+".image")
+	// A slave's flavor and image are checked once, on the template and
+	// on each override (expandSlaves), not once per slave.
+	if slave == nil {
+		v.checkBootRefs(b, s.at, path)
 	}
 	s.volumes = b.Volumes
 	if slave == nil || slave.first {
@@ -85,6 +79,20 @@ func (v *validator) resolveBody(s *serverModel, b *ServerBody, path string, slav
 		slave.groups = groups
 	}
 	v.resolvePorts(s, b.Ports, groups, slave)
+}
+
+func (v *validator) checkBootRefs(b *ServerBody, at Pos, path string) {
+	if b.Flavor.Set {
+		v.refFlavor(b.Flavor, path+".flavor")
+	}
+	switch {
+	case b.Image.Set && len(b.Volumes) > 0:
+		v.errorf(b.Image.At, "%s: boot from image or from volumes, not both", path)
+	case !b.Image.Set && len(b.Volumes) == 0:
+		v.errorf(at, "%s: needs a boot image or boot volumes", path)
+	case b.Image.Set:
+		v.refImage(b.Image, path+".image")
+	}
 }
 
 func (v *validator) refFlavor(f String, path string) {

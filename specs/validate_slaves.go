@@ -20,6 +20,7 @@ func (v *validator) expandSlaves(sl *SlavesSpec) {
 		v.errorf(sl.Name.At, "slaves.name: pattern %q does not use the index, so all %d slaves get the same name", namePat, sl.Count.V)
 		return
 	}
+	v.checkBootRefs(&sl.ServerBody, sl.At, "slaves")
 	overrides := map[int]*OverrideSpec{}
 	for i := range sl.Overrides {
 		o := &sl.Overrides[i]
