@@ -174,6 +174,9 @@ func valueMatches(key string, v any, want string) bool {
 		if !ok {
 			return false
 		}
+		if sub == "ip_address_substr" {
+			return slices.ContainsFunc(x, func(e map[string]any) bool { return strings.Contains(fmt.Sprint(e["ip_address"]), val) })
+		}
 		return slices.ContainsFunc(x, func(e map[string]any) bool { return fmt.Sprint(e[sub]) == val })
 	}
 	return fmt.Sprint(v) == want

@@ -21,8 +21,9 @@ type std struct {
 }
 
 func newStd(project, name, description string, now time.Time) std {
+	// A new resource is at revision 1, as Neutron's API reference shows.
 	return std{ID: simcore.NewID(), ProjectID: project, Name: name, Description: description,
-		Tags: []string{}, CreatedAt: now, UpdatedAt: now}
+		Tags: []string{}, Revision: 1, CreatedAt: now, UpdatedAt: now}
 }
 
 func (s *std) base() *std { return s }
