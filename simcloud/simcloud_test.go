@@ -410,3 +410,7 @@ func TestCloudsYAML(t *testing.T) {
 		}
 	}
 }
+
+func asResponse(err error, e *gophercloud.ErrUnexpectedResponseCode) bool { return errors.As(err, e) }
+
+func trim(b []byte) []byte { return []byte(strings.TrimSpace(string(b))) }

@@ -1,0 +1,188 @@
+package simcloud_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/ports"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/subnets"
+
+	"github.com/fuelplan/fuelplan/simcloud"
+)
+
+// clients are one user's network and compute clients, through Keystone.
+type clients struct {
+	network, compute *gophercloud.ServiceClient
+}
+
+func clientsFor(t *testing.T, cred simcloud.Credentials) clients {
+	t.Helper()
+	pc := login(t, cred)
+	nc, err := openstack.NewNetworkV2(pc, gophercloud.EndpointOpts{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc, err := openstack.NewComputeV2(pc, gophercloud.EndpointOpts{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc.Microversion = "2.61"
+	return clients{network: nc, compute: cc}
+}
+
+// boundPort is the part of a port the binding concerns.
+type boundPort struct {
+	DeviceID    string `json:"device_id"`
+	DeviceOwner string `json:"device_owner"`
+	HostID      string `json:"binding:host_id"`
+	Status      string `json:"status"`
+}
+
+func getPort(t *testing.T, c clients, id string) boundPort {
+	t.Helper()
+	var p boundPort // ExtractInto unwraps {"port": ...} itself
+	if err := ports.Get(context.Background(), c.network, id).ExtractInto(&p); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// newPort makes a network, subnet and port in the demo project.
+func newPort(t *testing.T, c clients, name string) string {
+	t.Helper()
+	ctx := context.Background()
+	n, err := networks.Create(ctx, c.network, networks.CreateOpts{Name: name}).Extract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := subnets.Create(ctx, c.network, subnets.CreateOpts{NetworkID: n.ID, CIDR: "10.20.0.0/24", IPVersion: 4}).Extract(); err != nil {
+		t.Fatal(err)
+	}
+	p, err := ports.Create(ctx, c.network, ports.CreateOpts{NetworkID: n.ID, Name: name}).Extract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.ID
+}
+
+// TestServerBindsPort drives a server's life through Keystone, Nova and
+// Neutron together: create on a pre-made port, BUILD until the build time
+// has passed, ACTIVE on one of the world's hypervisors (shown to admin
+// only), port bound; delete, still listed until the delete time has
+// passed, then gone and its port unbound.
+func TestServerBindsPort(t *testing.T) {
+	t.Parallel()
+	c := start(t, simcloud.Config{})
+	now := time.Now()
+	clock := func(d time.Duration) { c.Knobs().SetNow(func() time.Time { return now.Add(d) }) }
+	clock(0)
+	c.Knobs().SetBuildTime(30 * time.Second)
+	c.Knobs().SetDeleteTime(10 * time.Second)
+	demo, admin := clientsFor(t, c.Member()), clientsFor(t, c.Admin())
+	ctx := context.Background()
+	portID := newPort(t, demo, "slave-01")
+
+	srv, err := servers.Create(ctx, demo.compute, servers.CreateOpts{
+		Name: "slave-01", FlavorRef: "1", ImageRef: simcloud.DefaultWorld().Images[0].ID,
+		Networks: []servers.Network{{Port: portID}},
+	}, nil).Extract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	status := func(c clients) *servers.Server {
+		t.Helper()
+		s, err := servers.Get(ctx, c.compute, srv.ID).Extract()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	if s := status(demo); s.Status != "BUILD" {
+		t.Errorf("status right after create %q, want BUILD", s.Status)
+	}
+	clock(31 * time.Second)
+	asAdmin, asDemo := status(admin), status(demo)
+	if asDemo.Status != "ACTIVE" {
+		t.Fatalf("status after the build time %q, want ACTIVE", asDemo.Status)
+	}
+	if !slices.Contains(simcloud.DefaultWorld().Hypervisors, asAdmin.Host) {
+		t.Errorf("admin sees host %q, want one of the world's hypervisors", asAdmin.Host)
+	}
+	if asDemo.Host != "" {
+		t.Errorf("member sees host %q, want none", asDemo.Host)
+	}
+	if p := getPort(t, admin, portID); p.DeviceID != srv.ID || p.HostID != asAdmin.Host || p.DeviceOwner != "compute:nova" {
+		t.Errorf("port after boot, as admin: %+v", p)
+	}
+	if p := getPort(t, demo, portID); p.DeviceID != srv.ID || p.HostID != "" {
+		t.Errorf("port after boot, as member: %+v (binding:host_id is admin-only)", p)
+	}
+
+	if err := servers.Delete(ctx, demo.compute, srv.ID).ExtractErr(); err != nil {
+		t.Fatal(err)
+	}
+	if s := status(demo); s.TaskState != "deleting" {
+		t.Errorf("task_state right after delete %q, want deleting", s.TaskState)
+	}
+	clock(42 * time.Second)
+	if err := servers.Get(ctx, demo.compute, srv.ID).Err; !gophercloud.ResponseCodeIs(err, 404) {
+		t.Errorf("after the delete time: %v, want 404", err)
+	}
+	if p := getPort(t, admin, portID); p.DeviceID != "" || p.HostID != "" {
+		t.Errorf("port after delete: %+v, want unbound", p)
+	}
+}
+
+// TestFailedServer: Knobs.FailServer sends a server to ERROR with a fault.
+func TestFailedServer(t *testing.T) {
+	t.Parallel()
+	c := start(t, simcloud.Config{})
+	c.Knobs().FailServer("doomed", "No valid host was found.")
+	demo := clientsFor(t, c.Member())
+	ctx := context.Background()
+	srv, err := servers.Create(ctx, demo.compute, servers.CreateOpts{
+		Name: "doomed", FlavorRef: "1", ImageRef: simcloud.DefaultWorld().Images[0].ID,
+		Networks: []servers.Network{{Port: newPort(t, demo, "doomed")}},
+	}, nil).Extract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := servers.Get(ctx, demo.compute, srv.ID).Extract()
+	if err != nil || s.Status != "ERROR" || s.Fault.Message != "No valid host was found." {
+		t.Fatalf("server %+v, %v; want ERROR with the fault", s, err)
+	}
+}
+
+// TestFaultBodies: an injected 409 carries each service's own conflict
+// body, which gophercloud surfaces as the error.
+func TestFaultBodies(t *testing.T) {
+	t.Parallel()
+	c := start(t, simcloud.Config{})
+	demo := clientsFor(t, c.Member())
+	ctx := context.Background()
+	c.InjectFaults(
+		simcloud.Fault{Path: "/network/v2.0/networks", Status: 409, Max: 1},
+		simcloud.Fault{Path: "/compute/v2.1/servers", Status: 409, Max: 1},
+	)
+	tests := []struct {
+		name string
+		call func() error
+		want string
+	}{
+		{"neutron", func() error { _, err := networks.List(demo.network, nil).AllPages(ctx); return err }, `{"NeutronError":{"detail":"","message":"Injected fault: 409 Conflict on GET /network/v2.0/networks","type":"Conflict"}}`},
+		{"nova", func() error { _, err := servers.List(demo.compute, nil).AllPages(ctx); return err }, `{"conflictingRequest":{"code":409,"message":"Injected fault: 409 Conflict on GET /compute/v2.1/servers/detail"}}`},
+	}
+	for _, tt := range tests {
+		err := tt.call()
+		var e gophercloud.ErrUnexpectedResponseCode
+		if !asResponse(err, &e) || e.Actual != 409 || string(trim(e.Body)) != tt.want {
+			t.Errorf("%s: %v; body %s, want %s", tt.name, err, e.Body, tt.want)
+		}
+	}
+}
