@@ -196,7 +196,7 @@ func (s *Service) Snapshot() (json.RawMessage, error) {
 
 // Restore replaces the state with a snapshot's.
 func (s *Service) Restore(raw json.RawMessage) error {
-	st := emptyState()
+	var st state
 	if err := json.Unmarshal(raw, &st); err != nil {
 		return fmt.Errorf("nova: restore: %w", err)
 	}
