@@ -6,6 +6,8 @@ package resourcestest
 
 import (
 	"context"
+	"fmt"
+	"sort"
 	"testing"
 
 	"github.com/fuelplan/fuelplan/resources"
@@ -66,4 +68,37 @@ func Find(objs []*resources.Object, a specs.Address) *resources.Object {
 		}
 	}
 	return nil
+}
+
+// Drift lists the fields where a live object differs from the desired
+// view, the way the engine compares them: desired fields by value, refs
+// after resolving each address through ids (a set as sorted IDs joined
+// with ","). Fields only the live side has are not drift.
+func Drift(d resources.Desired, o *resources.Object, ids IDs) []string {
+	var out []string
+	for _, k := range sortedKeys(d.Fields) {
+		if got, ok := o.Fields[k]; !ok || got != d.Fields[k] {
+			out = append(out, fmt.Sprintf("%s: live %q, want %q", k, got, d.Fields[k]))
+		}
+	}
+	for _, k := range sortedKeys(d.Refs) {
+		var want []string
+		for _, a := range d.Refs[k] {
+			want = append(want, ids[a])
+		}
+		w := resources.JoinSorted(want)
+		if got := o.Fields[k]; got != w {
+			out = append(out, fmt.Sprintf("%s: live %q, want %q (%v)", k, got, w, d.Refs[k]))
+		}
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
 }
