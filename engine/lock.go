@@ -22,7 +22,10 @@ import (
 // two CI jobs see the same lock. Its anchor is a small security group
 // owned by the lab (cheap, taggable, with a description and a
 // revision_number); taking and renewing it is a compare-and-swap with
-// Neutron's If-Match: revision_number=N, so a lost race gets 412.
+// Neutron's If-Match: revision_number=N, so a lost race gets 412. The
+// anchor is found by its name and the "fuelplan-lock" description prefix,
+// not by tags: Neutron before 2024.2 cannot tag in the create request, and
+// an anchor must be findable from the moment it exists.
 
 const (
 	lockTag        = "fuelplan-lock"
@@ -122,7 +125,10 @@ func heldDescription(holder string, since time.Time, lease time.Duration) string
 }
 
 func listAnchors(ctx context.Context, c *resources.Cloud, lab string) ([]anchor, error) {
-	q := url.Values{"tags": {resources.LabTag(lab) + "," + lockTag}}
+	q := url.Values{"name": {lockName(lab)}}
+	if c.ProjectID != "" {
+		q.Set("project_id", c.ProjectID) // an admin sees every project's groups
+	}
 	u := c.Network.ServiceURL("security-groups") + "?" + q.Encode()
 	var body struct {
 		Groups []anchor `json:"security_groups"`
@@ -130,7 +136,13 @@ func listAnchors(ctx context.Context, c *resources.Cloud, lab string) ([]anchor,
 	if _, err := c.Network.Get(ctx, u, &body, nil); err != nil {
 		return nil, fmt.Errorf("read the lab lock: %w", err)
 	}
-	return body.Groups, nil
+	var out []anchor
+	for _, a := range body.Groups {
+		if strings.HasPrefix(a.Description, lockTag) {
+			out = append(out, a)
+		}
+	}
+	return out, nil
 }
 
 // findOrCreateAnchor returns the lab's lock anchor, creating it if needed.
@@ -145,7 +157,6 @@ func findOrCreateAnchor(ctx context.Context, c *resources.Cloud, lab string) (an
 		body := map[string]any{"security_group": map[string]any{
 			"name":        lockName(lab),
 			"description": lockFree,
-			"tags":        []string{resources.LabTag(lab), lockTag},
 		}}
 		var created struct {
 			Group anchor `json:"security_group"`

@@ -88,6 +88,10 @@ func newRootCmd(s *streams) *cobra.Command {
 	root.AddCommand(
 		newValidateCmd(s),
 		newGraphCmd(s),
+		newPlanCmd(s),
+		newApplyCmd(s),
+		newDestroyCmd(s),
+		newUnlockCmd(s),
 		newSimCmd(s),
 	)
 	return root

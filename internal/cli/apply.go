@@ -1,0 +1,225 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/fuelplan/fuelplan/engine"
+	"github.com/fuelplan/fuelplan/engine/plan"
+	"github.com/fuelplan/fuelplan/engine/render"
+	"github.com/fuelplan/fuelplan/resources"
+)
+
+// changeOptions are shared by apply and destroy.
+type changeOptions struct {
+	cloudOptions
+	autoApprove bool
+	parallelism int
+	lockTimeout time.Duration
+	noColor     bool
+	targets     []string
+	excludes    []string
+}
+
+func (o *changeOptions) addFlags(cmd *cobra.Command, targets bool) {
+	o.cloudOptions.addFlags(cmd.Flags())
+	cmd.Flags().BoolVar(&o.autoApprove, "auto-approve", false, "do not ask for confirmation")
+	cmd.Flags().IntVar(&o.parallelism, "parallelism", 10, "operations in flight at once")
+	cmd.Flags().DurationVar(&o.lockTimeout, "lock-timeout", 0, "wait this long for the lab lock held by another apply (0: fail at once)")
+	cmd.Flags().BoolVar(&o.noColor, "no-color", false, "never colour the output (NO_COLOR is honoured too)")
+	if targets {
+		cmd.Flags().StringArrayVar(&o.targets, "target", nil, "apply only ADDR and what it depends on (repeatable)")
+		cmd.Flags().StringArrayVar(&o.excludes, "exclude", nil, "leave out ADDR and what depends on it (repeatable)")
+	}
+}
+
+func newApplyCmd(s *streams) *cobra.Command {
+	o := &changeOptions{}
+	cmd := &cobra.Command{
+		Use:   "apply [SPEC | PLANFILE]",
+		Short: "Make the live cloud match the spec",
+		Long: `Apply plans (as plan does), shows the plan and asks for confirmation, then
+carries it out in parallel along the dependency graph. Running it again
+converges: it picks up what an interrupted or failed run left.
+
+Given a plan file saved by 'fuelplan plan --out', it applies exactly that plan,
+without asking, after checking that neither the spec nor any object the plan
+read has changed since; otherwise it refuses and names what moved.
+
+Apply holds the lab's lock on the cloud while it works, so two applies of one
+lab never race. Ctrl-C stops starting operations, lets running ones finish
+and reports; apply again to finish.
+
+Without a terminal, apply needs --auto-approve or a plan file.`,
+		Example: `  fuelplan apply examples/fuel-lab.yaml --cloud sim --auto-approve
+  fuelplan plan lab.yaml --out lab.plan && fuelplan apply lab.plan`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return o.runApply(cmd.Context(), s, specArg(args))
+		},
+	}
+	o.addFlags(cmd, true)
+	return cmd
+}
+
+func newDestroyCmd(s *streams) *cobra.Command {
+	o := &changeOptions{}
+	cmd := &cobra.Command{
+		Use:   "destroy [SPEC]",
+		Short: "Delete everything the lab owns",
+		Long: `Destroy deletes every object that carries the lab's ownership mark, in reverse
+dependency order (servers, then floating IPs and router interfaces, then ports,
+subnets, networks and the router), and nothing else. Objects marked
+'protect: true' in the spec are left in place. Lookups (the external network,
+existing images and flavors) are never deleted.`,
+		Example: "  fuelplan destroy examples/fuel-lab.yaml --cloud sim --auto-approve",
+		Args:    cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return o.runDestroy(cmd.Context(), s, specArg(args))
+		},
+	}
+	o.addFlags(cmd, false)
+	return cmd
+}
+
+func (o *changeOptions) runApply(ctx context.Context, s *streams, path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if plan.IsPlanFile(data) {
+		return o.applySaved(ctx, s, path)
+	}
+	return o.change(ctx, s, path, engine.PlanOptions{Targets: o.targets, Excludes: o.excludes}, nil)
+}
+
+func (o *changeOptions) runDestroy(ctx context.Context, s *streams, path string) error {
+	return o.change(ctx, s, path, engine.PlanOptions{Destroy: true}, nil)
+}
+
+func (o *changeOptions) applySaved(ctx context.Context, s *streams, planPath string) error {
+	saved, err := plan.Load(planPath)
+	if err != nil {
+		return err
+	}
+	if len(o.targets) > 0 || len(o.excludes) > 0 {
+		return errors.New("--target/--exclude cannot change a saved plan: make a new plan with them")
+	}
+	if o.cloud == "" {
+		o.cloud = saved.Cloud
+	}
+	return o.change(ctx, s, saved.SpecFile, engine.PlanOptions{Destroy: saved.Destroy, Targets: saved.Targets, Excludes: saved.Excludes}, saved)
+}
+
+// change plans and applies under the lab lock; saved, when set, is the
+// reviewed plan the fresh one must match.
+func (o *changeOptions) change(ctx context.Context, s *streams, path string, popts engine.PlanOptions, saved *plan.Plan) (err error) {
+	lab, err := loadLab(s, path)
+	if err != nil {
+		return err
+	}
+	if saved != nil && lab.Hash != saved.SpecHash {
+		return fmt.Errorf("%s changed since the plan was made: make a new plan", path)
+	}
+	cloud, closeCloud, err := o.connect(ctx, lab, path)
+	if err != nil {
+		return err
+	}
+	defer func() { err = joinClose(err, closeCloud()) }()
+
+	lock, err := engine.AcquireLock(ctx, cloud, lab.Name, engine.LockOptions{Wait: o.lockTimeout, Progress: s.err})
+	if err != nil {
+		return err
+	}
+	// A destroy that finished removes the lock's anchor too: a destroyed
+	// lab leaves nothing of its own on the cloud.
+	removeLock := false
+	defer func() {
+		release := lock.Release
+		if removeLock {
+			release = lock.Remove
+		}
+		if rerr := release(context.WithoutCancel(ctx)); rerr != nil {
+			err = errors.Join(err, rerr)
+		}
+	}()
+
+	reg := resources.Default()
+	p, st, err := engine.Plan(ctx, cloud, reg, lab, popts)
+	if err != nil {
+		return err
+	}
+	p.Cloud = o.name(lab)
+	if saved != nil {
+		if moved := engine.Moved(saved, p); len(moved) > 0 {
+			return fmt.Errorf("the cloud changed since the plan was made; make a new plan:\n  %s", strings.Join(moved, "\n  "))
+		}
+	} else {
+		if err := printPlan(s.out, p, false, o.noColor); err != nil {
+			return err
+		}
+	}
+	if len(p.Conflicts) > 0 {
+		return fmt.Errorf("%d conflict(s): fuelplan will not touch objects it does not own", len(p.Conflicts))
+	}
+	if !p.HasChanges() {
+		removeLock = popts.Destroy && !hasProtected(p)
+		return nil
+	}
+	if saved == nil && !o.autoApprove {
+		if err := confirm(s, p); err != nil {
+			return err
+		}
+	}
+	prog := &render.Progress{W: s.out}
+	prog.Start()
+	ap := &engine.Applier{Cloud: cloud, Registry: reg, Parallelism: o.parallelism, Progress: prog}
+	rep, err := ap.Apply(ctx, lab, st, p)
+	prog.Stop()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(s.out, "\nApply finished: %d created, %d updated, %d destroyed.\n",
+		rep.Done[engine.PhaseCreate], rep.Done[engine.PhaseUpdate], rep.Done[engine.PhaseDestroy])
+	if err := rep.Err(); err != nil {
+		return fmt.Errorf("apply did not finish: %w\nRun apply again once the cause is fixed: it picks up where this run stopped", err)
+	}
+	removeLock = popts.Destroy && !hasProtected(p)
+	return nil
+}
+
+// confirm asks on a terminal; without one it refuses rather than guess.
+func confirm(s *streams, p *plan.Plan) error {
+	f, ok := s.in.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return errors.New("no terminal to confirm on: pass --auto-approve, or save a plan with `fuelplan plan --out FILE` and apply that")
+	}
+	verb := "perform these actions"
+	if p.Destroy {
+		verb = "destroy lab " + p.Lab
+	}
+	fmt.Fprintf(s.out, "\nDo you want to %s? Only 'yes' will be accepted: ", verb)
+	line, _ := bufio.NewReader(s.in).ReadString('\n')
+	if strings.TrimSpace(line) != "yes" {
+		return withCode(ExitError, errors.New("cancelled: nothing was changed"))
+	}
+	return nil
+}
+
+// hasProtected reports whether destroy left protected objects in place.
+func hasProtected(p *plan.Plan) bool {
+	for _, w := range p.Warnings {
+		if strings.Contains(w, "protected") {
+			return true
+		}
+	}
+	return false
+}
