@@ -25,11 +25,21 @@ type fullNetwork struct {
 // options cannot express (unknown attributes, nulls).
 type rawOpts map[string]any
 
-func (o rawOpts) ToNetworkCreateMap() (map[string]any, error) { return map[string]any{"network": map[string]any(o)}, nil }
-func (o rawOpts) ToNetworkUpdateMap() (map[string]any, error) { return map[string]any{"network": map[string]any(o)}, nil }
-func (o rawOpts) ToSubnetCreateMap() (map[string]any, error)  { return map[string]any{"subnet": map[string]any(o)}, nil }
-func (o rawOpts) ToPortCreateMap() (map[string]any, error)    { return map[string]any{"port": map[string]any(o)}, nil }
-func (o rawOpts) ToPortUpdateMap() (map[string]any, error)    { return map[string]any{"port": map[string]any(o)}, nil }
+func (o rawOpts) ToNetworkCreateMap() (map[string]any, error) {
+	return map[string]any{"network": map[string]any(o)}, nil
+}
+func (o rawOpts) ToNetworkUpdateMap() (map[string]any, error) {
+	return map[string]any{"network": map[string]any(o)}, nil
+}
+func (o rawOpts) ToSubnetCreateMap() (map[string]any, error) {
+	return map[string]any{"subnet": map[string]any(o)}, nil
+}
+func (o rawOpts) ToPortCreateMap() (map[string]any, error) {
+	return map[string]any{"port": map[string]any(o)}, nil
+}
+func (o rawOpts) ToPortUpdateMap() (map[string]any, error) {
+	return map[string]any{"port": map[string]any(o)}, nil
+}
 
 func TestNetworkCreateDefaults(t *testing.T) {
 	c := newTestCloud(t, defaultConfig())
