@@ -6,9 +6,18 @@ import "github.com/fuelplan/fuelplan/specs"
 // without an adapter here is one the engine cannot manage.
 func Default() Registry {
 	return Registry{
-		specs.KindImage:   &Image{},
-		specs.KindFlavor:  Flavor{},
-		specs.KindKeypair: Keypair{},
-		specs.KindServer:  Server{},
+		specs.KindExternalNetwork:   ExternalNetwork{},
+		specs.KindNetwork:           Network{},
+		specs.KindSubnet:            Subnet{},
+		specs.KindRouter:            Router{},
+		specs.KindRouterInterface:   RouterInterface{},
+		specs.KindSecurityGroup:     SecurityGroup{},
+		specs.KindSecurityGroupRule: SecurityGroupRule{},
+		specs.KindPort:              Port{},
+		specs.KindFloatingIP:        FloatingIP{},
+		specs.KindImage:             &Image{},
+		specs.KindFlavor:            Flavor{},
+		specs.KindKeypair:           Keypair{},
+		specs.KindServer:            Server{},
 	}
 }

@@ -1,0 +1,167 @@
+package resources
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/layer3/floatingips"
+
+	"github.com/fuelplan/fuelplan/specs"
+)
+
+// FloatingIP manages the floating addresses of the lab's servers. A
+// floating IP has no name: its Name here is its address, and an unowned
+// one is a conflict only when the spec asks for that very address.
+type FloatingIP struct{}
+
+func (FloatingIP) Kind() specs.Kind { return specs.KindFloatingIP }
+
+// Schema: the port can be changed (re-association); the network and the
+// address cannot.
+func (FloatingIP) Schema() Schema {
+	return Schema{
+		{Name: "port"},
+		{Name: "external_network", ForceNew: true},
+		{Name: "floating_ip_address", ForceNew: true},
+	}
+}
+
+func (FloatingIP) Desired(r specs.Resource) Desired {
+	f := r.(*specs.FloatingIP)
+	d := Desired{Fields: Fields{}, Refs: Refs{"port": {f.Port}, "external_network": {f.ExternalNetwork}}}
+	if f.FixedAddress != "" {
+		d.Fields["floating_ip_address"] = f.FixedAddress
+	}
+	return d
+}
+
+type floatingIPView struct {
+	ID             string   `json:"id"`
+	Address        string   `json:"floating_ip_address"`
+	NetworkID      string   `json:"floating_network_id"`
+	PortID         *string  `json:"port_id"`
+	FixedIP        *string  `json:"fixed_ip_address"`
+	Status         string   `json:"status"`
+	Tags           []string `json:"tags"`
+	RevisionNumber int      `json:"revision_number"`
+}
+
+func (v floatingIPView) object(lab string) *Object {
+	o := neutronObject(specs.KindFloatingIP, lab, v.ID, v.Address, v.Tags, v.RevisionNumber)
+	delete(o.Fields, "name")
+	o.Status = v.Status
+	o.Fields["port"] = deref(v.PortID)
+	o.Fields["external_network"] = v.NetworkID
+	o.Fields["floating_ip_address"] = v.Address
+	o.Fields["fixed_ip"] = deref(v.FixedIP)
+	return o
+}
+
+func (FloatingIP) List(ctx context.Context, c *Cloud, q Query) ([]*Object, error) {
+	wantAddr := func(r specs.Resource) string {
+		if f, ok := r.(*specs.FloatingIP); ok {
+			return f.FixedAddress
+		}
+		return ""
+	}
+	objs, err := listTaggedBy(ctx, c, q, "floating_ip_address", wantAddr, func(nq neutronQuery) ([]*Object, error) {
+		pages, err := floatingips.List(c.Network, nq).AllPages(ctx)
+		if err != nil {
+			return nil, err
+		}
+		var vs []floatingIPView
+		if err := floatingips.ExtractFloatingIPsInto(pages, &vs); err != nil {
+			return nil, err
+		}
+		out := make([]*Object, len(vs))
+		for i, v := range vs {
+			out[i] = v.object(q.Lab)
+		}
+		return out, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list floating IPs: %w", err)
+	}
+	return objs, nil
+}
+
+func (FloatingIP) Get(ctx context.Context, c *Cloud, id string) (*Object, error) {
+	var v floatingIPView
+	if err := floatingips.Get(ctx, c.Network, id).ExtractInto(&v); err != nil {
+		return nil, getError("floating IP", id, err)
+	}
+	return v.object(""), nil
+}
+
+// Create allocates the address and associates it with the port in one
+// request; the description names the address, for people reading the
+// cloud without fuelplan.
+func (FloatingIP) Create(ctx context.Context, c *Cloud, lab string, r specs.Resource, ids IDs) (*Object, error) {
+	f, ok := r.(*specs.FloatingIP)
+	if !ok {
+		return nil, wrongType(r, "floating_ip")
+	}
+	netID, err := refID(ids, f.Addr(), "external_network", f.ExternalNetwork)
+	if err != nil {
+		return nil, err
+	}
+	portID, err := refID(ids, f.Addr(), "port", f.Port)
+	if err != nil {
+		return nil, err
+	}
+	opts := floatingips.CreateOpts{
+		FloatingNetworkID: netID, FloatingIP: f.FixedAddress, PortID: portID, Description: string(f.Addr()),
+	}
+	tags := markTags(lab, f.Addr())
+	m, err := opts.ToFloatingIPCreateMap()
+	body, tagged, err := markedBody(c, m, err, "floatingip", tags)
+	if err != nil {
+		return nil, fmt.Errorf("%s: create: %w", f.Addr(), err)
+	}
+	var v floatingIPView
+	if err := floatingips.Create(ctx, c.Network, body).ExtractInto(&v); err != nil {
+		return nil, fmt.Errorf("%s: create: %w", f.Addr(), err)
+	}
+	if !tagged {
+		undo := func() error { return floatingips.Delete(ctx, c.Network, v.ID).ExtractErr() }
+		if err := tagAfterCreate(ctx, c, "floatingips", v.ID, tags, undo); err != nil {
+			return nil, fmt.Errorf("%s: create: %w", f.Addr(), err)
+		}
+		v.Tags = tags
+	}
+	return v.object(lab), nil
+}
+
+// Update re-associates the address with the spec's port.
+func (FloatingIP) Update(ctx context.Context, c *Cloud, r specs.Resource, live *Object, fields []string, ids IDs) (*Object, error) {
+	f, ok := r.(*specs.FloatingIP)
+	if !ok {
+		return nil, wrongType(r, "floating_ip")
+	}
+	var opts floatingips.UpdateOpts
+	for _, name := range fields {
+		if name != "port" {
+			return nil, unchangeable(f.Addr(), name)
+		}
+		portID, err := refID(ids, f.Addr(), "port", f.Port)
+		if err != nil {
+			return nil, err
+		}
+		opts.PortID = &portID
+	}
+	var v floatingIPView
+	if err := floatingips.Update(ctx, c.Network, live.ID, opts).ExtractInto(&v); err != nil {
+		return nil, fmt.Errorf("%s: update: %w", f.Addr(), err)
+	}
+	o := v.object("")
+	o.Address, o.Owned = f.Addr(), true
+	return o, nil
+}
+
+// Delete releases the address (which also disassociates it).
+func (FloatingIP) Delete(ctx context.Context, c *Cloud, live *Object) error {
+	if err := ignoreNotFound(floatingips.Delete(ctx, c.Network, live.ID).ExtractErr()); err != nil {
+		return fmt.Errorf("%s: delete: %w", liveLabel(live), err)
+	}
+	return nil
+}

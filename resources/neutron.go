@@ -1,0 +1,264 @@
+package resources
+
+// Shared plumbing of the Neutron adapters: hand-built list queries, the
+// ownership mark on create, and the "one list call for the lab, a few for
+// conflicts" read every taggable Neutron kind does.
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/attributestags"
+
+	"github.com/fuelplan/fuelplan/specs"
+)
+
+// neutronQuery is a list query built by hand, because Neutron ORs a
+// repeated filter (name=a&name=b) and gophercloud's ListOpts hold one
+// value per filter. It satisfies every Neutron ListOptsBuilder we use.
+type neutronQuery url.Values
+
+func (q neutronQuery) encode() (string, error) {
+	if len(q) == 0 {
+		return "", nil
+	}
+	return "?" + url.Values(q).Encode(), nil
+}
+
+func (q neutronQuery) ToNetworkListQuery() (string, error)    { return q.encode() }
+func (q neutronQuery) ToSubnetListQuery() (string, error)     { return q.encode() }
+func (q neutronQuery) ToPortListQuery() (string, error)       { return q.encode() }
+func (q neutronQuery) ToRouterListQuery() (string, error)     { return q.encode() }
+func (q neutronQuery) ToSecGroupListQuery() (string, error)   { return q.encode() }
+func (q neutronQuery) ToFloatingIPListQuery() (string, error) { return q.encode() }
+
+// with returns a copy with key set to vs.
+func (q neutronQuery) with(key string, vs ...string) neutronQuery {
+	c := neutronQuery{}
+	for k, v := range q {
+		c[k] = slices.Clone(v)
+	}
+	c[key] = vs
+	return c
+}
+
+// projectQuery scopes a list to the token's project: an admin token sees
+// every project's objects, and another project's network named like ours
+// is neither ours nor in our way.
+func projectQuery(c *Cloud) neutronQuery {
+	q := neutronQuery{}
+	if c.ProjectID != "" {
+		q["project_id"] = []string{c.ProjectID}
+	}
+	return q
+}
+
+// nameBatch bounds the names asked for in one request, keeping the URL
+// well under the 8 KiB most front ends accept.
+const nameBatch = 40
+
+// batches splits vs into runs of at most n.
+func batches(vs []string, n int) [][]string {
+	var out [][]string
+	for len(vs) > n {
+		out = append(out, vs[:n])
+		vs = vs[n:]
+	}
+	if len(vs) > 0 {
+		out = append(out, vs)
+	}
+	return out
+}
+
+// createBody is a create request body that already holds the ownership
+// tags. gophercloud's CreateOpts have no "tags", so the adapters build the
+// body with them, add the tags, and pass this as the CreateOptsBuilder.
+type createBody map[string]any
+
+func (b createBody) ToNetworkCreateMap() (map[string]any, error)      { return b, nil }
+func (b createBody) ToSubnetCreateMap() (map[string]any, error)       { return b, nil }
+func (b createBody) ToPortCreateMap() (map[string]any, error)         { return b, nil }
+func (b createBody) ToRouterCreateMap() (map[string]any, error)       { return b, nil }
+func (b createBody) ToSecGroupCreateMap() (map[string]any, error)     { return b, nil }
+func (b createBody) ToFloatingIPCreateMap() (map[string]any, error)   { return b, nil }
+func (b createBody) ToSecGroupRuleCreateMap() (map[string]any, error) { return b, nil }
+
+// updateBody is an update request body built by hand, for the attributes
+// gophercloud's UpdateOpts cannot express (an explicit empty list, mtu).
+type updateBody map[string]any
+
+func (b updateBody) ToNetworkUpdateMap() (map[string]any, error) { return b, nil }
+func (b updateBody) ToPortUpdateMap() (map[string]any, error)    { return b, nil }
+
+// markedBody wraps the body a gophercloud builder made and, when the cloud
+// takes tags in a create request (the tag-creation extension), adds the
+// ownership tags to it. It reports whether it did.
+func markedBody(c *Cloud, m map[string]any, err error, key string, tags []string) (createBody, bool, error) {
+	if err != nil {
+		return nil, false, err
+	}
+	if !c.HasExtension("tag-creation") {
+		return m, false, nil
+	}
+	inner, ok := m[key].(map[string]any)
+	if !ok {
+		return nil, false, fmt.Errorf("request body has no %q object", key)
+	}
+	inner["tags"] = tags
+	return m, true, nil
+}
+
+// markTags is the ownership mark of a new object.
+func markTags(lab string, a specs.Address) []string { return []string{LabTag(lab), AddrTag(a)} }
+
+// tagAfterCreate marks an object made without tags in its create request
+// (a cloud without tag-creation, such as Zed): the tags go on straight
+// away. Between the two calls the object is unmarked; should a crash hit
+// that window, the next read reports the object as a conflict rather than
+// adopting it, which errs on the side of never touching what fuelplan
+// cannot prove is its own. When tagging fails the object is deleted, so a
+// failed create leaves nothing unmarked behind.
+func tagAfterCreate(ctx context.Context, c *Cloud, collection, id string, tags []string, undo func() error) error {
+	_, err := attributestags.ReplaceAll(ctx, c.Network, collection, id, attributestags.ReplaceAllOpts{Tags: tags}).Extract()
+	if err == nil {
+		return nil
+	}
+	if derr := undo(); derr != nil && !gophercloud.ResponseCodeIs(derr, 404) {
+		return fmt.Errorf("tag new %s %s: %w (and deleting it failed: %v)", collection, id, err, derr)
+	}
+	return fmt.Errorf("tag new %s %s: %w", collection, id, err)
+}
+
+// ignoreNotFound makes a delete of an object already gone a success.
+func ignoreNotFound(err error) error {
+	if gophercloud.ResponseCodeIs(err, 404) {
+		return nil
+	}
+	return err
+}
+
+// neutronObject starts the live view of a tagged Neutron object: its
+// mark, name and revision. With lab == "" (Get, which knows no lab) any
+// lab's tag counts as owned and the address tag is taken as is.
+func neutronObject(kind specs.Kind, lab, id, name string, tags []string, revision int) *Object {
+	o := &Object{Kind: kind, ID: id, Name: name, Revision: strconv.Itoa(revision), Fields: Fields{"name": name}}
+	if lab != "" {
+		o.Owned = slices.Contains(tags, LabTag(lab))
+		o.Address = Ownership(lab, tags)
+		return o
+	}
+	for _, t := range tags {
+		switch {
+		case strings.HasPrefix(t, labTagPrefix):
+			o.Owned = true
+		case strings.HasPrefix(t, addrTagPrefix):
+			o.Address = specs.Address(strings.TrimPrefix(t, addrTagPrefix))
+		}
+	}
+	if !o.Owned {
+		o.Address = ""
+	}
+	return o
+}
+
+// cloudName is the name an instance has in the cloud.
+func cloudName(r specs.Resource) string {
+	if n, ok := r.(interface{ CloudName() string }); ok {
+		return n.CloudName()
+	}
+	return ""
+}
+
+// listTagged reads one taggable Neutron kind for a lab: every object of
+// the project carrying the lab's tag (one call, all pages), then, for the
+// wanted instances not among them, the unowned objects using their names
+// (one call per batch of names), returned with Owned false and the
+// address whose name they take. list runs one query and returns the
+// objects as read for lab.
+func listTagged(ctx context.Context, c *Cloud, q Query, list func(neutronQuery) ([]*Object, error)) ([]*Object, error) {
+	return listTaggedBy(ctx, c, q, "name", cloudName, list)
+}
+
+// listTaggedBy is listTagged for a kind whose objects are found by
+// another filter than name (a floating IP by its address): key is the
+// filter, want gives a wanted instance's value for it ("" = none), and
+// the objects list returns carry that value as their Name.
+func listTaggedBy(ctx context.Context, c *Cloud, q Query, key string, want func(specs.Resource) string,
+	list func(neutronQuery) ([]*Object, error)) ([]*Object, error) {
+	base := projectQuery(c)
+	objs, err := list(base.with("tags", LabTag(q.Lab)))
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	found := map[specs.Address]bool{}
+	for _, o := range objs {
+		seen[o.ID] = true
+		if o.Owned && o.Address != "" {
+			found[o.Address] = true
+		}
+	}
+	byName := map[string]specs.Address{}
+	var names []string
+	for _, r := range q.Want {
+		n := want(r)
+		if found[r.Addr()] || n == "" {
+			continue
+		}
+		if _, dup := byName[n]; !dup {
+			byName[n] = r.Addr()
+			names = append(names, n)
+		}
+	}
+	for _, b := range batches(names, nameBatch) {
+		others, err := list(base.with(key, b...))
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range others {
+			if seen[o.ID] {
+				continue
+			}
+			seen[o.ID] = true
+			o.Owned, o.Address = false, byName[o.Name]
+			objs = append(objs, o)
+		}
+	}
+	return objs, nil
+}
+
+// boolField renders a boolean field canonically.
+func boolField(b bool) string { return strconv.FormatBool(b) }
+
+// unchangeable is the error for an update of a field the API cannot
+// change in place (the engine replaces instead; reaching here is a bug).
+func unchangeable(a specs.Address, field string) error {
+	return fmt.Errorf("%s: update: %s cannot change in place", a, field)
+}
+
+// wrongType is the error for an instance of another kind.
+func wrongType(r specs.Resource, adapter string) error {
+	return fmt.Errorf("%s: %s adapter got %T", r.Addr(), adapter, r)
+}
+
+// refID resolves a reference for a create or update request.
+func refID(ids IDs, from specs.Address, field string, to specs.Address) (string, error) {
+	id, ok := ids.ID(to)
+	if !ok || id == "" {
+		return "", fmt.Errorf("%s: %s: %s has no ID yet", from, field, to)
+	}
+	return id, nil
+}
+
+// getError is Get's error: ErrNotFound for a 404, else the API's error.
+func getError(what, id string, err error) error {
+	if gophercloud.ResponseCodeIs(err, 404) {
+		return fmt.Errorf("%s %s: %w", what, id, ErrNotFound)
+	}
+	return fmt.Errorf("%s %s: read: %w", what, id, err)
+}

@@ -1,0 +1,218 @@
+package resources
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/subnets"
+
+	"github.com/fuelplan/fuelplan/specs"
+)
+
+// Subnet manages the one IPv4 subnet of each lab network.
+type Subnet struct{}
+
+func (Subnet) Kind() specs.Kind { return specs.KindSubnet }
+
+func (Subnet) Schema() Schema {
+	return Schema{
+		{Name: "name"},
+		{Name: "network", ForceNew: true},
+		{Name: "cidr", ForceNew: true},
+		{Name: "gateway"},
+		{Name: "enable_dhcp"},
+		{Name: "pools"},
+		{Name: "dns"},
+	}
+}
+
+// Desired: gateway appears when the spec names one or says there is none
+// (""); left out, Neutron's default (the first address) is not drift.
+func (Subnet) Desired(r specs.Resource) Desired {
+	s := r.(*specs.Subnet)
+	f := Fields{"name": s.Name, "cidr": s.CIDR, "enable_dhcp": boolField(s.EnableDHCP)}
+	switch {
+	case s.Gateway != "":
+		f["gateway"] = s.Gateway
+	case s.NoGateway:
+		f["gateway"] = ""
+	}
+	if len(s.AllocationPools) > 0 {
+		f["pools"] = poolsField(s.AllocationPools)
+	}
+	if len(s.DNSNameservers) > 0 {
+		f["dns"] = dnsField(s.DNSNameservers)
+	}
+	return Desired{Fields: f, Refs: Refs{"network": {s.Network}}}
+}
+
+func poolsField(ps []specs.AllocationPool) string {
+	vs := make([]string, len(ps))
+	for i, p := range ps {
+		vs[i] = p.Start + "-" + p.End
+	}
+	return JoinSorted(vs)
+}
+
+// dnsField keeps the servers in order, unlike other lists: the order is
+// the order resolvers are tried in, so a reordering is a real change.
+func dnsField(vs []string) string { return strings.Join(vs, ",") }
+
+type subnetView struct {
+	ID             string                   `json:"id"`
+	Name           string                   `json:"name"`
+	NetworkID      string                   `json:"network_id"`
+	CIDR           string                   `json:"cidr"`
+	GatewayIP      *string                  `json:"gateway_ip"`
+	EnableDHCP     bool                     `json:"enable_dhcp"`
+	Pools          []subnets.AllocationPool `json:"allocation_pools"`
+	DNSNameservers []string                 `json:"dns_nameservers"`
+	Tags           []string                 `json:"tags"`
+	RevisionNumber int                      `json:"revision_number"`
+}
+
+func (v subnetView) object(lab string) *Object {
+	o := neutronObject(specs.KindSubnet, lab, v.ID, v.Name, v.Tags, v.RevisionNumber)
+	o.Fields["network"] = v.NetworkID
+	o.Fields["cidr"] = v.CIDR
+	o.Fields["gateway"] = ""
+	if v.GatewayIP != nil {
+		o.Fields["gateway"] = *v.GatewayIP
+	}
+	o.Fields["enable_dhcp"] = boolField(v.EnableDHCP)
+	ps := make([]specs.AllocationPool, len(v.Pools))
+	for i, p := range v.Pools {
+		ps[i] = specs.AllocationPool{Start: p.Start, End: p.End}
+	}
+	o.Fields["pools"] = poolsField(ps)
+	o.Fields["dns"] = dnsField(v.DNSNameservers)
+	return o
+}
+
+func (Subnet) List(ctx context.Context, c *Cloud, q Query) ([]*Object, error) {
+	objs, err := listTagged(ctx, c, q, func(nq neutronQuery) ([]*Object, error) {
+		pages, err := subnets.List(c.Network, nq).AllPages(ctx)
+		if err != nil {
+			return nil, err
+		}
+		var vs []subnetView
+		if err := pages.(subnets.SubnetPage).ExtractIntoSlicePtr(&vs, "subnets"); err != nil {
+			return nil, err
+		}
+		out := make([]*Object, len(vs))
+		for i, v := range vs {
+			out[i] = v.object(q.Lab)
+		}
+		return out, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list subnets: %w", err)
+	}
+	return objs, nil
+}
+
+func (Subnet) Get(ctx context.Context, c *Cloud, id string) (*Object, error) {
+	var v subnetView
+	if err := subnets.Get(ctx, c.Network, id).ExtractInto(&v); err != nil {
+		return nil, getError("subnet", id, err)
+	}
+	return v.object(""), nil
+}
+
+func gophercloudPools(ps []specs.AllocationPool) []subnets.AllocationPool {
+	out := make([]subnets.AllocationPool, len(ps))
+	for i, p := range ps {
+		out[i] = subnets.AllocationPool{Start: p.Start, End: p.End}
+	}
+	return out
+}
+
+// gatewayOpt is gateway_ip for a request: nil leaves Neutron's default,
+// "" (which gophercloud sends as null) means no gateway.
+func gatewayOpt(s *specs.Subnet) *string {
+	switch {
+	case s.Gateway != "":
+		return &s.Gateway
+	case s.NoGateway:
+		none := ""
+		return &none
+	}
+	return nil
+}
+
+func (Subnet) Create(ctx context.Context, c *Cloud, lab string, r specs.Resource, ids IDs) (*Object, error) {
+	s, ok := r.(*specs.Subnet)
+	if !ok {
+		return nil, wrongType(r, "subnet")
+	}
+	netID, err := refID(ids, s.Addr(), "network", s.Network)
+	if err != nil {
+		return nil, err
+	}
+	dhcp := s.EnableDHCP
+	opts := subnets.CreateOpts{
+		NetworkID: netID, Name: s.Name, CIDR: s.CIDR, IPVersion: gophercloud.IPv4,
+		GatewayIP: gatewayOpt(s), EnableDHCP: &dhcp,
+		AllocationPools: gophercloudPools(s.AllocationPools), DNSNameservers: s.DNSNameservers,
+	}
+	tags := markTags(lab, s.Addr())
+	m, err := opts.ToSubnetCreateMap()
+	body, tagged, err := markedBody(c, m, err, "subnet", tags)
+	if err != nil {
+		return nil, fmt.Errorf("%s: create: %w", s.Addr(), err)
+	}
+	var v subnetView
+	if err := subnets.Create(ctx, c.Network, body).ExtractInto(&v); err != nil {
+		return nil, fmt.Errorf("%s: create: %w", s.Addr(), err)
+	}
+	if !tagged {
+		undo := func() error { return subnets.Delete(ctx, c.Network, v.ID).ExtractErr() }
+		if err := tagAfterCreate(ctx, c, "subnets", v.ID, tags, undo); err != nil {
+			return nil, fmt.Errorf("%s: create: %w", s.Addr(), err)
+		}
+		v.Tags = tags
+	}
+	return v.object(lab), nil
+}
+
+func (Subnet) Update(ctx context.Context, c *Cloud, r specs.Resource, live *Object, fields []string, _ IDs) (*Object, error) {
+	s, ok := r.(*specs.Subnet)
+	if !ok {
+		return nil, wrongType(r, "subnet")
+	}
+	var opts subnets.UpdateOpts
+	for _, f := range fields {
+		switch f {
+		case "name":
+			opts.Name = &s.Name
+		case "gateway":
+			opts.GatewayIP = gatewayOpt(s)
+		case "enable_dhcp":
+			dhcp := s.EnableDHCP
+			opts.EnableDHCP = &dhcp
+		case "pools":
+			opts.AllocationPools = gophercloudPools(s.AllocationPools)
+		case "dns":
+			dns := append([]string{}, s.DNSNameservers...)
+			opts.DNSNameservers = &dns
+		default:
+			return nil, unchangeable(s.Addr(), f)
+		}
+	}
+	var v subnetView
+	if err := subnets.Update(ctx, c.Network, live.ID, opts).ExtractInto(&v); err != nil {
+		return nil, fmt.Errorf("%s: update: %w", s.Addr(), err)
+	}
+	o := v.object("")
+	o.Address, o.Owned = s.Addr(), true
+	return o, nil
+}
+
+func (Subnet) Delete(ctx context.Context, c *Cloud, live *Object) error {
+	if err := ignoreNotFound(subnets.Delete(ctx, c.Network, live.ID).ExtractErr()); err != nil {
+		return fmt.Errorf("%s: delete: %w", liveLabel(live), err)
+	}
+	return nil
+}
