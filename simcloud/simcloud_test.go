@@ -13,6 +13,7 @@ import (
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 	"github.com/gophercloud/gophercloud/v2/openstack/config/clouds"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 
@@ -319,6 +320,8 @@ func TestTimeoutFault(t *testing.T) {
 	}
 }
 
+// TestStateSurvivesRestart: what each service holds is in the state file
+// after every change, and a new cloud on that file carries on with it.
 func TestStateSurvivesRestart(t *testing.T) {
 	t.Parallel()
 	state := filepath.Join(t.TempDir(), "sub", "sim-state.json")
@@ -328,23 +331,37 @@ func TestStateSurvivesRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sc := imageClient(t, login(t, c.Member()))
-	created, err := images.Create(ctx, sc, images.CreateOpts{Name: "keep-me", DiskFormat: "qcow2", ContainerFormat: "bare"}).Extract()
+	demo := clientsFor(t, c.Member())
+	img, err := images.Create(ctx, imageClient(t, login(t, c.Member())), images.CreateOpts{Name: "keep-me", DiskFormat: "qcow2", ContainerFormat: "bare"}).Extract()
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Saved after the mutating request, before any Close.
-	if _, err := os.Stat(state); err != nil {
-		t.Fatalf("state file after a create: %v", err)
+	portID := newPort(t, demo, "kept")
+	srv, err := servers.Create(ctx, demo.compute, servers.CreateOpts{
+		Name: "kept", FlavorRef: "2", ImageRef: simcloud.DefaultWorld().Images[0].ID, Networks: []servers.Network{{Port: portID}},
+	}, nil).Extract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Saved after each mutating request, before any Close: a crash loses
+	// nothing.
+	if data, err := os.ReadFile(state); err != nil || !strings.Contains(string(data), srv.ID) {
+		t.Fatalf("state file after a create: %v (server in it: %v)", err, strings.Contains(string(data), srv.ID))
 	}
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
 
 	c2 := start(t, simcloud.Config{StateFile: state})
-	got, err := images.Get(ctx, imageClient(t, login(t, c2.Member())), created.ID).Extract()
-	if err != nil || got.Name != "keep-me" {
-		t.Fatalf("after restart: %+v, %v", got, err)
+	demo2 := clientsFor(t, c2.Member())
+	if got, err := images.Get(ctx, imageClient(t, login(t, c2.Member())), img.ID).Extract(); err != nil || got.Name != "keep-me" {
+		t.Errorf("image after restart: %+v, %v", got, err)
+	}
+	if got, err := servers.Get(ctx, demo2.compute, srv.ID).Extract(); err != nil || got.Name != "kept" {
+		t.Errorf("server after restart: %+v, %v", got, err)
+	}
+	if p := getPort(t, demo2, portID); p.DeviceID != srv.ID {
+		t.Errorf("port after restart: %+v, want bound to %s", p, srv.ID)
 	}
 	entries, _ := os.ReadDir(filepath.Dir(state))
 	if len(entries) != 1 {
