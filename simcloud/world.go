@@ -32,7 +32,7 @@ type World struct {
 	Extensions []string `yaml:"extensions"`
 	// Quotas are per-project limits: Neutron's network, subnet, port,
 	// router, floatingip, security_group, security_group_rule and Nova's
-	// instances, cores, ram (MiB). An absent resource is unlimited.
+	// instances, cores, ram (MiB). An absent resource, or -1, is unlimited.
 	Quotas map[string]int `yaml:"quotas"`
 }
 

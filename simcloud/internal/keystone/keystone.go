@@ -160,16 +160,6 @@ func (s *Service) Restore(raw json.RawMessage) error {
 	return json.Unmarshal(raw, &v)
 }
 
-// errorTitles are the titles Keystone puts in its error bodies.
-var errorTitles = map[int]string{
-	http.StatusBadRequest:       "Bad Request",
-	http.StatusUnauthorized:     "Unauthorized",
-	http.StatusForbidden:        "Forbidden",
-	http.StatusNotFound:         "Not Found",
-	http.StatusMethodNotAllowed: "Method Not Allowed",
-	http.StatusConflict:         "Conflict",
-}
-
 // writeError writes Keystone's error body.
 func writeError(w http.ResponseWriter, status int, msg string) {
 	if status == http.StatusUnauthorized {
@@ -182,9 +172,5 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 // {"error": {"code": 401, "message": "...", "title": "Unauthorized"}};
 // the core uses it for injected faults too.
 func ErrorBody(status int, msg string) any {
-	title := errorTitles[status]
-	if title == "" {
-		title = http.StatusText(status)
-	}
-	return map[string]any{"error": map[string]any{"code": status, "message": msg, "title": title}}
+	return map[string]any{"error": map[string]any{"code": status, "message": msg, "title": http.StatusText(status)}}
 }
