@@ -197,7 +197,7 @@ func (Network) Update(ctx context.Context, c *Cloud, r specs.Resource, live *Obj
 		return nil, fmt.Errorf("%s: update: %w", n.Addr(), err)
 	}
 	var v networkView
-	if err := networks.Update(ctx, c.Network, live.ID, updateBody{"network": body}).ExtractInto(&v); err != nil {
+	if err := networks.Update(ctx, c.Network, live.ID, updateBody{key: "network", attrs: body}).ExtractInto(&v); err != nil {
 		return nil, fmt.Errorf("%s: update: %w", n.Addr(), err)
 	}
 	o := v.object(specs.KindNetwork, "")

@@ -89,11 +89,19 @@ func (b createBody) ToFloatingIPCreateMap() (map[string]any, error)   { return b
 func (b createBody) ToSecGroupRuleCreateMap() (map[string]any, error) { return b, nil }
 
 // updateBody is an update request body built by hand, for the attributes
-// gophercloud's UpdateOpts cannot express (an explicit empty list, mtu).
-type updateBody map[string]any
+// gophercloud's UpdateOpts cannot express (an explicit empty list, mtu):
+// key is the object's key ("port"), attrs what changes. It is a struct
+// because gophercloud reads request headers from the builder's fields; it
+// sends no If-Match: Neutron bumps a network's revision when a subnet is
+// added, so a revision read at plan time would fail honest updates.
+type updateBody struct {
+	key   string
+	attrs map[string]any
+}
 
-func (b updateBody) ToNetworkUpdateMap() (map[string]any, error) { return b, nil }
-func (b updateBody) ToPortUpdateMap() (map[string]any, error)    { return b, nil }
+func (b updateBody) body() (map[string]any, error)               { return map[string]any{b.key: b.attrs}, nil }
+func (b updateBody) ToNetworkUpdateMap() (map[string]any, error) { return b.body() }
+func (b updateBody) ToPortUpdateMap() (map[string]any, error)    { return b.body() }
 
 // markedBody wraps the body a gophercloud builder made and, when the cloud
 // takes tags in a create request (the tag-creation extension), adds the

@@ -278,7 +278,7 @@ func (Port) Update(ctx context.Context, c *Cloud, r specs.Resource, live *Object
 		}
 	}
 	var v portView
-	if err := ports.Update(ctx, c.Network, live.ID, updateBody{"port": body}).ExtractInto(&v); err != nil {
+	if err := ports.Update(ctx, c.Network, live.ID, updateBody{key: "port", attrs: body}).ExtractInto(&v); err != nil {
 		return nil, fmt.Errorf("%s: update: %w", p.Addr(), err)
 	}
 	o := v.object("")
