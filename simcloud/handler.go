@@ -59,15 +59,18 @@ func (c *Cloud) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r = r.WithContext(simcore.WithIdentity(r.Context(), id))
 	}
 	r2 := r.Clone(r.Context())
-	r2.URL.Path, r2.URL.RawPath = rest, ""
+	r2.URL.Path = rest
+	if r.URL.RawPath != "" { // escaped characters, as in a tag with a "/"
+		r2.URL.RawPath = strings.TrimPrefix(r.URL.RawPath, m.prefix)
+	}
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	c.stateMu.RLock()
 	m.svc.ServeHTTP(rec, r2)
 	c.stateMu.RUnlock()
 	if c.stateFile != "" && !m.public && mutating(r.Method) && rec.status < 400 {
 		// The state file is current after every successful change, so a
-		// crash or Ctrl-C loses nothing. A failed save is reported by the
-		// next Save or Close; the client's request did succeed.
+		// crash or Ctrl-C loses nothing. A failed save cannot fail the
+		// request, which did succeed; Close saves again and reports it.
 		_ = c.Save()
 	}
 }

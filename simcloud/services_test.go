@@ -9,6 +9,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
+	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/ports"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/subnets"
@@ -184,5 +185,26 @@ func TestFaultBodies(t *testing.T) {
 		if !asResponse(err, &e) || e.Actual != 409 || string(trim(e.Body)) != tt.want {
 			t.Errorf("%s: %v; body %s, want %s", tt.name, err, e.Body, tt.want)
 		}
+	}
+}
+
+// TestEscapedPath: a tag holding a "/" travels escaped (%2F) through the
+// core's prefix stripping intact; unescaped, it would route elsewhere.
+func TestEscapedPath(t *testing.T) {
+	t.Parallel()
+	c := start(t, simcloud.Config{})
+	sc := imageClient(t, login(t, c.Member()))
+	ctx := context.Background()
+	im, err := images.Create(ctx, sc, images.CreateOpts{Name: "tagged"}).Extract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sc.Put(ctx, sc.ServiceURL("images", im.ID, "tags", "lab%2Fa"), nil, nil,
+		&gophercloud.RequestOpts{OkCodes: []int{204}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := images.Get(ctx, sc, im.ID).Extract()
+	if err != nil || !slices.Equal(got.Tags, []string{"lab/a"}) {
+		t.Errorf("tags %q, %v; want [lab/a]", got.Tags, err)
 	}
 }
