@@ -106,8 +106,8 @@ func (s *Service) createKeypair(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	k.Fingerprint = fp
-	s.st.Seq++
-	k.ID = s.st.Seq
+	s.st.KeypairSeq++
+	k.ID = s.st.KeypairSeq
 	s.st.Keypairs[key] = k
 	v := keypairView(r, k, false)
 	v["user_id"] = k.UserID

@@ -222,12 +222,12 @@ func (s *Service) newServer(r *http.Request, body createBody) (*server, int, err
 		return nil, 403, err
 	}
 	now := s.knobs.Now().UTC()
-	s.st.Seq++
+	s.st.InstanceSeq++
 	sv := &server{
 		ID: simcore.NewID(), Name: b.Name, Description: b.Description, ProjectID: c.ProjectID, UserID: c.UserID,
 		FlavorID: f.ID, Flavor: *f, ImageID: imageID, BDMs: b.BDMs, KeyName: b.KeyName, UserData: userData,
 		Metadata: b.Metadata, Tags: b.Tags, AZ: "nova", Host: s.place(), Ports: ports,
-		InstanceName: fmt.Sprintf("instance-%08x", s.st.Seq), AccessIPv4: b.AccessIPv4, AccessIPv6: b.AccessIPv6,
+		InstanceName: fmt.Sprintf("instance-%08x", s.st.InstanceSeq), AccessIPv4: b.AccessIPv4, AccessIPv6: b.AccessIPv6,
 		Created: now, Updated: now, ReadyAt: now.Add(s.knobs.BuildTime()),
 	}
 	if b.ImageRef == "" && bootVolume {
@@ -291,3 +291,47 @@ func (s *Service) deleteServer(w http.ResponseWriter, r *http.Request) {
 
 // touch records a change for "updated".
 func (s *Service) touch(sv *server) { sv.Updated = s.knobs.Now().UTC() }
+
+// updateServer is PUT /servers/{id}: rename, description (2.19+) and
+// access addresses; the rest of a server is changed through other APIs.
+func (s *Service) updateServer(w http.ResponseWriter, r *http.Request) {
+	sv, ok := s.serverFor(w, r)
+	if !ok {
+		return
+	}
+	var body struct {
+		Server *struct {
+			Name        *string `json:"name"`
+			Description *string `json:"description"`
+			AccessIPv4  *string `json:"accessIPv4"`
+			AccessIPv6  *string `json:"accessIPv6"`
+		} `json:"server"`
+	}
+	if err := simcore.ReadJSON(r, &body); err != nil || body.Server == nil {
+		fault(w, http.StatusBadRequest, "Invalid input for field/attribute server.")
+		return
+	}
+	b := body.Server
+	switch {
+	case b.Name != nil && (strings.TrimSpace(*b.Name) == "" || len(*b.Name) > 255):
+		fault(w, http.StatusBadRequest, "Invalid input for field/attribute name.")
+		return
+	case b.Description != nil && mv(r) < 19:
+		fault(w, http.StatusBadRequest, "Invalid input for field/attribute server. Additional properties are not allowed ('description' was unexpected)")
+		return
+	}
+	if b.Name != nil {
+		sv.Name = *b.Name
+	}
+	if b.Description != nil {
+		sv.Description = b.Description
+	}
+	if b.AccessIPv4 != nil {
+		sv.AccessIPv4 = *b.AccessIPv4
+	}
+	if b.AccessIPv6 != nil {
+		sv.AccessIPv6 = *b.AccessIPv6
+	}
+	s.touch(sv)
+	simcore.WriteJSON(w, http.StatusOK, map[string]any{"server": s.serverView(r, sv)})
+}

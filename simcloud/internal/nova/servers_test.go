@@ -373,6 +373,17 @@ func TestServerMetadataTagsConsole(t *testing.T) {
 	if err := tags.Add(ctx, mem, id, "fuel").ExtractErr(); err != nil {
 		t.Errorf("adding an existing tag: %v", err)
 	}
+	c.at(3 * time.Minute)
+	s, err := servers.Update(ctx, mem, id, servers.UpdateOpts{Name: "slave-01b", AccessIPv4: "10.109.1.5"}).Extract()
+	if err != nil || s.Name != "slave-01b" || s.AccessIPv4 != "10.109.1.5" || !s.Updated.Equal(c.t0.Add(3*time.Minute)) {
+		t.Errorf("rename: %+v %v", s, err)
+	}
+	if got := get(t, mem, id); got.Name != "slave-01b" {
+		t.Errorf("name after rename %q", got.Name)
+	}
+	if _, err := servers.Update(ctx, mem, id, servers.UpdateOpts{Name: " "}).Extract(); !gophercloud.ResponseCodeIs(err, 400) {
+		t.Errorf("blank name: %v, want 400", err)
+	}
 	if got, err := tags.ReplaceAll(ctx, mem, id, tags.ReplaceAllOpts{Tags: []string{"a", "b", "a"}}).Extract(); err != nil || !slices.Equal(got, []string{"a", "b"}) {
 		t.Errorf("replace all %v %v", got, err)
 	}
@@ -399,7 +410,7 @@ func TestServerMetadataTagsConsole(t *testing.T) {
 	}
 
 	out, err := servers.ShowConsoleOutput(ctx, mem, id, servers.ShowConsoleOutputOpts{}).Extract()
-	if err != nil || !strings.Contains(out, "slave-01") {
+	if err != nil || !strings.Contains(out, "slave-01b") {
 		t.Errorf("console output %q %v", out, err)
 	}
 	out, _ = servers.ShowConsoleOutput(ctx, mem, id, servers.ShowConsoleOutputOpts{Length: 1}).Extract()

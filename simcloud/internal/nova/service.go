@@ -57,9 +57,10 @@ type state struct {
 	Flavors  map[string]*flavor  `json:"flavors"`
 	Keypairs map[string]*keypair `json:"keypairs"` // by userID + "/" + name
 	Servers  map[string]*server  `json:"servers"`
-	// Seq numbers instances (instance-0000000N) and keypairs, as Nova's
-	// database ids do.
-	Seq int `json:"seq"`
+	// InstanceSeq and KeypairSeq are the last database ids handed out:
+	// instances are named from theirs (instance-0000000N), as in Nova.
+	InstanceSeq int `json:"instance_seq"`
+	KeypairSeq  int `json:"keypair_seq"`
 }
 
 type flavor struct {
@@ -237,6 +238,7 @@ func (s *Service) routes() {
 	m.HandleFunc("GET /v2.1/servers/detail", s.listServers(true))
 	m.HandleFunc("POST /v2.1/servers", s.createServer)
 	m.HandleFunc("GET /v2.1/servers/{id}", s.showServer)
+	m.HandleFunc("PUT /v2.1/servers/{id}", s.updateServer)
 	m.HandleFunc("DELETE /v2.1/servers/{id}", s.deleteServer)
 	m.HandleFunc("POST /v2.1/servers/{id}/action", s.action)
 	m.HandleFunc("GET /v2.1/servers/{id}/metadata", s.getMetadata)
