@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/imagedata"
@@ -56,7 +57,7 @@ func client(url, as string) *gophercloud.ServiceClient {
 }
 
 func newCloud(t *testing.T) (*Service, *gophercloud.ServiceClient, *gophercloud.ServiceClient, *gophercloud.ServiceClient) {
-	svc := New(Config{Images: []Image{
+	svc := New(Config{Knobs: simcore.NewKnobs(), Images: []Image{
 		{ID: "11111111-0000-4000-8000-000000000001", Name: "fuel-6.0", DiskFormat: "qcow2", ContainerFormat: "bare",
 			Visibility: "public", OwnerID: "p-admin", MinDisk: 40, SizeBytes: 1 << 20, Checksum: "abc"},
 		{ID: "11111111-0000-4000-8000-000000000002", Name: "admin-only", DiskFormat: "raw", ContainerFormat: "bare",
@@ -353,5 +354,26 @@ func TestImagesForNovaAndSnapshot(t *testing.T) {
 	}
 	if err := fresh.Restore([]byte("{")); err == nil {
 		t.Error("restore of corrupt JSON succeeded")
+	}
+}
+
+func TestClockFromKnobs(t *testing.T) {
+	ctx := context.Background()
+	knobs := simcore.NewKnobs()
+	t0 := time.Date(2015, 7, 15, 11, 43, 35, 0, time.UTC)
+	knobs.SetNow(func() time.Time { return t0 })
+	c := client(serve(t, New(Config{Knobs: knobs})), "member")
+	im, err := images.Create(ctx, c, images.CreateOpts{Name: "a"}).Extract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !im.CreatedAt.Equal(t0) || !im.UpdatedAt.Equal(t0) {
+		t.Errorf("created %v updated %v, want %v", im.CreatedAt, im.UpdatedAt, t0)
+	}
+	t1 := t0.Add(time.Hour)
+	knobs.SetNow(func() time.Time { return t1 })
+	im, err = images.Update(ctx, c, im.ID, images.UpdateOpts{images.ReplaceImageName{NewName: "b"}}).Extract()
+	if err != nil || !im.UpdatedAt.Equal(t1) || !im.CreatedAt.Equal(t0) {
+		t.Errorf("after update: %+v %v", im, err)
 	}
 }

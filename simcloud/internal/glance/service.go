@@ -17,6 +17,9 @@ import (
 // Config seeds the service.
 type Config struct {
 	Images []Image
+	// Knobs supplies the clock (created_at, updated_at); nil means the
+	// real clock.
+	Knobs *simcore.Knobs
 }
 
 // Image is a seeded image; it starts active, as if uploaded long ago.
@@ -64,6 +67,9 @@ var _ simcore.Images = (*Service)(nil)
 // New returns a Glance seeded with cfg.Images, all active.
 func New(cfg Config) *Service {
 	s := &Service{now: time.Now, images: map[string]*image{}}
+	if cfg.Knobs != nil {
+		s.now = cfg.Knobs.Now
+	}
 	// Seeded images share one creation time; ties sort by id, so listing
 	// order is still deterministic.
 	t := s.now().UTC().Truncate(time.Second)
