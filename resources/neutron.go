@@ -132,6 +132,9 @@ func markTags(lab string, a specs.Address) []string { return []string{LabTag(lab
 // cannot prove is its own. When tagging fails the object is deleted, so a
 // failed create leaves nothing unmarked behind.
 func tagAfterCreate(ctx context.Context, c *Cloud, collection, id string, tags []string, undo func() error) error {
+	if id == "" {
+		return fmt.Errorf("create %s: the response holds no ID", collection)
+	}
 	_, err := attributestags.ReplaceAll(ctx, c.Network, collection, id, attributestags.ReplaceAllOpts{Tags: tags}).Extract()
 	if err == nil {
 		return nil

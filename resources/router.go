@@ -78,7 +78,7 @@ func (Router) List(ctx context.Context, c *Cloud, q Query) ([]*Object, error) {
 
 func (Router) Get(ctx context.Context, c *Cloud, id string) (*Object, error) {
 	var v routerView
-	if err := routers.Get(ctx, c.Network, id).ExtractInto(&v); err != nil {
+	if err := routers.Get(ctx, c.Network, id).ExtractIntoStructPtr(&v, "router"); err != nil {
 		return nil, getError("router", id, err)
 	}
 	return v.object(""), nil
@@ -104,7 +104,7 @@ func (Router) Create(ctx context.Context, c *Cloud, lab string, r specs.Resource
 		return nil, fmt.Errorf("%s: create: %w", rt.Addr(), err)
 	}
 	var v routerView
-	if err := routers.Create(ctx, c.Network, body).ExtractInto(&v); err != nil {
+	if err := routers.Create(ctx, c.Network, body).ExtractIntoStructPtr(&v, "router"); err != nil {
 		return nil, fmt.Errorf("%s: create: %w", rt.Addr(), err)
 	}
 	if !tagged {
@@ -143,7 +143,7 @@ func (Router) Update(ctx context.Context, c *Cloud, r specs.Resource, live *Obje
 		}
 	}
 	var v routerView
-	if err := routers.Update(ctx, c.Network, live.ID, opts).ExtractInto(&v); err != nil {
+	if err := routers.Update(ctx, c.Network, live.ID, opts).ExtractIntoStructPtr(&v, "router"); err != nil {
 		return nil, fmt.Errorf("%s: update: %w", rt.Addr(), err)
 	}
 	o := v.object("")

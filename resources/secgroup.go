@@ -84,7 +84,7 @@ func (SecurityGroup) List(ctx context.Context, c *Cloud, q Query) ([]*Object, er
 
 func (SecurityGroup) Get(ctx context.Context, c *Cloud, id string) (*Object, error) {
 	var v secGroupView
-	if err := groups.Get(ctx, c.Network, id).ExtractInto(&v); err != nil {
+	if err := groups.Get(ctx, c.Network, id).ExtractIntoStructPtr(&v, "security_group"); err != nil {
 		return nil, getError("security group", id, err)
 	}
 	return v.object(""), nil
@@ -105,7 +105,7 @@ func (SecurityGroup) Create(ctx context.Context, c *Cloud, lab string, r specs.R
 		return nil, fmt.Errorf("%s: create: %w", g.Addr(), err)
 	}
 	var v secGroupView
-	if err := groups.Create(ctx, c.Network, body).ExtractInto(&v); err != nil {
+	if err := groups.Create(ctx, c.Network, body).ExtractIntoStructPtr(&v, "security_group"); err != nil {
 		return nil, fmt.Errorf("%s: create: %w", g.Addr(), err)
 	}
 	if !tagged {
@@ -136,7 +136,7 @@ func (SecurityGroup) Update(ctx context.Context, c *Cloud, r specs.Resource, liv
 		}
 	}
 	var v secGroupView
-	if err := groups.Update(ctx, c.Network, live.ID, opts).ExtractInto(&v); err != nil {
+	if err := groups.Update(ctx, c.Network, live.ID, opts).ExtractIntoStructPtr(&v, "security_group"); err != nil {
 		return nil, fmt.Errorf("%s: update: %w", g.Addr(), err)
 	}
 	o := v.object("")
@@ -376,7 +376,7 @@ func (SecurityGroupRule) List(ctx context.Context, c *Cloud, q Query) ([]*Object
 
 func (SecurityGroupRule) Get(ctx context.Context, c *Cloud, id string) (*Object, error) {
 	var v ruleView
-	if err := rules.Get(ctx, c.Network, id).ExtractInto(&v); err != nil {
+	if err := rules.Get(ctx, c.Network, id).ExtractIntoStructPtr(&v, "security_group_rule"); err != nil {
 		return nil, getError("security group rule", id, err)
 	}
 	o := v.object()
@@ -410,7 +410,7 @@ func (SecurityGroupRule) Create(ctx context.Context, c *Cloud, _ string, r specs
 		Description: string(sr.Addr()),
 	}
 	var v ruleView
-	err = rules.Create(ctx, c.Network, opts).ExtractInto(&v)
+	err = rules.Create(ctx, c.Network, opts).ExtractIntoStructPtr(&v, "security_group_rule")
 	if gophercloud.ResponseCodeIs(err, 409) {
 		o, ferr := findRule(ctx, c, ruleKey(f, groupID, remoteID))
 		if ferr != nil {

@@ -115,7 +115,7 @@ func (Subnet) List(ctx context.Context, c *Cloud, q Query) ([]*Object, error) {
 
 func (Subnet) Get(ctx context.Context, c *Cloud, id string) (*Object, error) {
 	var v subnetView
-	if err := subnets.Get(ctx, c.Network, id).ExtractInto(&v); err != nil {
+	if err := subnets.Get(ctx, c.Network, id).ExtractIntoStructPtr(&v, "subnet"); err != nil {
 		return nil, getError("subnet", id, err)
 	}
 	return v.object(""), nil
@@ -164,7 +164,7 @@ func (Subnet) Create(ctx context.Context, c *Cloud, lab string, r specs.Resource
 		return nil, fmt.Errorf("%s: create: %w", s.Addr(), err)
 	}
 	var v subnetView
-	if err := subnets.Create(ctx, c.Network, body).ExtractInto(&v); err != nil {
+	if err := subnets.Create(ctx, c.Network, body).ExtractIntoStructPtr(&v, "subnet"); err != nil {
 		return nil, fmt.Errorf("%s: create: %w", s.Addr(), err)
 	}
 	if !tagged {
@@ -202,7 +202,7 @@ func (Subnet) Update(ctx context.Context, c *Cloud, r specs.Resource, live *Obje
 		}
 	}
 	var v subnetView
-	if err := subnets.Update(ctx, c.Network, live.ID, opts).ExtractInto(&v); err != nil {
+	if err := subnets.Update(ctx, c.Network, live.ID, opts).ExtractIntoStructPtr(&v, "subnet"); err != nil {
 		return nil, fmt.Errorf("%s: update: %w", s.Addr(), err)
 	}
 	o := v.object("")
