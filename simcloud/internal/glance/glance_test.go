@@ -30,7 +30,7 @@ var (
 
 // serve starts svc behind a test-only middleware standing in for the
 // core's auth: the X-Test-As header picks the identity (default member).
-func serve(t *testing.T, svc http.Handler) string {
+func serve(t testing.TB, svc http.Handler) string {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := member
