@@ -31,7 +31,10 @@ func NewLab(name string) *Lab {
 	return &Lab{
 		Name:   name,
 		byAddr: map[Address]Resource{},
-		graph:  graph.New(resourceHash, graph.Directed(), graph.PreventCycles()),
+		// Acyclic, but checked once in Link rather than on every edge:
+		// a per-edge cycle check costs a graph search per edge, which is
+		// most of compiling a 1,000-slave lab.
+		graph: graph.New(resourceHash, graph.Directed(), graph.Acyclic()),
 	}
 }
 
@@ -63,14 +66,91 @@ func (l *Lab) Link() error {
 			err := l.graph.AddEdge(d, a)
 			switch {
 			case err == nil, errors.Is(err, graph.ErrEdgeAlreadyExists):
-			case errors.Is(err, graph.ErrEdgeCreatesCycle):
-				errs = append(errs, fmt.Errorf("%s: dependency on %s creates a cycle", a, d))
 			default:
 				errs = append(errs, fmt.Errorf("%s -> %s: %w", d, a, err))
 			}
 		}
 	}
+	if len(errs) == 0 {
+		if l.hasCycle() {
+			errs = append(errs, l.cycleEdges()...)
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// hasCycle runs Kahn's algorithm over Deps, on slice indexes: linear in
+// the lab's size (graph.TopologicalSort is not, at thousands of vertices).
+func (l *Lab) hasCycle() bool {
+	idx := make(map[Address]int32, len(l.order))
+	for i, a := range l.order {
+		idx[a] = int32(i)
+	}
+	indeg := make([]int32, len(l.order))
+	var from, to []int32 // edges dependency -> dependent
+	for i, a := range l.order {
+		ds := l.byAddr[a].Deps()
+		for j, d := range ds {
+			if slices.Contains(ds[:j], d) {
+				continue
+			}
+			from, to = append(from, idx[d]), append(to, int32(i))
+			indeg[i]++
+		}
+	}
+	// CSR adjacency: dependents of vertex v are adj[start[v]:start[v+1]].
+	start := make([]int32, len(l.order)+1)
+	for _, f := range from {
+		start[f+1]++
+	}
+	for i := 1; i < len(start); i++ {
+		start[i] += start[i-1]
+	}
+	adj := make([]int32, len(from))
+	fill := slices.Clone(start)
+	for k, f := range from {
+		adj[fill[f]] = to[k]
+		fill[f]++
+	}
+	queue := make([]int32, 0, len(l.order))
+	for i, n := range indeg {
+		if n == 0 {
+			queue = append(queue, int32(i))
+		}
+	}
+	seen := 0
+	for len(queue) > 0 {
+		v := queue[len(queue)-1]
+		queue = queue[:len(queue)-1]
+		seen++
+		for _, x := range adj[start[v]:start[v+1]] {
+			if indeg[x]--; indeg[x] == 0 {
+				queue = append(queue, x)
+			}
+		}
+	}
+	return seen != len(l.order)
+}
+
+// cycleEdges names the edges that close a cycle, by adding every edge
+// again to a cycle-preventing graph: slow, but only on the error path.
+func (l *Lab) cycleEdges() []error {
+	g := graph.New(resourceHash, graph.Directed(), graph.PreventCycles())
+	for _, a := range l.order {
+		_ = g.AddVertex(l.byAddr[a])
+	}
+	var errs []error
+	for _, a := range l.order {
+		for _, d := range l.byAddr[a].Deps() {
+			if err := g.AddEdge(d, a); errors.Is(err, graph.ErrEdgeCreatesCycle) {
+				errs = append(errs, fmt.Errorf("%s: dependency on %s creates a cycle", a, d))
+			}
+		}
+	}
+	if len(errs) == 0 {
+		errs = append(errs, errors.New("the lab's dependencies form a cycle"))
+	}
+	return errs
 }
 
 func kindRank(k Kind) int {

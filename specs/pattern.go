@@ -8,7 +8,8 @@ import (
 )
 
 // A pattern turns a slave's index into a name, MAC or IP. Placeholders
-// are written {index}, {index+N} or {index-N}, optionally with a format
+// are written {index}, then any arithmetic applied left to right
+// ({index+2}, {index/256}, {index%200+10}), then optionally a format
 // after a colon: {index:02d}, {index+2:02x}. The format is a printf verb
 // without the % (d, x or X, with optional zero padding and width).
 // Names also accept a single printf verb, e.g. slave-%02d.
@@ -17,13 +18,19 @@ type pattern struct {
 }
 
 type patternPart struct {
-	lit    string // literal text (when verb == "")
-	offset int
-	verb   string // e.g. "%02x"
+	lit  string // literal text (when verb == "")
+	ops  []patternOp
+	verb string // e.g. "%02x"
+}
+
+type patternOp struct {
+	op byte // + - * / %
+	n  int
 }
 
 var placeholder = regexp.MustCompile(`\{([^{}]*)\}`)
-var placeholderBody = regexp.MustCompile(`^index(?:([+-])([0-9]{1,6}))?(?::(0?[0-9]?[dxX]))?$`)
+var placeholderBody = regexp.MustCompile(`^index((?:[-+*/%][0-9]{1,6})*)(?::(0?[0-9]?[dxX]))?$`)
+var placeholderOp = regexp.MustCompile(`([-+*/%])([0-9]{1,6})`)
 var printfVerb = regexp.MustCompile(`%(0?[0-9]?[dxX])`)
 
 // parsePattern parses s; allowPrintf accepts the %02d form (names).
@@ -46,15 +53,15 @@ func parsePattern(s string, allowPrintf bool) (pattern, error) {
 			return p, fmt.Errorf("bad placeholder {%s}: want {index}, {index+N} or {index:02x}", body)
 		}
 		part := patternPart{verb: "%d"}
-		if m[2] != "" {
-			n, _ := strconv.Atoi(m[2])
-			if m[1] == "-" {
-				n = -n
+		for _, om := range placeholderOp.FindAllStringSubmatch(m[1], -1) {
+			n, _ := strconv.Atoi(om[2])
+			if n == 0 && (om[1] == "/" || om[1] == "%") {
+				return p, fmt.Errorf("bad placeholder {%s}: division by zero", body)
 			}
-			part.offset = n
+			part.ops = append(part.ops, patternOp{op: om[1][0], n: n})
 		}
-		if m[3] != "" {
-			part.verb = "%" + m[3]
+		if m[2] != "" {
+			part.verb = "%" + m[2]
 		}
 		p.parts = append(p.parts, patternPart{lit: s[last:l[0]]}, part)
 		last = l[1]
@@ -86,7 +93,25 @@ func (p pattern) expand(index int) string {
 			b.WriteString(pp.lit)
 			continue
 		}
-		fmt.Fprintf(&b, pp.verb, index+pp.offset)
+		b.WriteString(fmt.Sprintf(pp.verb, pp.apply(index)))
 	}
 	return b.String()
+}
+
+func (pp patternPart) apply(x int) int {
+	for _, o := range pp.ops {
+		switch o.op {
+		case '+':
+			x += o.n
+		case '-':
+			x -= o.n
+		case '*':
+			x *= o.n
+		case '/':
+			x /= o.n
+		case '%':
+			x %= o.n
+		}
+	}
+	return x
 }
