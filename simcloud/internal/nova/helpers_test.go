@@ -113,7 +113,7 @@ func (c *cloud) client(as, microversion string) *gophercloud.ServiceClient {
 	}
 }
 
-func newCloud(t *testing.T, quotas map[string]int) *cloud {
+func newCloud(t testing.TB, quotas map[string]int) *cloud {
 	t.Helper()
 	knobs := simcore.NewKnobs()
 	ports := &fakePorts{ports: map[string]*fakePort{}}
@@ -139,7 +139,7 @@ func newCloud(t *testing.T, quotas map[string]int) *cloud {
 
 // serve puts h behind a test-only stand-in for the core's auth: the
 // X-Test-As header picks the identity (default member).
-func serve(t *testing.T, h http.Handler) string {
+func serve(t testing.TB, h http.Handler) string {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := member
