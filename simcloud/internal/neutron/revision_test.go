@@ -65,7 +65,10 @@ func TestRevisionBumps(t *testing.T) {
 		rev  func() int
 		want int
 	}{
-		{"port update", func() error { _, err := ports.Update(ctx, c.member, p.ID, ports.UpdateOpts{Name: ptr("a")}).Extract(); return err },
+		{"port update", func() error {
+			_, err := ports.Update(ctx, c.member, p.ID, ports.UpdateOpts{Name: ptr("a")}).Extract()
+			return err
+		},
 			func() int { return must[*ports.Port](t)(ports.Get(ctx, c.member, p.ID).Extract()).RevisionNumber }, 2},
 		{"port bound by Nova", func() error { return c.svc.BindPort("p-demo", p.ID, "srv-1", "node-1") },
 			func() int { return must[*ports.Port](t)(ports.Get(ctx, c.member, p.ID).Extract()).RevisionNumber }, 3},
@@ -76,7 +79,9 @@ func TestRevisionBumps(t *testing.T) {
 		{"network update", func() error {
 			_, err := networks.Update(ctx, c.member, n.ID, networks.UpdateOpts{Description: ptr("d")}).Extract()
 			return err
-		}, func() int { return must[*networks.Network](t)(networks.Get(ctx, c.member, n.ID).Extract()).RevisionNumber }, 2},
+		}, func() int {
+			return must[*networks.Network](t)(networks.Get(ctx, c.member, n.ID).Extract()).RevisionNumber
+		}, 2},
 	}
 	for _, s := range steps {
 		if err := s.do(); err != nil {
