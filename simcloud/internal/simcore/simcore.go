@@ -143,12 +143,18 @@ type Service interface {
 	Restore(json.RawMessage) error
 }
 
-// PortView is what Nova shows of a port in a server's "addresses".
+// PortView is what Nova shows of a port in a server's "addresses" and
+// os-interface list.
 type PortView struct {
 	NetworkName string
 	MAC         string
 	FixedIPs    []string
 	FloatingIPs []string
+	// NetworkID, Status and SubnetIDs (parallel to FixedIPs) feed
+	// os-interface; Nova shows them empty when not filled in.
+	NetworkID string
+	Status    string
+	SubnetIDs []string
 }
 
 // Ports is what Nova needs from Neutron, in-process.
