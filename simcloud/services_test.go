@@ -210,14 +210,15 @@ func TestEscapedPath(t *testing.T) {
 	}
 }
 
-// BenchmarkListNetworks is the cost of one authenticated request through
-// the core (count, token check, routing) and Neutron, over loopback HTTP.
-func BenchmarkListNetworks(b *testing.B) {
-	c, err := simcloud.Start(simcloud.Config{})
+// benchNetwork starts a cloud for a benchmark and returns the member's
+// network client.
+func benchNetwork(b *testing.B, cfg simcloud.Config) *gophercloud.ServiceClient {
+	b.Helper()
+	c, err := simcloud.Start(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer c.Close()
+	b.Cleanup(func() { _ = c.Close() })
 	pc, err := openstack.AuthenticatedClient(context.Background(), authOptions(c.Member()))
 	if err != nil {
 		b.Fatal(err)
@@ -226,6 +227,13 @@ func BenchmarkListNetworks(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	return nc
+}
+
+// BenchmarkListNetworks is the cost of one authenticated request through
+// the core (count, token check, routing) and Neutron, over loopback HTTP.
+func BenchmarkListNetworks(b *testing.B) {
+	nc := benchNetwork(b, simcloud.Config{})
 	ctx := context.Background()
 	for b.Loop() {
 		if _, err := networks.List(nc, nil).AllPages(ctx); err != nil {
@@ -239,19 +247,7 @@ func BenchmarkListNetworks(b *testing.B) {
 func BenchmarkCreateNetworkSaved(b *testing.B) {
 	w := simcloud.DefaultWorld()
 	w.Quotas = nil // as many networks as the benchmark wants
-	c, err := simcloud.Start(simcloud.Config{World: w, StateFile: filepath.Join(b.TempDir(), "state.json")})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close()
-	pc, err := openstack.AuthenticatedClient(context.Background(), authOptions(c.Member()))
-	if err != nil {
-		b.Fatal(err)
-	}
-	nc, err := openstack.NewNetworkV2(pc, gophercloud.EndpointOpts{})
-	if err != nil {
-		b.Fatal(err)
-	}
+	nc := benchNetwork(b, simcloud.Config{World: w, StateFile: filepath.Join(b.TempDir(), "state.json")})
 	ctx := context.Background()
 	for b.Loop() {
 		if _, err := networks.Create(ctx, nc, networks.CreateOpts{Name: "n"}).Extract(); err != nil {

@@ -138,22 +138,31 @@ func (s *Service) scope(t *token, raw any) (int, string) {
 	return 0, ""
 }
 
-// check validates X-Subject-Token for a caller holding a valid
-// X-Auth-Token: 401 for a bad caller token, 404 for a bad subject token.
+// subject finds X-Subject-Token for a caller holding a valid
+// X-Auth-Token; otherwise it answers 401 for a bad caller token or 404 for
+// a bad subject token. s.mu is held.
+func (s *Service) subject(w http.ResponseWriter, r *http.Request) (string, *token, bool) {
+	if _, ok := s.lookup(r.Header.Get("X-Auth-Token")); !ok {
+		writeError(w, http.StatusUnauthorized, msgUnauthorized)
+		return "", nil, false
+	}
+	id := r.Header.Get("X-Subject-Token")
+	t, ok := s.lookup(id)
+	if !ok {
+		writeError(w, http.StatusNotFound, "Could not find token.")
+	}
+	return id, t, ok
+}
+
+// check validates a token (GET or HEAD /v3/auth/tokens).
 func (s *Service) check(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.lookup(r.Header.Get("X-Auth-Token")); !ok {
-		writeError(w, http.StatusUnauthorized, msgUnauthorized)
-		return
-	}
-	subject := r.Header.Get("X-Subject-Token")
-	t, ok := s.lookup(subject)
+	id, t, ok := s.subject(w, r)
 	if !ok {
-		writeError(w, http.StatusNotFound, "Could not find token.")
 		return
 	}
-	w.Header().Set("X-Subject-Token", subject)
+	w.Header().Set("X-Subject-Token", id)
 	if r.Method == http.MethodHead {
 		w.WriteHeader(http.StatusOK)
 		return
@@ -161,21 +170,14 @@ func (s *Service) check(w http.ResponseWriter, r *http.Request) {
 	simcore.WriteJSON(w, http.StatusOK, map[string]any{"token": s.body(t)})
 }
 
-// revoke deletes X-Subject-Token (openstack token revoke).
+// revoke deletes a token (openstack token revoke).
 func (s *Service) revoke(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.lookup(r.Header.Get("X-Auth-Token")); !ok {
-		writeError(w, http.StatusUnauthorized, msgUnauthorized)
-		return
+	if id, _, ok := s.subject(w, r); ok {
+		delete(s.tokens, id)
+		w.WriteHeader(http.StatusNoContent)
 	}
-	subject := r.Header.Get("X-Subject-Token")
-	if _, ok := s.lookup(subject); !ok {
-		writeError(w, http.StatusNotFound, "Could not find token.")
-		return
-	}
-	delete(s.tokens, subject)
-	w.WriteHeader(http.StatusNoContent)
 }
 
 // prune drops expired tokens so a long-running server does not grow.
