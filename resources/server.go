@@ -373,6 +373,11 @@ func (a Server) Create(ctx context.Context, c *Cloud, lab string, r specs.Resour
 		nets[i] = servers.Network{Port: p}
 	}
 	opts.Networks = nets
+	if len(nets) == 0 {
+		// Since 2.37 Nova wants to be told; "none" rather than "auto",
+		// which would plug the server into whatever network it finds.
+		opts.Networks = "none"
+	}
 	for i, b := range s.BlockDevices {
 		opts.BlockDevice = append(opts.BlockDevice, servers.BlockDevice{
 			SourceType: servers.SourceVolume, DestinationType: servers.DestinationVolume, UUID: refs.volumes[i],

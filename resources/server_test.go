@@ -388,3 +388,21 @@ func TestServerRelateFlavor(t *testing.T) {
 		})
 	}
 }
+
+// A server without ports boots with networks "none", which Nova has
+// required to be said since 2.37.
+func TestServerWithoutPorts(t *testing.T) {
+	t.Parallel()
+	l := newServerLab(t)
+	s := masterSpec()
+	s.Ports = nil
+	o, err := resources.Server{}.Create(context.Background(), l.c, "lab1", s, l.ids)
+	if err != nil {
+		t.Fatalf("create without ports: %v", err)
+	}
+	for k := range o.Fields {
+		if strings.HasPrefix(k, "ports.") {
+			t.Errorf("server without ports has field %s", k)
+		}
+	}
+}
