@@ -406,3 +406,23 @@ func TestServerWithoutPorts(t *testing.T) {
 		}
 	}
 }
+
+// A server whose delete Nova accepted but has not finished still lists
+// (Nova shows it ACTIVE); its status says it is on its way out.
+func TestServerDeletingStatus(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	l := newServerLab(t)
+	o, err := resources.Server{}.Create(ctx, l.c, "lab1", masterSpec(), l.ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.sim.Knobs().SetDeleteTime(time.Hour)
+	if err := servers.Delete(ctx, l.c.Compute, o.ID).ExtractErr(); err != nil {
+		t.Fatal(err)
+	}
+	objs := l.list(t, masterSpec())
+	if len(objs) != 1 || objs[0].Status != "DELETING" || objs[0].Fields["status"] != "DELETING" {
+		t.Errorf("list during delete = %+v, want status DELETING", objs)
+	}
+}
