@@ -254,7 +254,14 @@ func (s *Service) routes() {
 	m.HandleFunc("PUT /v2.1/servers/{id}/tags/{tag}", s.addTag)
 	m.HandleFunc("DELETE /v2.1/servers/{id}/tags/{tag}", s.deleteTag)
 
+	m.HandleFunc("GET /v2.1/servers/{id}/ips", s.serverIPs)
+	m.HandleFunc("GET /v2.1/servers/{id}/os-interface", s.listInterfaces)
+	m.HandleFunc("GET /v2.1/servers/{id}/os-interface/{port}", s.showInterface)
+
 	m.HandleFunc("GET /v2.1/limits", s.limits)
+	m.HandleFunc("GET /v2.1/os-availability-zone", s.availabilityZones(false))
+	m.HandleFunc("GET /v2.1/os-availability-zone/detail", s.availabilityZones(true))
+	m.HandleFunc("GET /v2.1/os-services", s.services)
 	m.HandleFunc("GET /v2.1/os-hypervisors", s.listHypervisors(false))
 	m.HandleFunc("GET /v2.1/os-hypervisors/detail", s.listHypervisors(true))
 	m.HandleFunc("/v2.1/", func(w http.ResponseWriter, r *http.Request) {
