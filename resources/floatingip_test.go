@@ -1,0 +1,121 @@
+package resources_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/layer3/floatingips"
+
+	"github.com/fuelplan/fuelplan/resources"
+	"github.com/fuelplan/fuelplan/resources/resourcestest"
+	"github.com/fuelplan/fuelplan/specs"
+)
+
+// reachableWorld makes two lab ports on a subnet attached to a router
+// whose gateway is on the external network, so floating IPs can reach them.
+func reachableWorld(t *testing.T, c *resources.Cloud) ([]*specs.Port, resourcestest.IDs) {
+	t.Helper()
+	ctx := context.Background()
+	net, sub, _, ids := portWorld(t, c)
+	ids[publicNet] = extNetID
+	r := &specs.Router{Meta: meta(specs.KindRouter, "router"), ExternalNetwork: publicNet}
+	ro, err := resources.Router{}.Create(ctx, c, lab, r, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids[r.Addr()] = ro.ID
+	ri := &specs.RouterInterface{Meta: specs.Meta{Address: "router_interface.admin"}, Router: r.Addr(), Subnet: sub.Addr()}
+	if _, err := (resources.RouterInterface{}).Create(ctx, c, lab, ri, ids); err != nil {
+		t.Fatal(err)
+	}
+	var ps []*specs.Port
+	for _, name := range []string{"admin", "admin2"} {
+		p := portSpec(name, net, sub)
+		o, err := resources.Port{}.Create(ctx, c, lab, p, ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[p.Addr()] = o.ID
+		ps = append(ps, p)
+	}
+	return ps, ids
+}
+
+func TestFloatingIPLifecycle(t *testing.T) {
+	t.Parallel()
+	for _, mode := range tagModes {
+		t.Run(mode.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			_, c := startTagMode(t, mode.creation)
+			ps, ids := reachableWorld(t, c)
+			ad := resources.FloatingIP{}
+			f := &specs.FloatingIP{Meta: specs.Meta{Address: "floating_ip.master"}, Port: ps[0].Addr(),
+				ExternalNetwork: publicNet, FixedAddress: "172.18.161.120"}
+			created, err := ad.Create(ctx, c, lab, f, ids)
+			if err != nil {
+				t.Fatalf("create: %v", err)
+			}
+			checkMarked(t, c, "floatingips", created.ID, f.Addr())
+			got := listOne(t, ad, c, nil, f.Addr(), f)
+			if got == nil || got.ID != created.ID || !got.Owned || got.Name != "172.18.161.120" {
+				t.Fatalf("list: %+v", got)
+			}
+			for k, v := range map[string]string{"port": ids[ps[0].Addr()], "external_network": extNetID,
+				"floating_ip_address": "172.18.161.120"} {
+				if got.Fields[k] != v {
+					t.Errorf("field %s = %q, want %q", k, got.Fields[k], v)
+				}
+			}
+			checkNoDrift(t, ad, f, got, ids)
+
+			// Re-association to another port is an update.
+			f.Port = ps[1].Addr()
+			if len(resourcestest.Drift(ad.Desired(f), got, ids)) == 0 {
+				t.Fatal("a new port is not drift")
+			}
+			if got, err = ad.Update(ctx, c, f, got, []string{"port"}, ids); err != nil {
+				t.Fatalf("update port: %v", err)
+			}
+			checkNoDrift(t, ad, f, listOne(t, ad, c, nil, f.Addr(), f), ids)
+			if _, err := ad.Update(ctx, c, f, got, []string{"floating_ip_address"}, ids); err == nil {
+				t.Error("update of the address succeeded; it forces a new floating IP")
+			}
+			checkDeleted(t, ad, c, got)
+		})
+	}
+}
+
+// TestFloatingIPConflict: floating IPs have no names; an unowned one is a
+// conflict when the spec asks for its address.
+func TestFloatingIPConflict(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	_, c := resourcestest.Admin(t)
+	ps, ids := reachableWorld(t, c)
+	hand, err := floatingips.Create(ctx, c.Network, floatingips.CreateOpts{FloatingNetworkID: extNetID,
+		FloatingIP: "172.18.161.130"}).Extract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Someone else's address with no address asked for is no business of ours.
+	if _, err := floatingips.Create(ctx, c.Network, floatingips.CreateOpts{FloatingNetworkID: extNetID}).Extract(); err != nil {
+		t.Fatal(err)
+	}
+	fixed := &specs.FloatingIP{Meta: specs.Meta{Address: "floating_ip.master"}, Port: ps[0].Addr(),
+		ExternalNetwork: publicNet, FixedAddress: "172.18.161.130"}
+	anyAddr := &specs.FloatingIP{Meta: specs.Meta{Address: "floating_ip.slave"}, Port: ps[1].Addr(), ExternalNetwork: publicNet}
+	objs, err := resources.FloatingIP{}.List(ctx, c, resources.Query{Lab: lab, Want: []specs.Resource{fixed, anyAddr}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(objs) != 1 || objs[0].ID != hand.ID || objs[0].Owned || objs[0].Address != fixed.Addr() {
+		t.Errorf("list = %+v, want only %s, unowned at %s", objs, hand.ID, fixed.Addr())
+	}
+	// Creating it fails with Neutron's reason, under the address.
+	_, err = resources.FloatingIP{}.Create(ctx, c, lab, fixed, ids)
+	if err == nil || !strings.HasPrefix(err.Error(), "floating_ip.master: create: ") || !strings.Contains(err.Error(), "172.18.161.130") {
+		t.Errorf("create of a taken address: %v", err)
+	}
+}
