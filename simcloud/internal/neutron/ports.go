@@ -226,7 +226,7 @@ func (s *Service) applySecurity(p *port, proj string, admin bool, in *portIn, cr
 		groups = []string{s.ensureDefaultSG(proj)}
 	} else if !create && len(groups) > 0 && !secOK {
 		return errf(http.StatusConflict, "PortSecurityPortHasSecurityGroup",
-			"Port has security group associated. Cannot disable port security or ip address until security group is removed")
+			"Port has security group associated. Cannot disable port security or IP address until security group is removed.")
 	}
 	pairs := p.AddressPairs
 	if in.AddressPairs != nil {
@@ -295,14 +295,14 @@ func (s *Service) updatePort(who *simcore.Identity, p *port, a attrs) *apiError 
 }
 
 // deletePort: ports that belong to a router or a floating IP are removed
-// through those APIs (409 L3PortInUse). A port bound to a server may be
+// through those APIs (409 ServicePortInUse). A port bound to a server may be
 // deleted; the server just loses the NIC. Floating IPs on it are
 // disassociated.
 func (s *Service) deletePort(p *port) *apiError {
 	switch p.DeviceOwner {
 	case ownerRouterIf, ownerRouterGW, ownerFloatingIP:
-		return errf(http.StatusConflict, "L3PortInUse",
-			"Port %s has owner %s and therefore cannot be deleted directly via the port API.", p.ID, p.DeviceOwner)
+		return errf(http.StatusConflict, "ServicePortInUse",
+			"Port %s cannot be deleted directly via the port API: has device owner %s.", p.ID, p.DeviceOwner)
 	}
 	s.disassociatePort(p.ID)
 	delete(s.st.Ports, p.ID)

@@ -178,7 +178,7 @@ func TestPortDelete(t *testing.T) {
 	_, sn := memberNet(t, c, "10.20.0.0/24")
 	r := must[*routers.Router](t)(routers.Create(ctx, c.member, routers.CreateOpts{Name: "r"}).Extract())
 	ifc := must[*routers.InterfaceInfo](t)(routers.AddInterface(ctx, c.member, r.ID, routers.AddInterfaceOpts{SubnetID: sn.ID}).Extract())
-	wantFault(t, ports.Delete(ctx, c.member, ifc.PortID).ExtractErr(), 409, "L3PortInUse")
+	wantFault(t, ports.Delete(ctx, c.member, ifc.PortID).ExtractErr(), 409, "ServicePortInUse")
 	wantFault(t, ports.Delete(ctx, c.member, "nope").ExtractErr(), 404, "PortNotFound")
 }
 

@@ -10,7 +10,7 @@ import (
 )
 
 func routerNotFound(id string) *apiError {
-	return errf(http.StatusNotFound, "RouterNotFound", "Router %s could not be found.", id)
+	return errf(http.StatusNotFound, "RouterNotFound", "Router %s could not be found", id)
 }
 
 func (s *Service) routerKind() *kind {
