@@ -15,7 +15,7 @@ func fipNotFound(id string) *apiError {
 func (s *Service) floatingIPKind() *kind {
 	return &kind{
 		singular: "floatingip", plural: "floatingips", path: "floatingips", ext: "router", tagged: true,
-		all: values(s.st.FloatingIPs),
+		all: func() []object { return values(s.st.FloatingIPs) },
 		get: func(id string) object {
 			if v, ok := s.st.FloatingIPs[id]; ok {
 				return v

@@ -30,14 +30,14 @@ func (s *Service) kinds() []*kind {
 		s.secGroupKind(), s.sgRuleKind(), s.floatingIPKind()}
 }
 
-func values[T object](m map[string]T) func() []object {
-	return func() []object {
-		var out []object
-		for _, v := range sorted(m) {
-			out = append(out, v)
-		}
-		return out
+// values lists a store map as objects in ID order. Kinds call it on each
+// request (never capture a map): Restore replaces the whole store.
+func values[T object](m map[string]T) []object {
+	var out []object
+	for _, v := range sorted(m) {
+		out = append(out, v)
 	}
+	return out
 }
 
 func owned(who *simcore.Identity, o object) bool {

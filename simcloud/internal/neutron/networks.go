@@ -14,7 +14,7 @@ func networkNotFound(id string) *apiError {
 func (s *Service) networkKind() *kind {
 	return &kind{
 		singular: "network", plural: "networks", path: "networks", tagged: true,
-		all: values(s.st.Networks),
+		all: func() []object { return values(s.st.Networks) },
 		get: func(id string) object {
 			if n, ok := s.st.Networks[id]; ok {
 				return n

@@ -27,7 +27,7 @@ func portNotFound(id string) *apiError {
 func (s *Service) portKind() *kind {
 	return &kind{
 		singular: "port", plural: "ports", path: "ports", tagged: true,
-		all: values(s.st.Ports),
+		all: func() []object { return values(s.st.Ports) },
 		get: func(id string) object {
 			if v, ok := s.st.Ports[id]; ok {
 				return v

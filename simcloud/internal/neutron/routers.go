@@ -16,7 +16,7 @@ func routerNotFound(id string) *apiError {
 func (s *Service) routerKind() *kind {
 	return &kind{
 		singular: "router", plural: "routers", path: "routers", ext: "router", tagged: true,
-		all: values(s.st.Routers),
+		all: func() []object { return values(s.st.Routers) },
 		get: func(id string) object {
 			if v, ok := s.st.Routers[id]; ok {
 				return v

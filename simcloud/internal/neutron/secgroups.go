@@ -22,7 +22,7 @@ func (s *Service) secGroupKind() *kind {
 	return &kind{
 		singular: "security_group", plural: "security_groups", path: "security-groups",
 		ext: "security-group", tagged: true,
-		all: values(s.st.SecGroups),
+		all: func() []object { return values(s.st.SecGroups) },
 		get: func(id string) object {
 			if v, ok := s.st.SecGroups[id]; ok {
 				return v
@@ -42,7 +42,7 @@ func (s *Service) sgRuleKind() *kind {
 	return &kind{
 		singular: "security_group_rule", plural: "security_group_rules", path: "security-group-rules",
 		ext: "security-group",
-		all: values(s.st.SGRules),
+		all: func() []object { return values(s.st.SGRules) },
 		get: func(id string) object {
 			if v, ok := s.st.SGRules[id]; ok {
 				return v

@@ -164,6 +164,10 @@ func TestSnapshotRestore(t *testing.T) {
 	if got.FixedIPs[0] != p.FixedIPs[0] || got.MACAddress != p.MACAddress {
 		t.Fatalf("restored port: %+v", got)
 	}
+	// Lists read the restored store too.
+	if ps := must[[]ports.Port](t)(listPorts(fresh, fresh.member, ports.ListOpts{NetworkID: n.ID})); len(ps) != 3 {
+		t.Fatalf("restored ports on the network: %d, want DHCP, router interface and the VM port", len(ps))
+	}
 	// And keeps allocating where the old one left off.
 	next := must[*ports.Port](t)(ports.Create(ctx, fresh.member, ports.CreateOpts{NetworkID: n.ID}).Extract())
 	if next.FixedIPs[0].IPAddress != "10.20.0.4" {

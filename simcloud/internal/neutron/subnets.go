@@ -16,7 +16,7 @@ func subnetNotFound(id string) *apiError {
 func (s *Service) subnetKind() *kind {
 	return &kind{
 		singular: "subnet", plural: "subnets", path: "subnets", tagged: true,
-		all: values(s.st.Subnets),
+		all: func() []object { return values(s.st.Subnets) },
 		get: func(id string) object {
 			if v, ok := s.st.Subnets[id]; ok {
 				return v
