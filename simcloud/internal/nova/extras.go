@@ -109,4 +109,3 @@ func (s *Service) services(w http.ResponseWriter, r *http.Request) {
 	}
 	simcore.WriteJSON(w, http.StatusOK, map[string]any{"services": out})
 }
-
