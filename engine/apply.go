@@ -95,6 +95,11 @@ func (r *Report) Err() error {
 	sort.Slice(fails, func(i, j int) bool { return opLess(fails[i].Node, fails[j].Node) })
 	var merr *multierror.Error
 	for _, f := range fails {
+		// Adapters name the address already; say it once.
+		if strings.HasPrefix(f.Err.Error(), string(f.Node.Address)+":") {
+			merr = multierror.Append(merr, f.Err)
+			continue
+		}
 		merr = multierror.Append(merr, fmt.Errorf("%s: %s: %w", f.Node.Address, f.Node.Phase, f.Err))
 	}
 	if skipped > 0 {
@@ -430,11 +435,24 @@ func (ap *Applier) findOwned(ctx context.Context, lab *specs.Lab, st *State, ad 
 		return nil, err
 	}
 	for _, o := range objs {
-		if o.Owned && o.Address == r.Addr() {
+		if o.Owned && o.Address == r.Addr() && !forcesReplace(ad, r, o) {
 			return o, nil
 		}
 	}
 	return nil, nil
+}
+
+// forcesReplace reports whether an object differs from the spec in a
+// field the API cannot change: such a leftover is not adopted (the next
+// plan replaces it).
+func forcesReplace(ad resources.Adapter, r specs.Resource, o *resources.Object) bool {
+	schema := ad.Schema()
+	for n, want := range ad.Desired(r).Fields {
+		if f, _ := schema.Lookup(n); f.ForceNew && o.Fields[n] != want {
+			return true
+		}
+	}
+	return false
 }
 
 // byID finds an owned object by its ID.
