@@ -11,6 +11,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/vlantransparent"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/ports"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/subnets"
 )
 
 // fullNetwork is a network with the extension attributes the simulator shows.
@@ -180,5 +181,29 @@ func TestNetworkDelete(t *testing.T) {
 		t.Fatalf("ports left: %+v", left)
 	}
 	_, err := getSubnet(c, sn.ID)
+	wantFault(t, err, 404, "SubnetNotFound")
+}
+
+func TestSharedNetwork(t *testing.T) {
+	c := newTestCloud(t, defaultConfig())
+	ctx := context.Background()
+	shared := must[*networks.Network](t)(networks.Create(ctx, c.admin, networks.CreateOpts{Name: "shared", Shared: ptr(true)}).Extract())
+	sn := must[*subnets.Subnet](t)(subnets.Create(ctx, c.admin, subnets.CreateOpts{NetworkID: shared.ID, CIDR: "10.50.0.0/24", IPVersion: 4}).Extract())
+	// Members see it and its subnets, and may plug ports into it...
+	must[*networks.Network](t)(networks.Get(ctx, c.member, shared.ID).Extract())
+	must[*subnets.Subnet](t)(subnets.Get(ctx, c.member, sn.ID).Extract())
+	p := must[*ports.Port](t)(ports.Create(ctx, c.member, ports.CreateOpts{NetworkID: shared.ID}).Extract())
+	if p.ProjectID != "p-demo" {
+		t.Fatalf("port owner %s", p.ProjectID)
+	}
+	// ...but not change it, nor add subnets or ports to the external one.
+	_, err := networks.Update(ctx, c.member, shared.ID, networks.UpdateOpts{Name: ptr("x")}).Extract()
+	wantFault(t, err, 403, "PolicyNotAuthorized")
+	_, err = subnets.Create(ctx, c.member, subnets.CreateOpts{NetworkID: shared.ID, CIDR: "10.51.0.0/24", IPVersion: 4}).Extract()
+	wantFault(t, err, 403, "PolicyNotAuthorized")
+	_, err = ports.Create(ctx, c.member, ports.CreateOpts{NetworkID: extNetID}).Extract()
+	wantFault(t, err, 403, "PolicyNotAuthorized")
+	// The external network's subnet is not shared: hidden from members.
+	_, err = subnets.Get(ctx, c.member, extSubnetID).Extract()
 	wantFault(t, err, 404, "SubnetNotFound")
 }

@@ -7,6 +7,19 @@
 // /v2.0/...; it has authenticated the caller, whose identity is in the
 // request context. All state is in one store behind one mutex and is
 // computed on read, with no timers, so Snapshot/Restore is the whole story.
+//
+// Choices where real clouds differ, made once here:
+//   - Tenant networks get MTU 1450 (ML2/OVS with VXLAN); seeded external
+//     networks 1500 unless their config says otherwise.
+//   - A DHCP-enabled subnet gets an address on the network's DHCP port (the
+//     first free one, usually .2), as the DHCP agent takes it.
+//   - Subnets are IPv4 only; subnet pools and IPv6 modes are refused.
+//   - Lists are ordered by id; sort_key/sort_dir are accepted and ignored.
+//   - Error types and status codes follow neutron-lib: a second router
+//     interface on a subnet is a 400 BadRequest, a gateway inside an
+//     allocation pool a 409 GatewayConflictWithAllocationPools, security
+//     groups on a port without port security a 400
+//     PortSecurityAndIPRequiredForSecurityGroups.
 package neutron
 
 import (
