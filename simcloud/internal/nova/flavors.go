@@ -33,7 +33,9 @@ func flavorView(r *http.Request, f *flavor, detail bool) map[string]any {
 	m["OS-FLV-EXT-DATA:ephemeral"] = f.Ephemeral
 	m["OS-FLV-DISABLED:disabled"] = false
 	m["os-flavor-access:is_public"] = f.Public
-	m["rxtx_factor"] = f.RxTx
+	if mv(r) < 75 { // removed in 2.75
+		m["rxtx_factor"] = f.RxTx
+	}
 	if mv(r) >= 61 {
 		m["extra_specs"] = specs(f)
 	}

@@ -112,7 +112,7 @@ func (s *Service) serverFilter(q url.Values, c *simcore.Identity, all bool) (fun
 			return false
 		case name != nil && !name.MatchString(sv.Name):
 			return false
-		case host != "" && (!c.Admin || sv.Host != host):
+		case host != "" && c.Admin && sv.Host != host: // ignored for others, as in Nova
 			return false
 		case flavorID != "" && sv.FlavorID != flavorID:
 			return false

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"path"
 	"strings"
@@ -225,7 +226,7 @@ func (s *Service) newServer(r *http.Request, body createBody) (*server, int, err
 	s.st.InstanceSeq++
 	sv := &server{
 		ID: simcore.NewID(), Name: b.Name, Description: b.Description, ProjectID: c.ProjectID, UserID: c.UserID,
-		FlavorID: f.ID, Flavor: *f, ImageID: imageID, BDMs: b.BDMs, KeyName: b.KeyName, UserData: userData,
+		FlavorID: f.ID, Flavor: flavorCopy(f), ImageID: imageID, BDMs: b.BDMs, KeyName: b.KeyName, UserData: userData,
 		Metadata: b.Metadata, Tags: b.Tags, AZ: "nova", Host: s.place(), Ports: ports,
 		InstanceName: fmt.Sprintf("instance-%08x", s.st.InstanceSeq), AccessIPv4: b.AccessIPv4, AccessIPv6: b.AccessIPv6,
 		Created: now, Updated: now, ReadyAt: now.Add(s.knobs.BuildTime()),
@@ -237,6 +238,14 @@ func (s *Service) newServer(r *http.Request, body createBody) (*server, int, err
 		sv.Fault = msg
 	}
 	return sv, 0, nil
+}
+
+// flavorCopy is the flavor as embedded in an instance: later changes to
+// the flavor's extra specs do not reach servers already booted.
+func flavorCopy(f *flavor) flavor {
+	c := *f
+	c.ExtraSpecs = maps.Clone(f.ExtraSpecs)
+	return c
 }
 
 // place picks the least loaded hypervisor (by servers not yet gone),

@@ -296,6 +296,8 @@ func TestServerList(t *testing.T) {
 		{"not-tags-any", mem, servers.ListOpts{NotTagsAny: "lab"}, "lonely"},
 		{"changes-since", mem, servers.ListOpts{ChangesSince: c.t0.Add(15 * time.Second).Format(time.RFC3339)}, "lonely"},
 		{"admin without all_tenants sees its own", adm, servers.ListOpts{}, ""},
+		{"host filter is admin-only, ignored for others", mem, servers.ListOpts{Host: "node-9", Name: "fuel"}, "lab-fuel"},
+		{"host filter for admin", adm, servers.ListOpts{AllTenants: true, Host: "node-2"}, "lab-slave-09,lab-slave-01"},
 		{"admin all_tenants", adm, servers.ListOpts{AllTenants: true, Name: "slave"}, "lab-slave-09,lab-slave-02,lab-slave-01"},
 		{"admin all_tenants one project", adm, servers.ListOpts{AllTenants: true, TenantID: "p-other"}, "lab-slave-09"},
 		{"paged", mem, servers.ListOpts{Limit: 1}, "lonely,lab-slave-02,lab-slave-01,lab-fuel"},
