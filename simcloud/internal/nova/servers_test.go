@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/flavors"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/keypairs"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/tags"
@@ -480,5 +481,28 @@ func TestSnapshotRestore(t *testing.T) {
 		if err := fresh.Restore([]byte(bad)); err == nil {
 			t.Errorf("restore of %q succeeded", bad)
 		}
+	}
+}
+
+// A server shows the flavor it was booted with (2.47+), extra specs
+// included, even after the flavor changes.
+func TestServerKeepsFlavorCopy(t *testing.T) {
+	c := newCloud(t, nil)
+	ctx := context.Background()
+	adm := c.client("admin", "2.90")
+	if _, err := flavors.CreateExtraSpecs(ctx, adm, "1", flavors.ExtraSpecsOpts{"hw:numa_nodes": "1"}).Extract(); err != nil {
+		t.Fatal(err)
+	}
+	id := boot(t, adm, "s")
+	if _, err := flavors.UpdateExtraSpec(ctx, adm, "1", flavors.ExtraSpecsOpts{"hw:numa_nodes": "2"}).Extract(); err != nil {
+		t.Fatal(err)
+	}
+	f := get(t, adm, id).Flavor
+	specs, _ := f["extra_specs"].(map[string]any)
+	if f["original_name"] != "m1.small" || f["vcpus"] != float64(1) || specs["hw:numa_nodes"] != "1" {
+		t.Errorf("embedded flavor %v", f)
+	}
+	if f := get(t, c.client("admin", "2.46"), id).Flavor; f["id"] != "1" {
+		t.Errorf("flavor before 2.47: %v", f)
 	}
 }
