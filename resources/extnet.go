@@ -45,7 +45,7 @@ func (ExternalNetwork) List(ctx context.Context, c *Cloud, q Query) ([]*Object, 
 	}
 	found := map[string][]networkView{}
 	for _, b := range batches(names, nameBatch) {
-		vs, err := listNetworks(ctx, c, neutronQuery{"router:external": {"true"}, "name": b})
+		vs, err := listNetworks(ctx, c, pageQuery(ctx).with("router:external", "true").with("name", b...))
 		if err != nil {
 			return nil, fmt.Errorf("list external networks: %w", err)
 		}

@@ -50,10 +50,24 @@ func (q neutronQuery) with(key string, vs ...string) neutronQuery {
 // projectQuery scopes a list to the token's project: an admin token sees
 // every project's objects, and another project's network named like ours
 // is neither ours nor in our way.
-func projectQuery(c *Cloud) neutronQuery {
-	q := neutronQuery{}
+func projectQuery(ctx context.Context, c *Cloud) neutronQuery {
+	q := pageQuery(ctx)
 	if c.ProjectID != "" {
 		q["project_id"] = []string{c.ProjectID}
+	}
+	return q
+}
+
+// pageLimitKey carries, in a context, a page size for Neutron lists;
+// tests set it to prove that reads follow pagination. Unset, Neutron
+// decides (clouds with pagination_max_limit page on their own).
+type pageLimitKey struct{}
+
+// pageQuery is an empty query, with the page size ctx asks for.
+func pageQuery(ctx context.Context) neutronQuery {
+	q := neutronQuery{}
+	if n, ok := ctx.Value(pageLimitKey{}).(int); ok && n > 0 {
+		q["limit"] = []string{strconv.Itoa(n)}
 	}
 	return q
 }
@@ -201,7 +215,7 @@ func listTagged(ctx context.Context, c *Cloud, q Query, list func(neutronQuery) 
 // the objects list returns carry that value as their Name.
 func listTaggedBy(ctx context.Context, c *Cloud, q Query, key string, want func(specs.Resource) string,
 	list func(neutronQuery) ([]*Object, error)) ([]*Object, error) {
-	base := projectQuery(c)
+	base := projectQuery(ctx, c)
 	objs, err := list(base.with("tags", LabTag(q.Lab)))
 	if err != nil {
 		return nil, err

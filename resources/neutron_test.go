@@ -3,10 +3,13 @@ package resources_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/attributestags"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
 
 	"github.com/fuelplan/fuelplan/resources"
 	"github.com/fuelplan/fuelplan/resources/resourcestest"
@@ -103,5 +106,111 @@ func checkDeleted(t *testing.T, ad resources.Adapter, c *resources.Cloud, live *
 	}
 	if _, err := ad.Get(ctx, c, live.ID); !errors.Is(err, resources.ErrNotFound) {
 		t.Errorf("get after delete: %v, want ErrNotFound", err)
+	}
+}
+
+// TestNeutronReadPaged: a lab bigger than a page is read whole, and the
+// rules of its groups too.
+func TestNeutronReadPaged(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	sim, c := resourcestest.Admin(t)
+	var want []specs.Resource
+	for i := range 5 {
+		n := &specs.Network{Meta: meta(specs.KindNetwork, fmt.Sprintf("net%d", i))}
+		if _, err := (resources.Network{}).Create(ctx, c, lab, n, nil); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, n)
+	}
+	sim.ResetRequests()
+	objs, err := resources.Network{}.List(resources.WithNeutronPageLimit(ctx, 2), c, resources.Query{Lab: lab, Want: want})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range want {
+		if o := resourcestest.Find(objs, r.Addr()); o == nil || !o.Owned {
+			t.Errorf("%s not read", r.Addr())
+		}
+	}
+	// Three pages of two: the last one short.
+	if calls := sim.Requests()["GET /network/v2.0/networks"]; calls != 3 {
+		t.Errorf("read took %d calls, want 3 pages", calls)
+	}
+}
+
+// TestNeutronConflictBatches: names are asked for in batches, and only
+// for wanted instances the lab's tag did not find.
+func TestNeutronConflictBatches(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	sim, c := resourcestest.Admin(t)
+	var want []specs.Resource
+	for i := range 45 {
+		want = append(want, &specs.Network{Meta: meta(specs.KindNetwork, fmt.Sprintf("net%02d", i))})
+	}
+	// The last one is someone else's.
+	hand, err := networks.Create(ctx, c.Network, networks.CreateOpts{Name: "lab1-net44"}).Extract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim.ResetRequests()
+	objs, err := resources.Network{}.List(ctx, c, resources.Query{Lab: lab, Want: want})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(objs) != 1 || objs[0].ID != hand.ID || objs[0].Owned || objs[0].Address != "network.net44" {
+		t.Errorf("list = %+v, want the one conflict", objs)
+	}
+	// One tagged read, then 45 names in batches of at most 40.
+	if calls := sim.Requests()["GET /network/v2.0/networks"]; calls != 3 {
+		t.Errorf("read took %d calls, want 3", calls)
+	}
+}
+
+// TestNeutronProjectScope: an admin sees every project's networks, but
+// another project's network named like the lab's is no conflict.
+func TestNeutronProjectScope(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	sim, admin := resourcestest.Admin(t)
+	member := resourcestest.Connect(t, sim, sim.Member())
+	n := &specs.Network{Meta: meta(specs.KindNetwork, "admin")}
+	if _, err := networks.Create(ctx, member.Network, networks.CreateOpts{Name: n.Name}).Extract(); err != nil {
+		t.Fatal(err)
+	}
+	// Nor is another project's network with this lab's mark the lab's.
+	if _, err := (resources.Network{}).Create(ctx, member, lab, n, nil); err != nil {
+		t.Fatal(err)
+	}
+	objs, err := resources.Network{}.List(ctx, admin, resources.Query{Lab: lab, Want: []specs.Resource{n}})
+	if err != nil || len(objs) != 0 {
+		t.Errorf("admin's list = %+v, %v; want nothing from the member's project", objs, err)
+	}
+	// The member sees its own (and, having found it, asks for no names).
+	objs, err = resources.Network{}.List(ctx, member, resources.Query{Lab: lab, Want: []specs.Resource{n}})
+	if err != nil || len(objs) != 1 || !objs[0].Owned {
+		t.Errorf("member's list = %+v, %v; want its lab network", objs, err)
+	}
+}
+
+// TestNeutronTagFailure: on a cloud that tags after create, a failed
+// tagging deletes the new object, so nothing unmarked stays behind.
+func TestNeutronTagFailure(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	sim, c := resourcestest.Admin(t)
+	sim.InjectFaults(simcloud.Fault{Method: "PUT", Path: "/network/v2.0/networks/", Status: 503, Max: 1})
+	n := &specs.Network{Meta: meta(specs.KindNetwork, "admin")}
+	_, err := resources.Network{}.Create(ctx, c, lab, n, nil)
+	if err == nil || !strings.HasPrefix(err.Error(), "network.admin: create: tag new networks") {
+		t.Fatalf("create with tagging failing: %v", err)
+	}
+	left, err := networks.List(c.Network, networks.ListOpts{Name: n.Name}).AllPages(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ns, _ := networks.ExtractNetworks(left); len(ns) != 0 {
+		t.Errorf("unmarked network left behind: %+v", ns)
 	}
 }

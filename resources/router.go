@@ -227,7 +227,7 @@ func (RouterInterface) List(ctx context.Context, c *Cloud, q Query) ([]*Object, 
 			wanted[[2]specs.Address{ri.Router, ri.Subnet}] = ri.Addr()
 		}
 	}
-	nq := projectQuery(c).with("device_id", routerIDs...).with("device_owner", routerInterfaceOwners...)
+	nq := projectQuery(ctx, c).with("device_id", routerIDs...).with("device_owner", routerInterfaceOwners...)
 	vs, err := listPorts(ctx, c, nq)
 	if err != nil {
 		return nil, fmt.Errorf("list router interfaces: %w", err)

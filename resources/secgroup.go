@@ -345,7 +345,7 @@ func (SecurityGroupRule) List(ctx context.Context, c *Cloud, q Query) ([]*Object
 	var out, marked []*Object
 	taken := map[specs.Address]bool{}
 	for _, b := range batches(groupIDs, nameBatch) {
-		vs, err := listRules(ctx, c, neutronQuery{"security_group_id": b})
+		vs, err := listRules(ctx, c, pageQuery(ctx).with("security_group_id", b...))
 		if err != nil {
 			return nil, fmt.Errorf("list security group rules: %w", err)
 		}
@@ -432,7 +432,7 @@ func (SecurityGroupRule) Create(ctx context.Context, c *Cloud, _ string, r specs
 // findRule returns the rule of the key's group with that content, or nil.
 func findRule(ctx context.Context, c *Cloud, key string) (*Object, error) {
 	groupID, _, _ := strings.Cut(key, "|")
-	vs, err := listRules(ctx, c, neutronQuery{"security_group_id": {groupID}})
+	vs, err := listRules(ctx, c, pageQuery(ctx).with("security_group_id", groupID))
 	if err != nil {
 		return nil, err
 	}

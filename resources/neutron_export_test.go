@@ -1,0 +1,9 @@
+package resources
+
+import "context"
+
+// WithNeutronPageLimit makes Neutron list calls under ctx ask for pages
+// of n objects.
+func WithNeutronPageLimit(ctx context.Context, n int) context.Context {
+	return context.WithValue(ctx, pageLimitKey{}, n)
+}
