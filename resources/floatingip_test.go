@@ -119,3 +119,86 @@ func TestFloatingIPConflict(t *testing.T) {
 		t.Errorf("create of a taken address: %v", err)
 	}
 }
+
+// TestNeutronLabRead reads a built lab's Neutron kinds the way the engine
+// does (in build order, each seeing what came before) and counts the
+// calls: one list per kind, whatever the lab's size.
+func TestNeutronLabRead(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	sim, c := resourcestest.Admin(t)
+	ps, ids := reachableWorld(t, c)
+	var want []specs.Resource
+	for _, p := range ps {
+		f := &specs.FloatingIP{Meta: specs.Meta{Address: specs.NewAddress(specs.KindFloatingIP, p.Addr().Name())},
+			Port: p.Addr(), ExternalNetwork: publicNet}
+		if _, err := (resources.FloatingIP{}).Create(ctx, c, lab, f, ids); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, f)
+	}
+	g := specs.NewAddress(specs.KindSecurityGroup, "mgmt")
+	ssh := rule(g, "ssh", func(r *specs.SecurityGroupRule) { r.Protocol, r.PortMin, r.PortMax = "tcp", 22, 22 })
+	if _, err := (resources.SecurityGroupRule{}).Create(ctx, c, lab, ssh, ids); err != nil {
+		t.Fatal(err)
+	}
+
+	sim.ResetRequests()
+	reg := resources.Default()
+	read := resourcestest.Snapshot{}
+	owned := 0
+	for _, k := range specs.Kinds {
+		ad, ok := reg[k]
+		if !ok || k == specs.KindImage || k == specs.KindFlavor || k == specs.KindKeypair ||
+			k == specs.KindServer || k == specs.KindVolume {
+			continue
+		}
+		var w []specs.Resource
+		switch k {
+		case specs.KindExternalNetwork:
+			w = []specs.Resource{extNet("public", "net04_ext")}
+		case specs.KindFloatingIP:
+			w = want
+		}
+		objs, err := ad.List(ctx, c, resources.Query{Lab: lab, Want: w, Read: read})
+		if err != nil {
+			t.Fatalf("list %s: %v", k, err)
+		}
+		read[k] = objs
+		for _, o := range objs {
+			if o.Owned {
+				owned++
+			}
+		}
+	}
+	// network, subnet, router, interface, 2 groups, rules (ssh and 2
+	// default egress, of which none is wanted here and none marked but
+	// ssh), 2 ports, 2 floating IPs.
+	if owned != 11 {
+		t.Errorf("read %d owned objects, want 11: %v", owned, read)
+	}
+	wantCalls := map[string]int{
+		"GET /network/v2.0/networks":             2, // the external network lookup, the lab's networks
+		"GET /network/v2.0/subnets":              1,
+		"GET /network/v2.0/routers":              1,
+		"GET /network/v2.0/ports":                2, // router interfaces, the lab's ports
+		"GET /network/v2.0/security-groups":      1,
+		"GET /network/v2.0/security-group-rules": 1,
+		"GET /network/v2.0/floatingips":          1,
+	}
+	got := sim.Requests()
+	for k, n := range wantCalls {
+		if got[k] != n {
+			t.Errorf("%s: %d calls, want %d", k, got[k], n)
+		}
+	}
+	total := 0
+	for k, n := range got {
+		if strings.HasPrefix(k, "GET /network/") {
+			total += n
+		}
+	}
+	if total != 9 {
+		t.Errorf("%d Neutron calls in all, want 9: %v", total, got)
+	}
+}
