@@ -5,12 +5,15 @@ import (
 	"crypto/md5"
 	"crypto/sha512"
 	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -375,5 +378,29 @@ func TestClockFromKnobs(t *testing.T) {
 	im, err = images.Update(ctx, c, im.ID, images.UpdateOpts{images.ReplaceImageName{NewName: "b"}}).Extract()
 	if err != nil || !im.UpdatedAt.Equal(t1) || !im.CreatedAt.Equal(t0) {
 		t.Errorf("after update: %+v %v", im, err)
+	}
+}
+
+// Errors are webob's: JSON for a client accepting JSON (gophercloud sends
+// Accept: application/json), plain text otherwise.
+func TestErrorBodies(t *testing.T) {
+	url := serve(t, New(Config{}))
+	_, err := images.Get(context.Background(), client(url, "member"), "nope").Extract()
+	var e gophercloud.ErrUnexpectedResponseCode
+	if !errors.As(err, &e) || e.Actual != 404 {
+		t.Fatalf("got %v, want 404", err)
+	}
+	var body struct{ Code, Title, Message string }
+	if err := json.Unmarshal(e.Body, &body); err != nil || body.Code != "404 Not Found" || body.Message != "No image found with ID nope" {
+		t.Errorf("JSON error body %s (%v)", e.Body, err)
+	}
+	resp, err := http.Get(url + "/v2/images/nope")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	text, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 404 || !strings.HasPrefix(string(text), "404 Not Found\n\nNo image found with ID nope") {
+		t.Errorf("plain error %d %q", resp.StatusCode, text)
 	}
 }

@@ -25,7 +25,7 @@ func (s *Service) lookup(w http.ResponseWriter, r *http.Request) (*image, bool) 
 	id := r.PathValue("id")
 	im, ok := s.images[id]
 	if !ok || !visible(im, simcore.IdentityFrom(r.Context())) {
-		fail(w, http.StatusNotFound, "No image found with ID %s", id)
+		fail(w, r, http.StatusNotFound, "No image found with ID %s", id)
 		return nil, false
 	}
 	return im, true
@@ -38,7 +38,7 @@ func (s *Service) editable(w http.ResponseWriter, r *http.Request) (*image, bool
 		return nil, false
 	}
 	if !mayEdit(im, simcore.IdentityFrom(r.Context())) {
-		fail(w, http.StatusForbidden, "You are not permitted to modify image %s.", im.ID)
+		fail(w, r, http.StatusForbidden, "You are not permitted to modify image %s.", im.ID)
 		return nil, false
 	}
 	return im, true
@@ -55,7 +55,7 @@ func (s *Service) get(w http.ResponseWriter, r *http.Request) {
 func (s *Service) create(w http.ResponseWriter, r *http.Request) {
 	var body map[string]any
 	if err := simcore.ReadJSON(r, &body); err != nil {
-		fail(w, http.StatusBadRequest, "%v", err)
+		fail(w, r, http.StatusBadRequest, "%v", err)
 		return
 	}
 	caller := simcore.IdentityFrom(r.Context())
@@ -75,14 +75,14 @@ func (s *Service) create(w http.ResponseWriter, r *http.Request) {
 	slices.Sort(keys)
 	for _, k := range keys {
 		if status, msg := set(im, k, body[k], caller); status != 0 {
-			fail(w, status, "%s", msg)
+			fail(w, r, status, "%s", msg)
 			return
 		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, dup := s.images[im.ID]; dup {
-		fail(w, http.StatusConflict, "Image with identifier %s already exists!", im.ID)
+		fail(w, r, http.StatusConflict, "Image with identifier %s already exists!", im.ID)
 		return
 	}
 	s.images[im.ID] = im
@@ -178,12 +178,12 @@ func (s *Service) patch(w http.ResponseWriter, r *http.Request) {
 	ct := r.Header.Get("Content-Type")
 	if !strings.HasPrefix(ct, "application/openstack-images-v2.1-json-patch") &&
 		!strings.HasPrefix(ct, "application/openstack-images-v2.0-json-patch") {
-		fail(w, http.StatusUnsupportedMediaType, "Unsupported Content-Type")
+		fail(w, r, http.StatusUnsupportedMediaType, "Unsupported Content-Type")
 		return
 	}
 	var ops []patchOp
 	if err := simcore.ReadJSON(r, &ops); err != nil {
-		fail(w, http.StatusBadRequest, "%v", err)
+		fail(w, r, http.StatusBadRequest, "%v", err)
 		return
 	}
 	caller := simcore.IdentityFrom(r.Context())
@@ -204,32 +204,32 @@ func (s *Service) patch(w http.ResponseWriter, r *http.Request) {
 	for _, op := range ops {
 		key := strings.TrimPrefix(op.Path, "/")
 		if key == "" || strings.Contains(key, "/") {
-			fail(w, http.StatusBadRequest, "Invalid JSON pointer for this resource: '%s'", op.Path)
+			fail(w, r, http.StatusBadRequest, "Invalid JSON pointer for this resource: '%s'", op.Path)
 			return
 		}
 		_, custom := c.Props[key]
 		switch op.Op {
 		case "add", "replace":
 			if op.Op == "replace" && isCustom(key) && !custom {
-				fail(w, http.StatusConflict, "Property %s does not exist.", key)
+				fail(w, r, http.StatusConflict, "Property %s does not exist.", key)
 				return
 			}
 			if status, msg := set(&c, key, op.Value, caller); status != 0 {
-				fail(w, status, "%s", msg)
+				fail(w, r, status, "%s", msg)
 				return
 			}
 		case "remove":
 			if !isCustom(key) || readOnly[key] {
-				fail(w, http.StatusForbidden, "Attribute '%s' is read-only.", key)
+				fail(w, r, http.StatusForbidden, "Attribute '%s' is read-only.", key)
 				return
 			}
 			if !custom {
-				fail(w, http.StatusConflict, "Property %s does not exist.", key)
+				fail(w, r, http.StatusConflict, "Property %s does not exist.", key)
 				return
 			}
 			delete(c.Props, key)
 		default:
-			fail(w, http.StatusBadRequest, "Operation objects must contain exactly one member named \"add\", \"remove\", or \"replace\".")
+			fail(w, r, http.StatusBadRequest, "Operation objects must contain exactly one member named \"add\", \"remove\", or \"replace\".")
 			return
 		}
 	}
@@ -257,7 +257,7 @@ func (s *Service) delete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if im.Protected {
-		fail(w, http.StatusForbidden, "Image %s is protected and cannot be deleted.", im.ID)
+		fail(w, r, http.StatusForbidden, "Image %s is protected and cannot be deleted.", im.ID)
 		return
 	}
 	delete(s.images, im.ID)
@@ -288,7 +288,7 @@ func (s *Service) deleteTag(w http.ResponseWriter, r *http.Request) {
 	tag := r.PathValue("tag")
 	i := slices.Index(im.Tags, tag)
 	if i < 0 {
-		fail(w, http.StatusNotFound, "Tag %s not found", tag)
+		fail(w, r, http.StatusNotFound, "Tag %s not found", tag)
 		return
 	}
 	im.Tags = slices.Delete(im.Tags, i, i+1)

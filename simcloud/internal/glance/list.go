@@ -132,14 +132,14 @@ func (s *Service) list(w http.ResponseWriter, r *http.Request) {
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
-			fail(w, http.StatusBadRequest, "limit param must be an integer")
+			fail(w, r, http.StatusBadRequest, "limit param must be an integer")
 			return
 		}
 		limit = min(n, maxLimit)
 	}
 	keys, bad := parseSort(q)
 	if bad != "" {
-		fail(w, http.StatusBadRequest, "%s", bad)
+		fail(w, r, http.StatusBadRequest, "%s", bad)
 		return
 	}
 	s.mu.Lock()
@@ -166,7 +166,7 @@ func (s *Service) list(w http.ResponseWriter, r *http.Request) {
 	if m := q.Get("marker"); m != "" {
 		mk, ok := s.images[m]
 		if !ok || !visible(mk, caller) {
-			fail(w, http.StatusBadRequest, "Invalid marker. Image %s could not be found.", m)
+			fail(w, r, http.StatusBadRequest, "Invalid marker. Image %s could not be found.", m)
 			return
 		}
 		// Start after the marker's position in the order, even if the

@@ -15,13 +15,13 @@ import (
 // so a slow upload does not stall the service.
 func (s *Service) upload(w http.ResponseWriter, r *http.Request) {
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/octet-stream") {
-		fail(w, http.StatusUnsupportedMediaType, "Unsupported Content-Type: %s", ct)
+		fail(w, r, http.StatusUnsupportedMediaType, "Unsupported Content-Type: %s", ct)
 		return
 	}
 	s.mu.Lock()
 	im, ok := s.editable(w, r)
 	if ok && im.Status != "queued" {
-		fail(w, http.StatusConflict, "Image status transition from %s to saving is not allowed", im.Status)
+		fail(w, r, http.StatusConflict, "Image status transition from %s to saving is not allowed", im.Status)
 		ok = false
 	}
 	if ok {
@@ -37,12 +37,12 @@ func (s *Service) upload(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.images[im.ID] != im { // deleted (or restored away) meanwhile
-		fail(w, http.StatusGone, "Image %s could not be found after upload. The image may have been deleted during the upload.", im.ID)
+		fail(w, r, http.StatusGone, "Image %s could not be found after upload. The image may have been deleted during the upload.", im.ID)
 		return
 	}
 	if err != nil {
 		im.Status = "queued" // Glance returns a failed upload to queued
-		fail(w, http.StatusBadRequest, "Error in store: %v", err)
+		fail(w, r, http.StatusBadRequest, "Error in store: %v", err)
 		return
 	}
 	im.Size = &n

@@ -58,12 +58,20 @@ func view(im *image) map[string]any {
 	return m
 }
 
-// fail writes an error the way Glance (webob) does: a plain-text body
-// starting with the status line.
-func fail(w http.ResponseWriter, status int, format string, args ...any) {
+// fail writes an error the way Glance (webob) does: JSON {"code": "404
+// Not Found", "title", "message"} to a client that accepts JSON, as
+// gophercloud and the openstack CLI do, else plain text starting with the
+// status line.
+func fail(w http.ResponseWriter, r *http.Request, status int, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	code := fmt.Sprintf("%d %s", status, http.StatusText(status))
+	if strings.Contains(r.Header.Get("Accept"), "json") {
+		simcore.WriteJSON(w, status, map[string]string{"code": code, "title": http.StatusText(status), "message": msg})
+		return
+	}
 	w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
 	w.WriteHeader(status)
-	fmt.Fprintf(w, "%d %s\n\n%s\n\n   ", status, http.StatusText(status), fmt.Sprintf(format, args...))
+	fmt.Fprintf(w, "%s\n\n%s\n\n   ", code, msg)
 }
 
 // versions is the unversioned endpoint's document; clients discover v2 here.
