@@ -1,6 +1,7 @@
 package neutron
 
 import (
+	"encoding/json"
 	"net/http"
 
 	"github.com/fuelplan/fuelplan/simcloud/internal/simcore"
@@ -97,10 +98,15 @@ func (s *Service) updateHandler(k *kind) handler {
 		if err != nil {
 			return err
 		}
+		before := s.fingerprint(k, o)
 		if err := k.update(who, o, a); err != nil {
 			return err
 		}
-		o.base().touch(s.knobs.Now())
+		// As in Neutron, an update that changes nothing keeps the revision,
+		// so a client re-applying the same values sees no change.
+		if s.fingerprint(k, o) != before {
+			o.base().touch(s.knobs.Now())
+		}
 		simcore.WriteJSON(w, http.StatusOK, map[string]any{k.singular: k.render(who, o)})
 		return nil
 	}
@@ -124,6 +130,12 @@ func (s *Service) deleteHandler(k *kind) handler {
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
+}
+
+// fingerprint is the full (admin) view of an object, for change detection.
+func (s *Service) fingerprint(k *kind, o object) string {
+	b, _ := json.Marshal(k.render(&simcore.Identity{Admin: true}, o))
+	return string(b)
 }
 
 // checkQuota returns OverQuota when project already has its limit of

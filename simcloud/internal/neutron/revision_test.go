@@ -92,3 +92,15 @@ func TestRevisionBumps(t *testing.T) {
 		}
 	}
 }
+
+func TestNoOpUpdateKeepsRevision(t *testing.T) {
+	c := newTestCloud(t, defaultConfig())
+	ctx := context.Background()
+	n := must[*networks.Network](t)(networks.Create(ctx, c.member, networks.CreateOpts{Name: "n"}).Extract())
+	for range 2 {
+		got := must[*networks.Network](t)(networks.Update(ctx, c.member, n.ID, networks.UpdateOpts{Name: ptr("n2")}).Extract())
+		if got.RevisionNumber != 2 {
+			t.Fatalf("revision %d after setting the same name again, want 2", got.RevisionNumber)
+		}
+	}
+}
