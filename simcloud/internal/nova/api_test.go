@@ -296,3 +296,27 @@ func checkWithSSHKeygen(t *testing.T, pub, priv string) {
 		t.Errorf("ssh-keygen derives %.30s..., keypair has %.30s...", got, want)
 	}
 }
+
+// Unknown paths are 404 and known paths with another method 405, both in
+// Nova's fault format.
+func TestUnknownRoutes(t *testing.T) {
+	c := newCloud(t, nil)
+	cl := c.client("member", "")
+	for _, tc := range []struct {
+		method, path string
+		code         int
+		key          string
+	}{
+		{"GET", "os-nothing", 404, "itemNotFound"},
+		{"PATCH", "servers/x", 405, "badMethod"},
+		{"POST", "flavors/detail", 405, "badMethod"},
+	} {
+		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
+			_, err := cl.Request(context.Background(), tc.method, cl.ServiceURL(tc.path), &gophercloud.RequestOpts{OkCodes: []int{200}})
+			var e gophercloud.ErrUnexpectedResponseCode
+			if !errorsAs(err, &e) || e.Actual != tc.code || !strings.Contains(string(e.Body), `"`+tc.key+`"`) {
+				t.Errorf("got %v, want %d %s", err, tc.code, tc.key)
+			}
+		})
+	}
+}

@@ -265,6 +265,16 @@ func (s *Service) routes() {
 	m.HandleFunc("GET /v2.1/os-hypervisors", s.listHypervisors(false))
 	m.HandleFunc("GET /v2.1/os-hypervisors/detail", s.listHypervisors(true))
 	m.HandleFunc("/v2.1/", func(w http.ResponseWriter, r *http.Request) {
+		// A known path with another method is a 405, as from Nova's
+		// router; anything else is a 404. Both in Nova's fault format.
+		for _, method := range []string{"GET", "POST", "PUT", "DELETE"} {
+			probe := r.Clone(r.Context())
+			probe.Method = method
+			if _, pattern := m.Handler(probe); pattern != "/v2.1/" {
+				fault(w, http.StatusMethodNotAllowed, "The method specified is not allowed for this resource.")
+				return
+			}
+		}
 		fault(w, http.StatusNotFound, "The resource could not be found.")
 	})
 	s.mux = m
