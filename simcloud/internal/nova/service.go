@@ -173,6 +173,16 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
+// Settle completes the deletions that are due, releasing their ports. Nova
+// does this itself on every request; the core may call it before serving
+// another service (Neutron), so a port is free at DeleteTime even if no
+// one has polled Nova since.
+func (s *Service) Settle() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reap(s.knobs.Now())
+}
+
 // reap completes deletions that are due: the server disappears and its
 // ports are released, as when nova-compute finishes terminating.
 func (s *Service) reap(now time.Time) {
