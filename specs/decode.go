@@ -213,6 +213,10 @@ func (d *decoder) decodeStruct(n *yaml.Node, e reflect.Value, path string, depth
 			}
 			continue
 		}
+		if f.required && isNull(val) {
+			d.errorf(posOf(d.file, k), "%s: missing value", fp)
+			continue
+		}
 		d.decode(val, e.FieldByIndex(f.index).Addr(), fp, depth+1)
 	}
 	for _, f := range si.fields {
@@ -239,3 +243,10 @@ func (si *structInfo) lookup(key string) (field, bool) {
 }
 
 func reflectValue(p any) reflect.Value { return reflect.ValueOf(p).Elem() }
+
+func isNull(n *yaml.Node) bool {
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	return n.Kind == yaml.ScalarNode && n.Tag == "!!null"
+}
