@@ -19,8 +19,8 @@ var listControls = map[string]bool{
 }
 
 // listHandler serves GET /v2.0/<collection>: visibility, then attribute and
-// tag filters, then pagination (ordered by id; sort_key/sort_dir are
-// accepted and ignored), then fields= selection.
+// tag filters, then sorting (sort_key/sort_dir, id last), then pagination
+// from the marker's position in that order, then fields= selection.
 func (s *Service) listHandler(k *kind) handler {
 	return func(w http.ResponseWriter, r *http.Request, who *simcore.Identity) *apiError {
 		q := r.URL.Query()
@@ -47,10 +47,41 @@ func (s *Service) listHandler(k *kind) handler {
 		if err != nil {
 			return err
 		}
+		order, err := parseSort(q)
+		if err != nil {
+			return err
+		}
+		for _, sk := range order {
+			if len(items) > 0 {
+				if _, ok := items[0].m[sk.key]; !ok {
+					return badRequest("%s is an invalid attribute for sort_keys", sk.key)
+				}
+			}
+		}
+		cmp := func(a, b map[string]any, aid, bid string) int {
+			for _, sk := range order {
+				if c := compareValues(a[sk.key], b[sk.key]); c != 0 {
+					if sk.desc {
+						return -c
+					}
+					return c
+				}
+			}
+			return strings.Compare(aid, bid)
+		}
+		slices.SortStableFunc(items, func(a, b item) int { return cmp(a.m, b.m, a.id, b.id) })
 		if pg.marker != "" {
+			// As in Neutron, the marker is looked up (404 if it is gone)
+			// and the page starts after its position in the sort order.
+			mo := k.get(pg.marker)
+			if mo == nil || !k.visible(who, mo) {
+				return k.notFound(pg.marker)
+			}
+			mm := k.render(who, mo)
 			var kept []item
 			for _, it := range items {
-				if (!pg.reverse && it.id > pg.marker) || (pg.reverse && it.id < pg.marker) {
+				c := cmp(it.m, mm, it.id, pg.marker)
+				if (!pg.reverse && c > 0) || (pg.reverse && c < 0) {
 					kept = append(kept, it)
 				}
 			}
@@ -96,6 +127,67 @@ func parsePage(q url.Values) (page, *apiError) {
 	pg.marker = q.Get("marker")
 	pg.reverse = strings.EqualFold(q.Get("page_reverse"), "true")
 	return pg, nil
+}
+
+type sortKey struct {
+	key  string
+	desc bool
+}
+
+// parseSort reads sort_key/sort_dir pairs; Neutron requires as many
+// directions as keys when directions are given.
+func parseSort(q url.Values) ([]sortKey, *apiError) {
+	keys, dirs := q["sort_key"], q["sort_dir"]
+	if len(dirs) > 0 && len(dirs) != len(keys) {
+		return nil, badRequest("The number of sort_keys and sort_dirs must be same")
+	}
+	var out []sortKey
+	for i, k := range keys {
+		sk := sortKey{key: k}
+		if i < len(dirs) {
+			switch strings.ToLower(dirs[i]) {
+			case "asc":
+			case "desc":
+				sk.desc = true
+			default:
+				return nil, badRequest("%s is an invalid value for sort_dirs, valid values are: 'asc', 'desc'", dirs[i])
+			}
+		}
+		out = append(out, sk)
+	}
+	return out, nil
+}
+
+// compareValues orders attribute values of one kind: null first, then
+// false before true, numbers numerically, everything else as text.
+func compareValues(a, b any) int {
+	if a == nil || b == nil {
+		switch {
+		case a == nil && b == nil:
+			return 0
+		case a == nil:
+			return -1
+		}
+		return 1
+	}
+	switch x := a.(type) {
+	case bool:
+		y, _ := b.(bool)
+		switch {
+		case x == y:
+			return 0
+		case !x:
+			return -1
+		}
+		return 1
+	case int:
+		y, _ := b.(int)
+		return x - y
+	case string:
+		y, _ := b.(string)
+		return strings.Compare(x, y)
+	}
+	return strings.Compare(fmt.Sprint(a), fmt.Sprint(b))
 }
 
 // pageLinks builds <collection>_links the way Neutron's

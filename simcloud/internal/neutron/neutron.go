@@ -14,7 +14,8 @@
 //   - A DHCP-enabled subnet gets an address on the network's DHCP port (the
 //     first free one, usually .2), as the DHCP agent takes it.
 //   - Subnets are IPv4 only; subnet pools and IPv6 modes are refused.
-//   - Lists are ordered by id; sort_key/sort_dir are accepted and ignored.
+//   - Lists are ordered by id unless sort_key/sort_dir say otherwise (id
+//     breaks ties, so pages never repeat or skip).
 //   - Error types and status codes follow neutron-lib: a second router
 //     interface on a subnet is a 400 BadRequest, a gateway inside an
 //     allocation pool a 409 GatewayConflictWithAllocationPools, security
