@@ -160,24 +160,26 @@ func (s *Service) newServer(r *http.Request, body createBody) (*server, int, err
 	if !ok || (!f.Public && !c.Admin) {
 		return nil, 400, msgf("Flavor %s could not be found.", b.FlavorRef)
 	}
-	bootVolume := false
+	// The root disk is a volume when the boot device (boot_index 0) is
+	// one; its image, if any, is then only the volume's source.
+	volumeBacked, bootImage := false, ""
 	for _, d := range b.BDMs {
-		if d.BootIndex != nil && *d.BootIndex == 0 && d.SourceType != "" && d.SourceType != "image" {
-			bootVolume = true
-		}
 		if d.SourceType == "" {
 			return nil, 400, msgf("Invalid input for field/attribute block_device_mapping_v2. 'source_type' is a required property")
 		}
-	}
-	imageID := path.Base(b.ImageRef)
-	if b.ImageRef == "" {
-		imageID = ""
-		// An image-sourced boot BDM names the image in its uuid.
-		for _, d := range b.BDMs {
-			if d.BootIndex != nil && *d.BootIndex == 0 && d.SourceType == "image" {
-				imageID = d.UUID
-			}
+		if d.BootIndex == nil || *d.BootIndex != 0 {
+			continue
 		}
+		if d.DestinationType == "volume" || d.SourceType == "volume" || d.SourceType == "snapshot" {
+			volumeBacked = true
+		}
+		if d.SourceType == "image" {
+			bootImage = d.UUID
+		}
+	}
+	imageID := bootImage
+	if b.ImageRef != "" {
+		imageID = path.Base(b.ImageRef)
 	}
 	switch {
 	case imageID != "":
@@ -188,11 +190,14 @@ func (s *Service) newServer(r *http.Request, body createBody) (*server, int, err
 		if !ok {
 			return nil, 400, msgf("Image %s could not be found.", imageID)
 		}
-		if !bootVolume && f.Disk > 0 && minDisk > f.Disk {
+		if !volumeBacked && f.Disk > 0 && minDisk > f.Disk {
 			return nil, 400, msgf("Flavor's disk is too small for requested image. Flavor disk is %d bytes, image is %d bytes.", f.Disk<<30, minDisk<<30)
 		}
-	case !bootVolume:
+	case !volumeBacked:
 		return nil, 400, msgf("Block Device Mapping is Invalid: Boot sequence for the instance and image/block device mapping combination is not valid.")
+	}
+	if volumeBacked {
+		imageID = "" // Nova shows a volume-backed server's image as ""
 	}
 	if b.KeyName != "" {
 		if _, ok := s.st.Keypairs[c.UserID+"/"+b.KeyName]; !ok {
@@ -230,9 +235,6 @@ func (s *Service) newServer(r *http.Request, body createBody) (*server, int, err
 		Metadata: b.Metadata, Tags: b.Tags, AZ: "nova", Host: s.place(), Ports: ports,
 		InstanceName: fmt.Sprintf("instance-%08x", s.st.InstanceSeq), AccessIPv4: b.AccessIPv4, AccessIPv6: b.AccessIPv6,
 		Created: now, Updated: now, ReadyAt: now.Add(s.knobs.BuildTime()),
-	}
-	if b.ImageRef == "" && bootVolume {
-		sv.ImageID = ""
 	}
 	if msg, ok := s.knobs.ServerFault(b.Name); ok {
 		sv.Fault = msg

@@ -240,7 +240,23 @@ func TestServerBootFromVolumeAndUserData(t *testing.T) {
 	if len(bdms) != 1 || bdms[0].UUID != "vol-1" || *bdms[0].BootIndex != 0 || bdms[0].DiskBus != "virtio" || bdms[0].SourceType != "volume" {
 		t.Errorf("stored block device mapping %+v", bdms)
 	}
-	_, err = servers.Create(ctx, mem, servers.CreateOpts{Name: "bad", FlavorRef: "1", Networks: "none", UserData: []byte("x"), ImageRef: imageID}, nil).Extract()
+	// A volume created from an image: the image is checked (it must exist)
+	// but not against the flavor's disk, and the server shows no image.
+	fromImage := servers.CreateOpts{Name: "bfi", FlavorRef: "1", Networks: "none",
+		BlockDevice: []servers.BlockDevice{{BootIndex: 0, SourceType: servers.SourceImage, DestinationType: servers.DestinationVolume,
+			UUID: bigImage, VolumeSize: 600}}}
+	s, err = servers.Create(ctx, mem, fromImage, nil).Extract()
+	if err != nil {
+		t.Fatalf("boot from a volume made from an image larger than the flavor disk: %v", err)
+	}
+	if got := get(t, mem, s.ID); got.Image != nil {
+		t.Errorf("image of a volume-from-image server: %v, want none", got.Image)
+	}
+	fromImage.BlockDevice[0].UUID = "nope"
+	if _, err := servers.Create(ctx, mem, fromImage, nil).Extract(); !gophercloud.ResponseCodeIs(err, 400) {
+		t.Errorf("volume from an unknown image: %v, want 400", err)
+	}
+	_, err = servers.Create(ctx, mem, servers.CreateOpts{Name: "plain-user-data", FlavorRef: "1", Networks: "none", UserData: []byte("x"), ImageRef: imageID}, nil).Extract()
 	if err != nil {
 		t.Errorf("user data is base64-encoded by gophercloud; got %v", err)
 	}
