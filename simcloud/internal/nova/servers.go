@@ -214,6 +214,9 @@ func (s *Service) newServer(r *http.Request, body createBody) (*server, int, err
 		}
 		userData = *b.UserData
 	}
+	if !validMeta(b.Metadata) {
+		return nil, 400, msgf("Invalid input for field/attribute metadata.")
+	}
 	if b.AZ != "" && b.AZ != "nova" {
 		return nil, 400, msgf("The requested availability zone is not available")
 	}

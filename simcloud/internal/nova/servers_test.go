@@ -167,6 +167,7 @@ func TestServerFaultAndErrors(t *testing.T) {
 		{"image larger than the flavor disk", func(o *servers.CreateOpts) { o.ImageRef = bigImage }, 400},
 		{"no image and no volume", func(o *servers.CreateOpts) { o.ImageRef = "" }, 400},
 		{"bad tag", func(o *servers.CreateOpts) { o.Tags = []string{"a/b"} }, 400},
+		{"empty metadata key", func(o *servers.CreateOpts) { o.Metadata = map[string]string{"": "v"} }, 400},
 		{"unknown availability zone", func(o *servers.CreateOpts) { o.AvailabilityZone = "az9" }, 400},
 		{"cores quota", func(o *servers.CreateOpts) { o.FlavorRef = "2" }, 403},
 		{"fine", none, 202},
