@@ -101,11 +101,11 @@ func (FloatingIP) Create(ctx context.Context, c *Cloud, lab string, r specs.Reso
 	if !ok {
 		return nil, wrongType(r, "floating_ip")
 	}
-	netID, err := refID(ids, f.Addr(), "external_network", f.ExternalNetwork)
+	netID, err := refID(ids, "create", f.Addr(), "external_network", f.ExternalNetwork)
 	if err != nil {
 		return nil, err
 	}
-	portID, err := refID(ids, f.Addr(), "port", f.Port)
+	portID, err := refID(ids, "create", f.Addr(), "port", f.Port)
 	if err != nil {
 		return nil, err
 	}
@@ -143,7 +143,7 @@ func (FloatingIP) Update(ctx context.Context, c *Cloud, r specs.Resource, live *
 		if name != "port" {
 			return nil, unchangeable(f.Addr(), name)
 		}
-		portID, err := refID(ids, f.Addr(), "port", f.Port)
+		portID, err := refID(ids, "update", f.Addr(), "port", f.Port)
 		if err != nil {
 			return nil, err
 		}

@@ -271,11 +271,14 @@ func wrongType(r specs.Resource, adapter string) error {
 	return fmt.Errorf("%s: %s adapter got %T", r.Addr(), adapter, r)
 }
 
-// refID resolves a reference for a create or update request.
-func refID(ids IDs, from specs.Address, field string, to specs.Address) (string, error) {
-	id, ok := ids.ID(to)
+// refID resolves a reference for a create or update request (op).
+func refID(ids IDs, op string, from specs.Address, field string, to specs.Address) (string, error) {
+	id, ok := "", false
+	if ids != nil {
+		id, ok = ids.ID(to)
+	}
 	if !ok || id == "" {
-		return "", fmt.Errorf("%s: %s: %s has no ID yet", from, field, to)
+		return "", fmt.Errorf("%s: %s: %s: %s has no ID yet", from, op, field, to)
 	}
 	return id, nil
 }

@@ -159,7 +159,7 @@ func (Port) Get(ctx context.Context, c *Cloud, id string) (*Object, error) {
 // securityGroupIDs resolves the spec's groups; with port security off
 // and none listed it is the explicit empty list, so Neutron does not put
 // the project's default group on a port that may not have one.
-func securityGroupIDs(p *specs.Port, ids IDs) (*[]string, error) {
+func securityGroupIDs(op string, p *specs.Port, ids IDs) (*[]string, error) {
 	if len(p.SecurityGroups) == 0 {
 		if portSecurityOff(p) {
 			return &[]string{}, nil
@@ -168,7 +168,7 @@ func securityGroupIDs(p *specs.Port, ids IDs) (*[]string, error) {
 	}
 	out := make([]string, len(p.SecurityGroups))
 	for i, g := range p.SecurityGroups {
-		id, err := refID(ids, p.Addr(), "security_groups", g)
+		id, err := refID(ids, op, p.Addr(), "security_groups", g)
 		if err != nil {
 			return nil, err
 		}
@@ -193,15 +193,15 @@ func (Port) Create(ctx context.Context, c *Cloud, lab string, r specs.Resource, 
 	if p.PortSecurity != nil && !c.HasExtension("port-security") {
 		return nil, fmt.Errorf("%s: create: port_security: this cloud's Neutron has no port-security extension", p.Addr())
 	}
-	netID, err := refID(ids, p.Addr(), "network", p.Network)
+	netID, err := refID(ids, "create", p.Addr(), "network", p.Network)
 	if err != nil {
 		return nil, err
 	}
-	subnetID, err := refID(ids, p.Addr(), "subnet", p.Subnet)
+	subnetID, err := refID(ids, "create", p.Addr(), "subnet", p.Subnet)
 	if err != nil {
 		return nil, err
 	}
-	sgs, err := securityGroupIDs(p, ids)
+	sgs, err := securityGroupIDs("create", p, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -249,7 +249,7 @@ func (Port) Update(ctx context.Context, c *Cloud, r specs.Resource, live *Object
 		case "name":
 			body["name"] = p.Name
 		case "fixed_ip":
-			subnetID, err := refID(ids, p.Addr(), "subnet", p.Subnet)
+			subnetID, err := refID(ids, "update", p.Addr(), "subnet", p.Subnet)
 			if err != nil {
 				return nil, err
 			}
@@ -264,7 +264,7 @@ func (Port) Update(ctx context.Context, c *Cloud, r specs.Resource, live *Object
 				body["allowed_address_pairs"] = addressPairs(p.AllowedAddressPairs)
 			}
 		case "security_groups":
-			sgs, err := securityGroupIDs(p, ids)
+			sgs, err := securityGroupIDs("update", p, ids)
 			if err != nil {
 				return nil, err
 			}

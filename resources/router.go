@@ -91,7 +91,7 @@ func (Router) Create(ctx context.Context, c *Cloud, lab string, r specs.Resource
 	}
 	opts := routers.CreateOpts{Name: rt.Name}
 	if rt.ExternalNetwork != "" {
-		ext, err := refID(ids, rt.Addr(), "external_network", rt.ExternalNetwork)
+		ext, err := refID(ids, "create", rt.Addr(), "external_network", rt.ExternalNetwork)
 		if err != nil {
 			return nil, err
 		}
@@ -132,7 +132,7 @@ func (Router) Update(ctx context.Context, c *Cloud, r specs.Resource, live *Obje
 		case "external_network":
 			opts.GatewayInfo = &routers.GatewayInfo{}
 			if rt.ExternalNetwork != "" {
-				ext, err := refID(ids, rt.Addr(), "external_network", rt.ExternalNetwork)
+				ext, err := refID(ids, "update", rt.Addr(), "external_network", rt.ExternalNetwork)
 				if err != nil {
 					return nil, err
 				}
@@ -266,11 +266,11 @@ func (RouterInterface) Create(ctx context.Context, c *Cloud, _ string, r specs.R
 	if !ok {
 		return nil, wrongType(r, "router_interface")
 	}
-	routerID, err := refID(ids, ri.Addr(), "router", ri.Router)
+	routerID, err := refID(ids, "create", ri.Addr(), "router", ri.Router)
 	if err != nil {
 		return nil, err
 	}
-	subnetID, err := refID(ids, ri.Addr(), "subnet", ri.Subnet)
+	subnetID, err := refID(ids, "create", ri.Addr(), "subnet", ri.Subnet)
 	if err != nil {
 		return nil, err
 	}

@@ -392,13 +392,13 @@ func (SecurityGroupRule) Create(ctx context.Context, c *Cloud, _ string, r specs
 	if !ok {
 		return nil, wrongType(r, "security_group_rule")
 	}
-	groupID, err := refID(ids, sr.Addr(), "group", sr.Group)
+	groupID, err := refID(ids, "create", sr.Addr(), "group", sr.Group)
 	if err != nil {
 		return nil, err
 	}
 	remoteID := ""
 	if sr.RemoteGroup != "" {
-		if remoteID, err = refID(ids, sr.Addr(), "remote_group", sr.RemoteGroup); err != nil {
+		if remoteID, err = refID(ids, "create", sr.Addr(), "remote_group", sr.RemoteGroup); err != nil {
 			return nil, err
 		}
 	}

@@ -147,7 +147,7 @@ func (Subnet) Create(ctx context.Context, c *Cloud, lab string, r specs.Resource
 	if !ok {
 		return nil, wrongType(r, "subnet")
 	}
-	netID, err := refID(ids, s.Addr(), "network", s.Network)
+	netID, err := refID(ids, "create", s.Addr(), "network", s.Network)
 	if err != nil {
 		return nil, err
 	}
