@@ -216,9 +216,14 @@ func ruleContent(sr *specs.SecurityGroupRule) Fields {
 }
 
 // protocolNames maps what Neutron accepts for a protocol to one spelling:
-// numbers and names are both allowed, and stored as given.
+// numbers and names are both allowed, and stored as given. These are the
+// names Neutron knows (neutron_lib's IP_PROTOCOL_MAP).
 var protocolNames = map[string]string{
-	"any": "", "0": "", "1": "icmp", "6": "tcp", "17": "udp", "58": "ipv6-icmp", "icmpv6": "ipv6-icmp",
+	"any": "", "0": "", "icmpv6": "ipv6-icmp",
+	"1": "icmp", "2": "igmp", "4": "ipip", "6": "tcp", "8": "egp", "17": "udp", "33": "dccp",
+	"41": "ipv6-encap", "43": "ipv6-route", "44": "ipv6-frag", "46": "rsvp", "47": "gre", "50": "esp",
+	"51": "ah", "58": "ipv6-icmp", "59": "ipv6-nonxt", "60": "ipv6-opts", "89": "ospf", "112": "vrrp",
+	"113": "pgm", "132": "sctp", "136": "udplite",
 }
 
 func canonicalProtocol(p string) string {
