@@ -45,7 +45,7 @@ func defaultConfig() Config {
 	}}}
 }
 
-func newTestCloud(t *testing.T, cfg Config) *testCloud {
+func newTestCloud(t testing.TB, cfg Config) *testCloud {
 	t.Helper()
 	if cfg.Knobs == nil {
 		cfg.Knobs = simcore.NewKnobs()
