@@ -94,13 +94,12 @@ func batches(vs []string, n int) [][]string {
 // body with them, add the tags, and pass this as the CreateOptsBuilder.
 type createBody map[string]any
 
-func (b createBody) ToNetworkCreateMap() (map[string]any, error)      { return b, nil }
-func (b createBody) ToSubnetCreateMap() (map[string]any, error)       { return b, nil }
-func (b createBody) ToPortCreateMap() (map[string]any, error)         { return b, nil }
-func (b createBody) ToRouterCreateMap() (map[string]any, error)       { return b, nil }
-func (b createBody) ToSecGroupCreateMap() (map[string]any, error)     { return b, nil }
-func (b createBody) ToFloatingIPCreateMap() (map[string]any, error)   { return b, nil }
-func (b createBody) ToSecGroupRuleCreateMap() (map[string]any, error) { return b, nil }
+func (b createBody) ToNetworkCreateMap() (map[string]any, error)    { return b, nil }
+func (b createBody) ToSubnetCreateMap() (map[string]any, error)     { return b, nil }
+func (b createBody) ToPortCreateMap() (map[string]any, error)       { return b, nil }
+func (b createBody) ToRouterCreateMap() (map[string]any, error)     { return b, nil }
+func (b createBody) ToSecGroupCreateMap() (map[string]any, error)   { return b, nil }
+func (b createBody) ToFloatingIPCreateMap() (map[string]any, error) { return b, nil }
 
 // updateBody is an update request body built by hand, for the attributes
 // gophercloud's UpdateOpts cannot express (an explicit empty list, mtu):
