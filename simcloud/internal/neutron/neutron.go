@@ -27,6 +27,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"sync"
 
 	"github.com/fuelplan/fuelplan/simcloud/internal/simcore"
@@ -121,6 +122,13 @@ func (s *Service) seedExternal(en ExternalNetwork) {
 	sn := &subnet{std: newStd(en.ProjectID, en.Name+"__subnet", "", now), NetworkID: n.ID, CIDR: en.CIDR,
 		IPVersion: 4, GatewayIP: en.Gateway, Pools: []pool{{en.PoolStart, en.PoolEnd}},
 		DNS: []string{}, HostRoutes: []hostRoute{}}
+	if en.PoolStart == "" || en.PoolEnd == "" {
+		// No pool given: the whole range but the gateway, as for any subnet.
+		if p, err := netip.ParsePrefix(en.CIDR); err == nil {
+			gw, _ := netip.ParseAddr(en.Gateway)
+			sn.Pools = defaultPools(p.Masked(), gw)
+		}
+	}
 	if en.SubnetID != "" {
 		sn.ID = en.SubnetID
 	}

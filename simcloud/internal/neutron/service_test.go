@@ -179,3 +179,20 @@ func TestSnapshotRestore(t *testing.T) {
 		}
 	}
 }
+
+func TestSeededExternalNetworkWithoutPool(t *testing.T) {
+	c := newTestCloud(t, Config{ExternalNetworks: []ExternalNetwork{{
+		ID: extNetID, Name: "public", ProjectID: "p-admin", SubnetID: extSubnetID, CIDR: "192.0.2.0/28", Gateway: "192.0.2.1"}}})
+	ctx := context.Background()
+	f := must[*floatingips.FloatingIP](t)(floatingips.Create(ctx, c.member, floatingips.CreateOpts{FloatingNetworkID: extNetID}).Extract())
+	if f.FloatingIP != "192.0.2.2" {
+		t.Fatalf("first floating IP %s, want 192.0.2.2", f.FloatingIP)
+	}
+	var n fullNetwork
+	if err := networks.Get(ctx, c.member, extNetID).ExtractInto(&n); err != nil {
+		t.Fatal(err)
+	}
+	if !n.External || n.Shared || n.MTU != 1500 || n.ProjectID != "p-admin" {
+		t.Fatalf("seeded network: %+v", n)
+	}
+}
