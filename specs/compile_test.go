@@ -161,7 +161,8 @@ func parseCompile(t *testing.T, src string, env map[string]string) (*Lab, Diagno
 func TestSecretsNeverEchoed(t *testing.T) {
 	t.Parallel()
 	const secret = "hunter2-very-secret"
-	env := map[string]string{"PW": secret, "NOTINT": secret, "UD": secret}
+	const secretIP = "10.99.88.77"
+	env := map[string]string{"PW": secret, "NOTINT": secret, "UD": secret, "IP": secretIP, "MAC": "01:99:88:77:66:55"}
 	src := `apiVersion: fuelplan/v1
 lab: t
 networks:
@@ -172,6 +173,7 @@ master:
   flavor: f
   image: i
   user_data: {content: "${env:UD}", sensitive: true}
+  ports: [{network: lan, fixed_ip: "${env:IP}", mac: "${env:MAC}"}]
 waits:
   - {name: w, type: tcp, address: "{{master.ip}}:22", password: "${env:PW}"}
 `
@@ -180,11 +182,13 @@ waits:
 		t.Fatal("want errors for the bad mtu and gateway")
 	}
 	out := diags.Error()
-	if strings.Contains(out, secret) || !strings.Contains(out, "(value from environment)") {
+	if strings.Contains(out, secret) || strings.Contains(out, secretIP) || strings.Contains(out, "99:88:77") ||
+		!strings.Contains(out, "(value from environment)") || strings.Count(out, "\n") < 3 {
 		t.Fatalf("diagnostics must not echo an env value:\n%s", out)
 	}
 
 	ok := strings.Replace(src, `mtu: "${env:NOTINT}", gateway: "${env:PW}"`, "dhcp: true", 1)
+	ok = strings.Replace(ok, `  ports: [{network: lan, fixed_ip: "${env:IP}", mac: "${env:MAC}"}]`+"\n", "", 1)
 	lab, diags := parseCompile(t, ok, env)
 	if lab == nil {
 		t.Fatal(diags)

@@ -77,7 +77,7 @@ func (v *validator) checkName(n String, at Pos, path, what string, seen map[stri
 		return "", false
 	}
 	if prev, dup := seen[n.V]; dup {
-		v.errorf(n.At, "%s.name: duplicate %s name %q (first defined at line %d)", path, what, n.V, prev.Line)
+		v.errorf(n.At, "%s.name: duplicate %s name %s (first defined at line %d)", path, what, n.Q(), prev.Line)
 		return "", false
 	}
 	seen[n.V] = n.At

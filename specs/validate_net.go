@@ -92,6 +92,9 @@ func (v *validator) checkNetworks() {
 			v.warnf(at, "%s: Neutron DHCP is enabled on the admin network; it will fight Fuel's own DHCP (set dhcp: false)", ns.Path)
 		}
 	}
+	if v.doc.Networks != nil && len(v.doc.Networks) == 0 {
+		v.errorf(v.doc.At, "networks: a lab needs at least one network")
+	}
 	// Overlapping CIDRs make routing between lab networks ambiguous.
 	for i, a := range v.netOrder {
 		for _, b := range v.netOrder[:i] {

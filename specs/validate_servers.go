@@ -218,7 +218,7 @@ func (v *validator) resolvePorts(s *serverModel, specs []PortSpec, defGroups []s
 		pm.fixedIP = v.value(&ps.FixedIP, ps.Path+".fixed_ip", slave)
 		if pm.mac != "" {
 			if msg := checkMAC(pm.mac); msg != "" {
-				v.reportOnce(&ps.MAC, slave, "%s.mac: %s%s", ps.Path, forSlave(s, slave), msg)
+				v.reportOnce(&ps.MAC, slave, "%s.mac: %s%s", ps.Path, forSlave(s, slave), hideEnv(ps.MAC, msg))
 				pm.mac = ""
 			}
 		}
@@ -230,7 +230,7 @@ func (v *validator) resolvePorts(s *serverModel, specs []PortSpec, defGroups []s
 				pm.fixedIP = ""
 			default:
 				if msg := n.checkFixedIP(a); msg != "" {
-					v.reportOnce(&ps.FixedIP, slave, "%s.fixed_ip: %s%s", ps.Path, forSlave(s, slave), msg)
+					v.reportOnce(&ps.FixedIP, slave, "%s.fixed_ip: %s%s", ps.Path, forSlave(s, slave), hideEnv(ps.FixedIP, msg))
 					pm.fixedIP = ""
 				}
 			}
@@ -311,6 +311,14 @@ func forSlave(s *serverModel, slave *slaveCtx) string {
 	return s.name + ": "
 }
 
+// hideEnv replaces a message that quotes a value from the environment.
+func hideEnv(f String, msg string) string {
+	if f.FromEnv {
+		return "the value from the environment is not valid here"
+	}
+	return msg
+}
+
 func valueQ(f String, expanded string) string {
 	if f.FromEnv {
 		return f.Q()
@@ -347,6 +355,9 @@ func (v *validator) checkFloatingIP(s *serverModel) {
 		}
 	} else if len(s.ports) > 0 {
 		pm = &s.ports[0]
+	}
+	if pm == nil && !f.Network.Set {
+		v.errorf(f.At, "%s: the server has no port to put a floating IP on", f.Path)
 	}
 	if pm != nil && (!pm.net.routed || !v.routerHasGateway()) {
 		v.errorf(f.At, "%s: network %q must be attached to a router with an external gateway for a floating IP", f.Path, pm.net.name)
