@@ -172,6 +172,8 @@ func TestUnknownPaths(t *testing.T) {
 	wantFault(t, err, 404, "HTTPNotFound")
 	_, err = c.member.Get(context.Background(), c.member.ServiceURL("networks", extNetID, "widgets"), nil, nil)
 	wantFault(t, err, 404, "HTTPNotFound")
+	_, err = c.member.Request(context.Background(), "PATCH", c.member.ServiceURL("networks", extNetID), &gophercloud.RequestOpts{})
+	wantFault(t, err, 405, "HTTPMethodNotAllowed")
 }
 
 func TestSortedPagination(t *testing.T) {

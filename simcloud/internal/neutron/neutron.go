@@ -137,8 +137,36 @@ func (s *Service) seedExternal(en ExternalNetwork) {
 
 func (s *Service) ext(alias string) bool { return s.exts[alias] }
 
-// ServeHTTP serves /v2.0/... (the core has stripped /network).
-func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+// ServeHTTP serves /v2.0/... (the core has stripped /network). Unknown
+// paths and methods get NeutronError bodies (404, 405 with Allow) rather
+// than the mux's plain text.
+func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h, pattern := s.mux.Handler(r)
+	if pattern != "" {
+		// Through the mux again, which also sets r.PathValue.
+		s.mux.ServeHTTP(w, r)
+		return
+	}
+	probe := &statusProbe{header: http.Header{}}
+	h.ServeHTTP(probe, r)
+	if probe.code == http.StatusMethodNotAllowed {
+		w.Header().Set("Allow", probe.header.Get("Allow"))
+		writeError(w, errf(http.StatusMethodNotAllowed, "HTTPMethodNotAllowed",
+			"The method %s is not allowed for this resource.", r.Method))
+		return
+	}
+	writeError(w, notFoundPage())
+}
+
+// statusProbe records what the mux would answer for an unmatched request.
+type statusProbe struct {
+	header http.Header
+	code   int
+}
+
+func (p *statusProbe) Header() http.Header         { return p.header }
+func (p *statusProbe) Write(b []byte) (int, error) { return len(b), nil }
+func (p *statusProbe) WriteHeader(code int)        { p.code = code }
 
 // handler is a request handler that returns a Neutron fault instead of
 // writing one; it runs under the service lock.
@@ -182,7 +210,6 @@ func (s *Service) routes() *http.ServeMux {
 	}
 	mux.HandleFunc("PUT /v2.0/routers/{id}/add_router_interface", s.wrap("router", s.addInterface))
 	mux.HandleFunc("PUT /v2.0/routers/{id}/remove_router_interface", s.wrap("router", s.removeInterface))
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { writeError(w, notFoundPage()) })
 	return mux
 }
 
