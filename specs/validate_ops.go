@@ -26,11 +26,11 @@ func (v *validator) checkSSHHost(h *SSHHostSpec) {
 			v.errorf(h.Address.At, "%s.address: invalid address %s: want HOST or HOST:PORT", h.Path, h.Address.Q())
 		}
 	}
-	if h.Jump != nil {
-		if h.Jump.Jump != nil {
-			v.errorf(h.Jump.Jump.At, "%s.jump: one jump host at most", h.Jump.Path)
+	if j := h.Jump; j != nil {
+		if j.Jump != nil {
+			v.errorf(j.Jump.At, "%s.jump: one jump host at most", j.Path)
 		}
-		v.checkSSHHost(h.Jump)
+		v.checkSSHHost(&SSHHostSpec{At: j.At, Path: j.Path, Address: j.Address})
 	}
 }
 
