@@ -125,7 +125,7 @@ func (s *Service) withTags(allowed []string) []string {
 	return allowed
 }
 
-// std fills name, description and tags from a create body.
+// newStdFrom fills name, description and tags from a create body.
 func (s *Service) newStdFrom(a attrs, projectID string) (std, *apiError) {
 	var in struct {
 		Name        string   `json:"name"`
@@ -146,8 +146,8 @@ func (s *Service) newStdFrom(a attrs, projectID string) (std, *apiError) {
 	return st, nil
 }
 
-// updateStd applies name and description from an update body; it reports
-// whether anything is to change (the caller bumps the revision).
+// updateStd applies name and description from an update body (the update
+// handler bumps the revision if anything changed).
 func updateStd(a attrs, st *std) *apiError {
 	var in struct {
 		Name        *string `json:"name"`

@@ -201,6 +201,8 @@ func subnetGateway(a attrs, p netip.Prefix, create bool, cur netip.Addr) (netip.
 	return gw, nil
 }
 
+// setDNSRoutes validates both lists, then sets those given: on error the
+// subnet is unchanged.
 func setDNSRoutes(sn *subnet, dns *[]string, routes *[]hostRoute) *apiError {
 	if dns != nil {
 		for _, d := range *dns {
@@ -208,7 +210,6 @@ func setDNSRoutes(sn *subnet, dns *[]string, routes *[]hostRoute) *apiError {
 				return badRequest("Invalid input for dns_nameservers. Reason: '%s' is not a valid nameserver.", d)
 			}
 		}
-		sn.DNS = slices.Clone(*dns)
 	}
 	if routes != nil {
 		for _, r := range *routes {
@@ -218,6 +219,11 @@ func setDNSRoutes(sn *subnet, dns *[]string, routes *[]hostRoute) *apiError {
 				return badRequest("Invalid input for host_routes. Reason: invalid route %s via %s.", r.Destination, r.NextHop)
 			}
 		}
+	}
+	if dns != nil {
+		sn.DNS = slices.Clone(*dns)
+	}
+	if routes != nil {
 		sn.HostRoutes = slices.Clone(*routes)
 	}
 	return nil
@@ -244,12 +250,16 @@ func (s *Service) updateSubnet(sn *subnet, a attrs) *apiError {
 	if err := checkPools(prefix, gw, pools); err != nil {
 		return err
 	}
+	// Validate everything before changing anything: a rejected update
+	// leaves the subnet as it was.
+	var probe subnet
+	if err := setDNSRoutes(&probe, in.DNS, in.HostRoutes); err != nil {
+		return err
+	}
 	if err := updateStd(a, &sn.std); err != nil {
 		return err
 	}
-	if err := setDNSRoutes(sn, in.DNS, in.HostRoutes); err != nil {
-		return err
-	}
+	_ = setDNSRoutes(sn, in.DNS, in.HostRoutes)
 	sn.GatewayIP = ""
 	if gw.IsValid() {
 		sn.GatewayIP = gw.String()

@@ -144,4 +144,10 @@ func TestSubnetUpdate(t *testing.T) {
 	_, err := subnets.Update(ctx, c.member, sn.ID, subnets.UpdateOpts{
 		AllocationPools: []subnets.AllocationPool{{Start: "10.20.0.1", End: "10.20.0.50"}}}).Extract()
 	wantFault(t, err, 409, "GatewayConflictWithAllocationPools")
+	// A rejected update changes nothing, not even the valid parts.
+	_, err = subnets.Update(ctx, c.member, sn.ID, subnets.UpdateOpts{Name: ptr("again"), DNSNameservers: &[]string{"not-an-ip"}}).Extract()
+	wantFault(t, err, 400, "HTTPBadRequest")
+	if now := must[*subnets.Subnet](t)(getSubnet(c, sn.ID)); now.Name != "renamed" || now.RevisionNumber != 2 {
+		t.Fatalf("after a rejected update: %+v", now)
+	}
 }
