@@ -7,6 +7,11 @@ import (
 	"os"
 	"testing"
 
+	"github.com/gophercloud/gophercloud/v2/openstack"
+	"github.com/gophercloud/gophercloud/v2/openstack/config/clouds"
+	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/tokens"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions"
+
 	"github.com/fuelplan/fuelplan/resources"
 	"github.com/fuelplan/fuelplan/resources/resourcestest"
 	"github.com/fuelplan/fuelplan/specs"
@@ -25,10 +30,7 @@ func TestNeutronRealCloud(t *testing.T) {
 	if name == "" {
 		t.Skip("FUELPLAN_TEST_CLOUD is not set")
 	}
-	c, err := resources.Connect(context.Background(), resources.Target{CloudName: name})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := connectNeutron(t, name)
 	extName := os.Getenv("FUELPLAN_TEST_EXTNET")
 	if extName == "" {
 		extName = "public"
@@ -166,4 +168,42 @@ func neutronLab(t *testing.T, c *resources.Cloud, extName string) {
 	fo := create(resources.FloatingIP{}, fip)
 	fip.Port = ports[1].Addr()
 	update(resources.FloatingIP{}, fip, fo, "port")
+}
+
+// connectNeutron connects to the cloud's Neutron alone (resources.Connect
+// wants Nova and Glance too, which a Neutron-only test cloud lacks).
+func connectNeutron(t *testing.T, name string) *resources.Cloud {
+	t.Helper()
+	ctx := context.Background()
+	ao, eo, _, err := clouds.Parse(clouds.WithCloudName(name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc, err := openstack.AuthenticatedClient(ctx, ao)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &resources.Cloud{Extensions: map[string]bool{}}
+	if res, ok := pc.GetAuthResult().(tokens.CreateResult); ok {
+		if p, err := res.ExtractProject(); err == nil && p != nil {
+			c.ProjectID = p.ID
+		}
+	}
+	if c.Network, err = openstack.NewNetworkV2(pc, eo); err != nil {
+		t.Fatal(err)
+	}
+	pages, err := extensions.List(c.Network).AllPages(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exts, err := extensions.ExtractExtensions(pages)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range exts {
+		c.Extensions[e.Alias] = true
+	}
+	t.Logf("project %s; tag-creation %v, net-mtu-writable %v, %d extensions",
+		c.ProjectID, c.HasExtension("tag-creation"), c.HasExtension("net-mtu-writable"), len(exts))
+	return c
 }
