@@ -2,6 +2,8 @@ package neutron
 
 import (
 	"net/http"
+	"net/url"
+	"strings"
 
 	"github.com/fuelplan/fuelplan/simcloud/internal/simcore"
 )
@@ -41,6 +43,43 @@ var extensionInfo = map[string][2]string{
 	"standard-attr-timestamp":   {"Resource timestamps", "Adds created_at and updated_at fields to all Neutron resources that have Neutron standard attributes."},
 	"tag-creation":              {"Tag support for resources during creation", "Enables to set tag on resources during creation."},
 	"vlan-transparent":          {"Vlan transparency", "Provides Vlan Transparent Networks"},
+}
+
+// baseURL is the client's view of this service's root: scheme, host and
+// the prefix the core stripped (still in RequestURI), with trailing slash.
+func baseURL(r *http.Request, servicePath string) string {
+	return "http://" + r.Host + strings.TrimSuffix(clientPath(r), servicePath) + "/"
+}
+
+// clientPath is the path the client asked for: RequestURI still carries
+// the mount prefix that the core stripped from r.URL.Path.
+func clientPath(r *http.Request) string {
+	if u, err := url.ParseRequestURI(r.RequestURI); err == nil {
+		return u.Path
+	}
+	return r.URL.Path
+}
+
+// versions is Neutron's version document (GET /), used for discovery.
+func (s *Service) versions(w http.ResponseWriter, r *http.Request) {
+	simcore.WriteJSON(w, http.StatusOK, map[string]any{"versions": []any{map[string]any{
+		"id": "v2.0", "status": "CURRENT",
+		"links": []any{map[string]string{"rel": "self", "href": baseURL(r, "/") + "v2.0/"}},
+	}}})
+}
+
+// resources is the v2.0 root (GET /v2.0/): the collections served.
+func (s *Service) resources(w http.ResponseWriter, r *http.Request) {
+	base := baseURL(r, "/v2.0/") + "v2.0/"
+	var out []any
+	for _, k := range s.kinds() {
+		if k.ext != "" && !s.ext(k.ext) {
+			continue
+		}
+		out = append(out, map[string]any{"name": k.singular, "collection": k.plural,
+			"links": []any{map[string]string{"rel": "self", "href": base + k.path}}})
+	}
+	simcore.WriteJSON(w, http.StatusOK, map[string]any{"resources": out})
 }
 
 func (s *Service) extension(alias string) map[string]any {

@@ -199,10 +199,7 @@ func pageLinks(r *http.Request, pg page, ids []string) []map[string]string {
 	if pg.limit == 0 || len(ids) == 0 {
 		return nil
 	}
-	path := r.URL.Path
-	if u, err := url.ParseRequestURI(r.RequestURI); err == nil {
-		path = u.Path
-	}
+	path := clientPath(r)
 	href := func(marker string, reverse bool) string {
 		q := r.URL.Query()
 		q.Set("limit", strconv.Itoa(pg.limit))

@@ -195,6 +195,8 @@ func (s *Service) wrap(ext string, h handler) http.HandlerFunc {
 
 func (s *Service) routes() *http.ServeMux {
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", s.versions)
+	mux.HandleFunc("GET /v2.0/{$}", s.resources)
 	mux.HandleFunc("GET /v2.0/extensions", s.wrap("", s.listExtensions))
 	mux.HandleFunc("GET /v2.0/extensions/{alias}", s.wrap("", s.showExtension))
 	for _, k := range s.kinds() {

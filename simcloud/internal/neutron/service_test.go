@@ -196,3 +196,30 @@ func TestSeededExternalNetworkWithoutPool(t *testing.T) {
 		t.Fatalf("seeded network: %+v", n)
 	}
 }
+
+func TestVersionDiscovery(t *testing.T) {
+	c := newTestCloud(t, defaultConfig())
+	var v struct {
+		Versions []struct {
+			ID, Status string
+			Links      []struct{ Href, Rel string }
+		}
+	}
+	if _, err := c.member.Get(context.Background(), c.srv.URL+"/", &v, nil); err != nil {
+		t.Fatal(err)
+	}
+	if len(v.Versions) != 1 || v.Versions[0].ID != "v2.0" || v.Versions[0].Links[0].Href != c.srv.URL+"/v2.0/" {
+		t.Fatalf("versions: %+v", v)
+	}
+	var res struct{ Resources []struct{ Collection string } }
+	if _, err := c.member.Get(context.Background(), c.member.ServiceURL(""), &res, nil); err != nil {
+		t.Fatal(err)
+	}
+	var cols []string
+	for _, r := range res.Resources {
+		cols = append(cols, r.Collection)
+	}
+	if !slices.Contains(cols, "networks") || !slices.Contains(cols, "floatingips") {
+		t.Fatalf("resources: %v", cols)
+	}
+}
