@@ -196,8 +196,11 @@ func TestSharedNetwork(t *testing.T) {
 	if p.ProjectID != "p-demo" {
 		t.Fatalf("port owner %s", p.ProjectID)
 	}
+	// ...taking addresses from the pools, not choosing them.
+	_, err := ports.Create(ctx, c.member, ports.CreateOpts{NetworkID: shared.ID, FixedIPs: []ports.IP{{IPAddress: "10.50.0.77"}}}).Extract()
+	wantFault(t, err, 403, "PolicyNotAuthorized")
 	// ...but not change it, nor add subnets or ports to the external one.
-	_, err := networks.Update(ctx, c.member, shared.ID, networks.UpdateOpts{Name: ptr("x")}).Extract()
+	_, err = networks.Update(ctx, c.member, shared.ID, networks.UpdateOpts{Name: ptr("x")}).Extract()
 	wantFault(t, err, 403, "PolicyNotAuthorized")
 	_, err = subnets.Create(ctx, c.member, subnets.CreateOpts{NetworkID: shared.ID, CIDR: "10.51.0.0/24", IPVersion: 4}).Extract()
 	wantFault(t, err, 403, "PolicyNotAuthorized")

@@ -132,11 +132,29 @@ type portIn struct {
 	PortSecurity *bool          `json:"port_security_enabled"`
 	HostID       *string        `json:"binding:host_id"`
 	VNICType     *string        `json:"binding:vnic_type"`
+	Profile      map[string]any `json:"binding:profile"`
 }
 
-func (in *portIn) checkPolicy(who *simcore.Identity, op string) *apiError {
+// checkPolicy applies Neutron's default policy for port attributes that
+// only an admin (or the network's owner) may set.
+func (in *portIn) checkPolicy(who *simcore.Identity, op string, n *network) *apiError {
 	if in.HostID != nil && !who.Admin {
 		return policyError(op + "_port:binding:host_id")
+	}
+	if in.Profile != nil && !who.Admin {
+		return policyError(op + "_port:binding:profile")
+	}
+	if op == "update" && in.MAC != nil && !who.Admin {
+		return policyError("update_port:mac_address")
+	}
+	// Picking addresses is for the network's owner: on a shared network a
+	// member gets what the pools give.
+	if in.FixedIPs != nil && n != nil && !owned(who, n) {
+		for _, f := range *in.FixedIPs {
+			if f.IPAddress != "" {
+				return policyError(op + "_port:fixed_ips:ip_address")
+			}
+		}
 	}
 	if in.VNICType != nil && *in.VNICType != "normal" {
 		return badRequest("Invalid input for binding:vnic_type. Reason: '%s' is not in ['normal'].", *in.VNICType)
@@ -159,12 +177,12 @@ func (s *Service) createPort(who *simcore.Identity, a attrs) (object, *apiError)
 	if in.NetworkID == "" {
 		return nil, badRequest("Failed to parse request. Required attribute 'network_id' not specified")
 	}
-	if err := in.checkPolicy(who, "create"); err != nil {
-		return nil, err
-	}
 	n, ok := s.st.Networks[in.NetworkID]
 	if !ok || !(owned(who, n) || n.Shared || n.External) {
 		return nil, networkNotFound(in.NetworkID)
+	}
+	if err := in.checkPolicy(who, "create", n); err != nil {
+		return nil, err
 	}
 	if !owned(who, n) && !n.Shared {
 		return nil, policyError("create_port")
@@ -259,7 +277,7 @@ func (s *Service) updatePort(who *simcore.Identity, p *port, a attrs) *apiError 
 	if err := a.decode(&in); err != nil {
 		return err
 	}
-	if err := in.checkPolicy(who, "update"); err != nil {
+	if err := in.checkPolicy(who, "update", s.st.Networks[p.NetworkID]); err != nil {
 		return err
 	}
 	if in.MAC != nil && *in.MAC != p.MAC && p.HostID != "" {

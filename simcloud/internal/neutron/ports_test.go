@@ -170,6 +170,13 @@ func TestPortBindingByAdmin(t *testing.T) {
 	}
 	_, err := ports.Update(ctx, c.member, p.ID, portsbinding.UpdateOptsExt{UpdateOptsBuilder: ports.UpdateOpts{}, HostID: ptr("node-3")}).Extract()
 	wantFault(t, err, 403, "PolicyNotAuthorized")
+	_, err = ports.Update(ctx, c.member, p.ID, portsbinding.UpdateOptsExt{UpdateOptsBuilder: ports.UpdateOpts{}, Profile: map[string]any{"x": 1}}).Extract()
+	wantFault(t, err, 403, "PolicyNotAuthorized")
+	_, err = ports.Update(ctx, c.member, p.ID, ports.UpdateOpts{MACAddress: ptr("fa:16:3e:00:00:09")}).Extract()
+	wantFault(t, err, 403, "PolicyNotAuthorized")
+	// A bound port keeps its MAC even for an admin (PortBound).
+	_, err = ports.Update(ctx, c.admin, p.ID, ports.UpdateOpts{MACAddress: ptr("fa:16:3e:00:00:09")}).Extract()
+	wantFault(t, err, 409, "PortBound")
 }
 
 func TestPortDelete(t *testing.T) {
