@@ -6,6 +6,7 @@ import (
 	"io"
 	"slices"
 	"sort"
+	"sync"
 
 	"github.com/dominikbraun/graph"
 )
@@ -21,21 +22,21 @@ type Lab struct {
 
 	byAddr map[Address]Resource
 	order  []Address // sorted by kind build order, then address
-	graph  graph.Graph[Address, Resource]
+	// deps holds every address's dependencies (unique, in Less order),
+	// set by Link. The DAG lives here; Graph builds the
+	// dominikbraun/graph view of it on first use, because adding 25,000
+	// edges through that library is most of compiling a 1,000-slave lab
+	// and validate never needs it.
+	deps      map[Address][]Address
+	graphOnce sync.Once
+	graph     graph.Graph[Address, Resource]
 }
 
 func resourceHash(r Resource) Address { return r.Addr() }
 
 // NewLab starts an empty lab; the compiler adds instances, then edges.
 func NewLab(name string) *Lab {
-	return &Lab{
-		Name:   name,
-		byAddr: map[Address]Resource{},
-		// Acyclic, but checked once in Link rather than on every edge:
-		// a per-edge cycle check costs a graph search per edge, which is
-		// most of compiling a 1,000-slave lab.
-		graph: graph.New(resourceHash, graph.Directed(), graph.Acyclic()),
-	}
+	return &Lab{Name: name, byAddr: map[Address]Resource{}}
 }
 
 // ErrDuplicate is returned by Add for an address already present.
@@ -48,88 +49,91 @@ func (l *Lab) Add(r Resource) error {
 	}
 	l.byAddr[r.Addr()] = r
 	l.order = append(l.order, r.Addr())
-	return l.graph.AddVertex(r)
+	return nil
 }
 
-// Link adds the edges of every instance's Deps. A missing dependency or a
-// cycle is an error naming both ends; the compiler's validation should
+// Link records the edges of every instance's Deps. A missing dependency or
+// a cycle is an error naming both ends; the compiler's validation should
 // have caught both already, so this is the last line of defence.
 func (l *Lab) Link() error {
 	l.sortOrder()
 	var errs []error
+	deps := make(map[Address][]Address, len(l.order))
 	for _, a := range l.order {
+		var ds []Address
 		for _, d := range l.byAddr[a].Deps() {
 			if _, ok := l.byAddr[d]; !ok {
 				errs = append(errs, fmt.Errorf("%s: depends on undefined %s", a, d))
 				continue
 			}
-			err := l.graph.AddEdge(d, a)
-			switch {
-			case err == nil, errors.Is(err, graph.ErrEdgeAlreadyExists):
-			default:
-				errs = append(errs, fmt.Errorf("%s -> %s: %w", d, a, err))
+			if !slices.Contains(ds, d) {
+				ds = append(ds, d)
 			}
 		}
+		sort.Slice(ds, func(i, j int) bool { return Less(ds[i], ds[j]) })
+		deps[a] = ds
 	}
-	if len(errs) == 0 {
-		if l.hasCycle() {
-			errs = append(errs, l.cycleEdges()...)
-		}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
 	}
-	return errors.Join(errs...)
+	l.deps = deps
+	if _, err := l.topo(); err != nil {
+		l.deps = nil
+		return errors.Join(l.cycleEdges()...)
+	}
+	return nil
 }
 
-// hasCycle runs Kahn's algorithm over Deps, on slice indexes: linear in
-// the lab's size (graph.TopologicalSort is not, at thousands of vertices).
-func (l *Lab) hasCycle() bool {
+// topo is Kahn's algorithm over deps, on slice indexes, in the order
+// graph.StableTopologicalSort gives (a FIFO queue; the vertices each step
+// frees join it in Less order) but linear rather than quadratic in the
+// lab's size.
+func (l *Lab) topo() ([]Address, error) {
 	idx := make(map[Address]int32, len(l.order))
 	for i, a := range l.order {
 		idx[a] = int32(i)
 	}
+	// CSR adjacency: dependents of vertex v are adj[start[v]:start[v+1]],
+	// in l.order order, which is Less order.
 	indeg := make([]int32, len(l.order))
-	var from, to []int32 // edges dependency -> dependent
-	for i, a := range l.order {
-		ds := l.byAddr[a].Deps()
-		for j, d := range ds {
-			if slices.Contains(ds[:j], d) {
-				continue
-			}
-			from, to = append(from, idx[d]), append(to, int32(i))
-			indeg[i]++
-		}
-	}
-	// CSR adjacency: dependents of vertex v are adj[start[v]:start[v+1]].
 	start := make([]int32, len(l.order)+1)
-	for _, f := range from {
-		start[f+1]++
+	for i, a := range l.order {
+		indeg[i] = int32(len(l.deps[a]))
+		for _, d := range l.deps[a] {
+			start[idx[d]+1]++
+		}
 	}
 	for i := 1; i < len(start); i++ {
 		start[i] += start[i-1]
 	}
-	adj := make([]int32, len(from))
+	adj := make([]int32, start[len(start)-1])
 	fill := slices.Clone(start)
-	for k, f := range from {
-		adj[fill[f]] = to[k]
-		fill[f]++
+	for i, a := range l.order {
+		for _, d := range l.deps[a] {
+			adj[fill[idx[d]]] = int32(i)
+			fill[idx[d]]++
+		}
 	}
+	out := make([]Address, 0, len(l.order))
 	queue := make([]int32, 0, len(l.order))
 	for i, n := range indeg {
 		if n == 0 {
 			queue = append(queue, int32(i))
 		}
 	}
-	seen := 0
-	for len(queue) > 0 {
-		v := queue[len(queue)-1]
-		queue = queue[:len(queue)-1]
-		seen++
+	for head := 0; head < len(queue); head++ {
+		v := queue[head]
+		out = append(out, l.order[v])
 		for _, x := range adj[start[v]:start[v+1]] {
 			if indeg[x]--; indeg[x] == 0 {
-				queue = append(queue, x)
+				queue = append(queue, x) // adj is in Less order already
 			}
 		}
 	}
-	return seen != len(l.order)
+	if len(out) != len(l.order) {
+		return nil, errors.New("the lab's dependencies form a cycle")
+	}
+	return out, nil
 }
 
 // cycleEdges names the edges that close a cycle, by adding every edge
@@ -186,21 +190,17 @@ func (l *Lab) Addresses() []Address { return slices.Clone(l.order) }
 // Len is the number of instances.
 func (l *Lab) Len() int { return len(l.order) }
 
+var errNotLinked = errors.New("lab: Link has not succeeded")
+
 // Dependencies returns, for every address, the addresses it depends on
-// (sorted); every address is a key.
+// (sorted); every address is a key. The map and slices are copies.
 func (l *Lab) Dependencies() (map[Address][]Address, error) {
-	pm, err := l.graph.PredecessorMap()
-	if err != nil {
-		return nil, err
+	if l.deps == nil {
+		return nil, errNotLinked
 	}
-	out := make(map[Address][]Address, len(pm))
-	for a, preds := range pm {
-		ds := make([]Address, 0, len(preds))
-		for d := range preds {
-			ds = append(ds, d)
-		}
-		sort.Slice(ds, func(i, j int) bool { return Less(ds[i], ds[j]) })
-		out[a] = ds
+	out := make(map[Address][]Address, len(l.deps))
+	for a, ds := range l.deps {
+		out[a] = slices.Clone(ds)
 	}
 	return out, nil
 }
@@ -208,18 +208,36 @@ func (l *Lab) Dependencies() (map[Address][]Address, error) {
 // TopologicalOrder returns addresses with every dependency before its
 // dependents; ties are broken by Less, so the order is deterministic.
 func (l *Lab) TopologicalOrder() ([]Address, error) {
-	return graph.StableTopologicalSort(l.graph, Less)
+	if l.deps == nil {
+		return nil, errNotLinked
+	}
+	return l.topo()
 }
 
-// Graph exposes the DAG read-only users need (walkers, renderers).
-func (l *Lab) Graph() graph.Graph[Address, Resource] { return l.graph }
+// Graph exposes the DAG as a dominikbraun/graph graph (edges dependency ->
+// dependent), for read-only users (walkers, renderers). It is built on the
+// first call, after Link.
+func (l *Lab) Graph() graph.Graph[Address, Resource] {
+	l.graphOnce.Do(func() {
+		g := graph.New(resourceHash, graph.Directed(), graph.Acyclic())
+		for _, a := range l.order {
+			_ = g.AddVertex(l.byAddr[a])
+		}
+		for _, a := range l.order {
+			for _, d := range l.deps[a] {
+				_ = g.AddEdge(d, a)
+			}
+		}
+		l.graph = g
+	})
+	return l.graph
+}
 
 // WriteDOT writes the DAG in Graphviz DOT, deterministically: vertices and
 // edges in Less order. (graph/draw.DOT iterates maps: its output order varies.)
 func (l *Lab) WriteDOT(w io.Writer) error {
-	deps, err := l.Dependencies()
-	if err != nil {
-		return err
+	if l.deps == nil {
+		return errNotLinked
 	}
 	if _, err := fmt.Fprintf(w, "digraph %q {\n\trankdir=LR;\n\tnode [shape=box, fontname=\"monospace\"];\n", l.Name); err != nil {
 		return err
@@ -230,12 +248,12 @@ func (l *Lab) WriteDOT(w io.Writer) error {
 		}
 	}
 	for _, a := range l.order {
-		for _, d := range deps[a] {
+		for _, d := range l.deps[a] {
 			if _, err := fmt.Fprintf(w, "\t%q -> %q;\n", d, a); err != nil {
 				return err
 			}
 		}
 	}
-	_, err = io.WriteString(w, "}\n")
+	_, err := io.WriteString(w, "}\n")
 	return err
 }

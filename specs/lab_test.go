@@ -2,8 +2,11 @@ package specs
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/dominikbraun/graph"
 )
 
 // Link is the last line of defence: a cycle or a missing dependency that
@@ -56,5 +59,66 @@ func TestAddDuplicate(t *testing.T) {
 	}
 	if err := lab.Add(n); !errors.Is(err, ErrDuplicate) {
 		t.Fatalf("want ErrDuplicate, got %v", err)
+	}
+}
+
+// The lab's own DAG code and the dominikbraun/graph view of it must agree:
+// the same edges, and TopologicalOrder equal to StableTopologicalSort.
+func TestGraphViewAgrees(t *testing.T) {
+	t.Parallel()
+	for _, f := range []string{"../examples/fuel-lab.yaml", "../testdata/lab-200.yaml"} {
+		lab, diags := LoadLab(f, noEnv)
+		if lab == nil {
+			t.Fatal(diags)
+		}
+		g := lab.Graph()
+		pm, err := g.PredecessorMap()
+		if err != nil {
+			t.Fatal(err)
+		}
+		deps, err := lab.Dependencies()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(pm) != lab.Len() || len(deps) != lab.Len() {
+			t.Fatalf("%s: %d vertices in the graph, %d in deps, want %d", f, len(pm), len(deps), lab.Len())
+		}
+		edges := 0
+		for a, ds := range deps {
+			edges += len(ds)
+			if len(pm[a]) != len(ds) {
+				t.Fatalf("%s: %s has %d predecessors in the graph, %d deps", f, a, len(pm[a]), len(ds))
+			}
+			for _, d := range ds {
+				if _, ok := pm[a][d]; !ok {
+					t.Fatalf("%s: graph lacks edge %s -> %s", f, d, a)
+				}
+			}
+		}
+		if edges == 0 {
+			t.Fatalf("%s: no edges", f)
+		}
+		want, err := graph.StableTopologicalSort(g, Less)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := lab.TopologicalOrder()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: TopologicalOrder differs from graph.StableTopologicalSort", f)
+		}
+	}
+}
+
+func TestNotLinked(t *testing.T) {
+	t.Parallel()
+	lab := NewLab("t")
+	if _, err := lab.TopologicalOrder(); err == nil {
+		t.Error("TopologicalOrder before Link: want an error")
+	}
+	if _, err := lab.Dependencies(); err == nil {
+		t.Error("Dependencies before Link: want an error")
 	}
 }

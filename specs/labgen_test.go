@@ -114,3 +114,26 @@ func BenchmarkCompile1000(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkGraph1000 adds what BenchmarkCompile1000 leaves out: building
+// the dominikbraun/graph view (Lab.Graph), which is lazy, and the
+// topological order the planner asks for.
+func BenchmarkGraph1000(b *testing.B) {
+	s, diags := Parse("lab-1000.yaml", genLab(1000), noEnv)
+	if s == nil {
+		b.Fatal(diags)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		lab, err := Compile(s)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := lab.TopologicalOrder(); err != nil {
+			b.Fatal(err)
+		}
+		if n, _ := lab.Graph().Order(); n != lab.Len() {
+			b.Fatalf("graph has %d vertices", n)
+		}
+	}
+}
