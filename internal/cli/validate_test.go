@@ -50,7 +50,7 @@ func TestValidateValid(t *testing.T) {
 		want string // the whole output
 	}{
 		{"examples/fuel-lab.yaml", "examples/fuel-lab.yaml: valid: lab \"fuel\", 42 resources\n"},
-		{"examples/minimal.yaml", "examples/minimal.yaml: valid: lab \"mini\", 7 resources\n"},
+		{"examples/minimal.yaml", "examples/minimal.yaml: valid: lab \"mini\", 6 resources\n"},
 		{"testdata/lab-200.yaml", "testdata/lab-200.yaml: valid: lab \"big\", 1428 resources\n"},
 	}
 	for _, tt := range tests {
