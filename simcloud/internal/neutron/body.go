@@ -135,7 +135,7 @@ func (s *Service) newStdFrom(a attrs, projectID string) (std, *apiError) {
 	if err := a.decode(&in); err != nil {
 		return std{}, err
 	}
-	st := newStd(projectID, in.Name, in.Description, s.knobs.Now())
+	st := s.newStd(projectID, in.Name, in.Description)
 	if in.Tags != nil {
 		tags, err := normTags(in.Tags)
 		if err != nil {

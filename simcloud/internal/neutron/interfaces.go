@@ -92,7 +92,7 @@ func (s *Service) addInterface(w http.ResponseWriter, r *http.Request, who *simc
 				"IP address %s already allocated in subnet %s (port %s)", sn.GatewayIP, sn.ID, owner)
 		}
 		mac, _ := s.portMAC(sn.NetworkID, "", nil)
-		p = &port{std: newStd(rt.ProjectID, "", "", s.knobs.Now()), NetworkID: sn.NetworkID, AdminStateUp: true,
+		p = &port{std: s.newStd(rt.ProjectID, "", ""), NetworkID: sn.NetworkID, AdminStateUp: true,
 			MAC: mac, FixedIPs: []fixedIP{{sn.ID, sn.GatewayIP}}, DeviceID: rt.ID, DeviceOwner: ownerRouterIf,
 			PortSecurity: false, SecurityGroups: []string{}, AddressPairs: []addressPair{}}
 		s.st.Ports[p.ID] = p

@@ -58,10 +58,11 @@ func (s *Service) renderNetwork(n *network) map[string]any {
 	return m
 }
 
-// networkSubnets lists a network's subnet IDs in ID order.
+// networkSubnets lists a network's subnet IDs in creation order, the order
+// default allocation tries them in.
 func (s *Service) networkSubnets(netID string) []string {
 	out := []string{}
-	for _, sn := range sorted(s.st.Subnets) {
+	for _, sn := range byCreation(s.st.Subnets) {
 		if sn.NetworkID == netID {
 			out = append(out, sn.ID)
 		}

@@ -105,12 +105,11 @@ func New(cfg Config) *Service {
 }
 
 func (s *Service) seedExternal(en ExternalNetwork) {
-	now := s.knobs.Now()
 	mtu := en.MTU
 	if mtu == 0 {
 		mtu = 1500
 	}
-	n := &network{std: newStd(en.ProjectID, en.Name, "", now), AdminStateUp: true, External: true,
+	n := &network{std: s.newStd(en.ProjectID, en.Name, ""), AdminStateUp: true, External: true,
 		MTU: mtu, PortSecurity: true}
 	if en.ID != "" {
 		n.ID = en.ID
@@ -119,7 +118,7 @@ func (s *Service) seedExternal(en ExternalNetwork) {
 	if en.CIDR == "" {
 		return
 	}
-	sn := &subnet{std: newStd(en.ProjectID, en.Name+"__subnet", "", now), NetworkID: n.ID, CIDR: en.CIDR,
+	sn := &subnet{std: s.newStd(en.ProjectID, en.Name+"__subnet", ""), NetworkID: n.ID, CIDR: en.CIDR,
 		IPVersion: 4, GatewayIP: en.Gateway, Pools: []pool{{en.PoolStart, en.PoolEnd}},
 		DNS: []string{}, HostRoutes: []hostRoute{}}
 	if en.PoolStart == "" || en.PoolEnd == "" {

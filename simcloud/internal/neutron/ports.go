@@ -431,7 +431,7 @@ func (s *Service) resolveFixedIPs(n *network, req *[]fixedIP, self string) ([]fi
 // address per subnet to it, and labs see the same.
 func (s *Service) addDHCP(n *network, sn *subnet) {
 	var dp *port
-	for _, p := range sorted(s.st.Ports) {
+	for _, p := range byCreation(s.st.Ports) {
 		if p.NetworkID == n.ID && p.DeviceOwner == ownerDHCP {
 			dp = p
 			break
@@ -444,7 +444,7 @@ func (s *Service) addDHCP(n *network, sn *subnet) {
 	now := s.knobs.Now()
 	if dp == nil {
 		mac, _ := s.portMAC(n.ID, "", nil)
-		dp = &port{std: newStd(n.ProjectID, "", "", now), NetworkID: n.ID, AdminStateUp: true, MAC: mac,
+		dp = &port{std: s.newStd(n.ProjectID, "", ""), NetworkID: n.ID, AdminStateUp: true, MAC: mac,
 			DeviceID: "dhcp-" + n.ID, DeviceOwner: ownerDHCP, SecurityGroups: []string{}, AddressPairs: []addressPair{}}
 		s.st.Ports[dp.ID] = dp
 	} else {

@@ -235,7 +235,7 @@ func (s *Service) setGateway(who *simcore.Identity, r *router, a attrs) *apiErro
 // no project, so tenants never list it, as in real Neutron.
 func (s *Service) internalPort(netID, owner, deviceID string, ips []fixedIP) *port {
 	mac, _ := s.portMAC(netID, "", nil)
-	p := &port{std: newStd("", "", "", s.knobs.Now()), NetworkID: netID, AdminStateUp: true, MAC: mac,
+	p := &port{std: s.newStd("", "", ""), NetworkID: netID, AdminStateUp: true, MAC: mac,
 		FixedIPs: ips, DeviceID: deviceID, DeviceOwner: owner, SecurityGroups: []string{}, AddressPairs: []addressPair{}}
 	s.st.Ports[p.ID] = p
 	return p

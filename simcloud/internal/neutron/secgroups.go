@@ -111,13 +111,12 @@ func (s *Service) ensureDefaultSG(projectID string) string {
 	if id, ok := s.st.DefaultSG[projectID]; ok || projectID == "" || !s.ext("security-group") {
 		return id
 	}
-	now := s.knobs.Now()
-	g := &secGroup{std: newStd(projectID, "default", "Default security group", now), Stateful: true}
+	g := &secGroup{std: s.newStd(projectID, "default", "Default security group"), Stateful: true}
 	s.st.SecGroups[g.ID] = g
 	s.st.DefaultSG[projectID] = g.ID
 	for _, eth := range []string{"IPv4", "IPv6"} {
-		s.addRule(&sgRule{std: newStd(projectID, "", "", now), GroupID: g.ID, Direction: "egress", Ethertype: eth})
-		s.addRule(&sgRule{std: newStd(projectID, "", "", now), GroupID: g.ID, Direction: "ingress", Ethertype: eth, RemoteGroup: g.ID})
+		s.addRule(&sgRule{std: s.newStd(projectID, "", ""), GroupID: g.ID, Direction: "egress", Ethertype: eth})
+		s.addRule(&sgRule{std: s.newStd(projectID, "", ""), GroupID: g.ID, Direction: "ingress", Ethertype: eth, RemoteGroup: g.ID})
 	}
 	return g.ID
 }
@@ -154,7 +153,7 @@ func (s *Service) createSG(who *simcore.Identity, a attrs) (object, *apiError) {
 	s.st.SecGroups[g.ID] = g
 	// A new group may send anything out, and nothing in, until rules say so.
 	for _, eth := range []string{"IPv4", "IPv6"} {
-		s.addRule(&sgRule{std: newStd(proj, "", "", st.CreatedAt), GroupID: g.ID, Direction: "egress", Ethertype: eth})
+		s.addRule(&sgRule{std: s.newStd(proj, "", ""), GroupID: g.ID, Direction: "egress", Ethertype: eth})
 	}
 	return g, nil
 }

@@ -11,6 +11,7 @@ import (
 // the shared list, tag and revision machinery works on them alone.
 type std struct {
 	ID          string    `json:"id"`
+	Seq         int64     `json:"seq"`
 	ProjectID   string    `json:"project_id"`
 	Name        string    `json:"name"`
 	Description string    `json:"description"`
@@ -20,9 +21,13 @@ type std struct {
 	UpdatedAt   time.Time `json:"updated_at"`
 }
 
-func newStd(project, name, description string, now time.Time) std {
-	// A new resource is at revision 1, as Neutron's API reference shows.
-	return std{ID: simcore.NewID(), ProjectID: project, Name: name, Description: description,
+// newStd starts a resource's standard attributes. A new resource is at
+// revision 1, as Neutron's API reference shows; Seq records creation
+// order, which IDs (random) cannot.
+func (s *Service) newStd(project, name, description string) std {
+	now := s.knobs.Now()
+	s.st.Seq++
+	return std{ID: simcore.NewID(), Seq: s.st.Seq, ProjectID: project, Name: name, Description: description,
 		Tags: []string{}, Revision: 1, CreatedAt: now, UpdatedAt: now}
 }
 
@@ -160,6 +165,8 @@ type store struct {
 	// DefaultSG maps a project to its "default" group, created lazily the
 	// first time the project talks to Neutron, as real Neutron does.
 	DefaultSG map[string]string `json:"default_security_groups"`
+	// Seq is the last creation sequence number handed out.
+	Seq int64 `json:"seq"`
 }
 
 func newStore() *store {
@@ -186,6 +193,13 @@ func sorted[T object](m map[string]T) []T {
 		}
 		return 0
 	})
+	return out
+}
+
+// byCreation returns a map's values in creation order.
+func byCreation[T object](m map[string]T) []T {
+	out := sorted(m)
+	slices.SortStableFunc(out, func(a, b T) int { return int(a.base().Seq - b.base().Seq) })
 	return out
 }
 

@@ -151,3 +151,23 @@ func TestSubnetUpdate(t *testing.T) {
 		t.Fatalf("after a rejected update: %+v", now)
 	}
 }
+
+// TestDefaultAllocationUsesFirstSubnet: a port without fixed_ips gets its
+// address from the network's first subnet (creation order, not id order),
+// so which subnet a lab's port lands on does not depend on random IDs.
+func TestDefaultAllocationUsesFirstSubnet(t *testing.T) {
+	c := newTestCloud(t, defaultConfig())
+	ctx := context.Background()
+	for i := range 8 {
+		n := must[*networks.Network](t)(networks.Create(ctx, c.member, networks.CreateOpts{Name: "n"}).Extract())
+		first := must[*subnets.Subnet](t)(subnets.Create(ctx, c.member, subnets.CreateOpts{NetworkID: n.ID, CIDR: "10.1.0.0/24", IPVersion: 4, EnableDHCP: ptr(false)}).Extract())
+		must[*subnets.Subnet](t)(subnets.Create(ctx, c.member, subnets.CreateOpts{NetworkID: n.ID, CIDR: "10.2.0.0/24", IPVersion: 4, EnableDHCP: ptr(false)}).Extract())
+		p := must[*ports.Port](t)(ports.Create(ctx, c.member, ports.CreateOpts{NetworkID: n.ID}).Extract())
+		if p.FixedIPs[0].SubnetID != first.ID {
+			t.Fatalf("network %d: port on %s, want the first subnet %s", i, p.FixedIPs[0].SubnetID, first.ID)
+		}
+		if got := must[*networks.Network](t)(networks.Get(ctx, c.member, n.ID).Extract()); got.Subnets[0] != first.ID {
+			t.Fatalf("network %d: subnets %v do not start with the first one", i, got.Subnets)
+		}
+	}
+}
