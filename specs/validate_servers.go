@@ -208,8 +208,14 @@ func (v *validator) resolvePorts(s *serverModel, specs []PortSpec, defGroups []s
 				pm.securityGroups = resolvedNames(ps.SecurityGroups, v.groups)
 			}
 		}
-		if ps.PortSecurity.Set && !ps.PortSecurity.V && len(pm.securityGroups) > 0 && (slave == nil || slave.first) {
-			v.errorf(ps.PortSecurity.At, "%s.port_security: a port without port security cannot have security groups", ps.Path)
+		// Port security off (on the port, or by the network's default)
+		// and security groups together are refused by Neutron.
+		if !ps.PortSecurity.Or(n.spec.PortSecurity.Or(true)) && len(pm.securityGroups) > 0 && (slave == nil || slave.first) {
+			at := ps.PortSecurity.At
+			if !ps.PortSecurity.Set {
+				at = ps.At
+			}
+			v.errorf(at, "%s: a port without port security cannot have security groups (%s)", ps.Path, strings.Join(pm.securityGroups, ", "))
 		}
 		if slave == nil || slave.first {
 			v.checkPairs(ps)
