@@ -95,12 +95,13 @@ func (r *Report) Err() error {
 	sort.Slice(fails, func(i, j int) bool { return opLess(fails[i].Node, fails[j].Node) })
 	var merr *multierror.Error
 	for _, f := range fails {
+		err := resources.Humanize(f.Err)
 		// Adapters name the address already; say it once.
-		if strings.HasPrefix(f.Err.Error(), string(f.Node.Address)+":") {
-			merr = multierror.Append(merr, f.Err)
+		if strings.HasPrefix(err.Error(), string(f.Node.Address)+":") {
+			merr = multierror.Append(merr, err)
 			continue
 		}
-		merr = multierror.Append(merr, fmt.Errorf("%s: %s: %w", f.Node.Address, f.Node.Phase, f.Err))
+		merr = multierror.Append(merr, fmt.Errorf("%s: %s: %w", f.Node.Address, f.Node.Phase, err))
 	}
 	if skipped > 0 {
 		merr = multierror.Append(merr, fmt.Errorf("%d operations not started because an operation they depend on failed", skipped))

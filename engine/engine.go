@@ -14,7 +14,7 @@ import (
 func Plan(ctx context.Context, c *resources.Cloud, reg resources.Registry, lab *specs.Lab, opts PlanOptions) (*plan.Plan, *State, error) {
 	st, err := Read(ctx, c, reg, lab)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, resources.Humanize(err)
 	}
 	p, err := BuildPlan(lab, st, reg, opts)
 	if err != nil {

@@ -20,6 +20,7 @@ func Compile(s *Spec) (*Lab, error) {
 	c.lab.File = s.File
 	c.lab.Hash = s.Hash
 	c.all()
+	c.reserveFixedIPs()
 	if err := errors.Join(c.errs...); err != nil {
 		return nil, err
 	}

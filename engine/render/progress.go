@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/fuelplan/fuelplan/engine"
+	"github.com/fuelplan/fuelplan/resources"
 )
 
 // Progress prints one line when an operation starts and one when it ends,
@@ -112,7 +113,7 @@ func (p *Progress) Started(op engine.Op) {
 }
 
 func (p *Progress) Retrying(op engine.Op, attempt int, err error) {
-	p.printf("%s: retrying (attempt %d) after: %s\n", op.Address, attempt+1, firstLine(err.Error()))
+	p.printf("%s: retrying (attempt %d) after: %s\n", op.Address, attempt+1, firstLine(resources.Humanize(err).Error()))
 }
 
 func (p *Progress) Finished(op engine.Op, elapsed time.Duration, id string, err error) {
@@ -120,7 +121,7 @@ func (p *Progress) Finished(op engine.Op, elapsed time.Duration, id string, err 
 	delete(p.running, op)
 	p.mu.Unlock()
 	if err != nil {
-		p.printf("%s: %s failed after %s: %s\n", op.Address, verbs[op.Phase][0], round(elapsed), firstLine(err.Error()))
+		p.printf("%s: %s failed after %s: %s\n", op.Address, verbs[op.Phase][0], round(elapsed), firstLine(resources.Humanize(err).Error()))
 		return
 	}
 	p.printf("%s: %s after %s [id=%s]\n", op.Address, verbs[op.Phase][1], round(elapsed), id)
