@@ -113,6 +113,10 @@ func (t Text) Plan(w io.Writer, p *plan.Plan) error {
 					g = t.paint(red, "-")
 				}
 				line := fmt.Sprintf("      %s %-*s = %s -> %s", g, width, f.Name, orNull(f.Before), orNull(f.After))
+				if ref, ok := strings.CutSuffix(f.After, " "+plan.Unknown); ok && ref == f.Before {
+					// The same resource, recreated: only its ID changes.
+					line = fmt.Sprintf("      %s %-*s = %s (gets a new ID)", g, width, f.Name, quote(ref))
+				}
 				if f.ForcesReplace {
 					line += t.paint(red, " # forces replacement")
 				}
