@@ -22,6 +22,9 @@ type Progress struct {
 	mu      sync.Mutex
 	running map[engine.Op]time.Time
 	stop    chan struct{}
+	// outMu serialises whole lines: operations finish in parallel, and
+	// neither a bytes.Buffer nor a reader of the log wants them interleaved.
+	outMu sync.Mutex
 }
 
 var verbs = map[engine.Phase][2]string{
@@ -31,6 +34,8 @@ var verbs = map[engine.Phase][2]string{
 }
 
 func (p *Progress) printf(format string, args ...any) {
+	p.outMu.Lock()
+	defer p.outMu.Unlock()
 	_, _ = fmt.Fprintf(p.W, format, args...)
 }
 
