@@ -1,13 +1,14 @@
 package simcloud
 
 import (
+	"github.com/fuelplan/fuelplan/simcloud/internal/cinder"
 	"github.com/fuelplan/fuelplan/simcloud/internal/glance"
 	"github.com/fuelplan/fuelplan/simcloud/internal/keystone"
 	"github.com/fuelplan/fuelplan/simcloud/internal/neutron"
 	"github.com/fuelplan/fuelplan/simcloud/internal/nova"
 )
 
-// newServices builds the four services of world, reachable at base, and
+// newServices builds the five services of world, reachable at base, and
 // the mounts that route to them.
 func newServices(w *World, knobs *Knobs, base string) (*keystone.Service, []mount) {
 	ks := keystone.New(keystone.Config{
@@ -21,6 +22,9 @@ func newServices(w *World, knobs *Knobs, base string) (*keystone.Service, []moun
 			{Type: "network", Name: "neutron", URL: base + "/network/"},
 			{Type: "compute", Name: "nova", URL: base + "/compute/v2.1/"},
 			{Type: "image", Name: "glance", URL: base + "/image/"},
+			// Without a project ID in the path, as Cinder allows since 3.67;
+			// the "v3" in it spares clients a discovery request.
+			{Type: "volumev3", Name: "cinderv3", URL: base + "/volume/v3/"},
 		},
 	})
 	gl := glance.New(glance.Config{Images: glanceImages(w)})
@@ -30,10 +34,16 @@ func newServices(w *World, knobs *Knobs, base string) (*keystone.Service, []moun
 		Quotas:           pick(w.Quotas, neutronQuotas),
 		ExternalNetworks: externalNetworks(w),
 	})
+	cv := cinder.New(cinder.Config{
+		Knobs:  knobs,
+		Images: gl,
+		Quotas: pick(w.Quotas, cinderQuotas),
+	})
 	nv := nova.New(nova.Config{
 		Knobs:       knobs,
 		Ports:       nt,
 		Images:      gl,
+		Volumes:     cv,
 		Hypervisors: w.Hypervisors,
 		Flavors:     novaFlavors(w),
 		Quotas:      pick(w.Quotas, novaQuotas),
@@ -43,6 +53,7 @@ func newServices(w *World, knobs *Knobs, base string) (*keystone.Service, []moun
 		{prefix: "/network", name: "network", svc: nt, errorBody: neutronError, versions: networkVersions},
 		{prefix: "/compute", name: "compute", svc: nv, errorBody: novaError},
 		{prefix: "/image", name: "image", svc: gl, errorBody: glanceError},
+		{prefix: "/volume", name: "volume", svc: cv, errorBody: novaError}, // Cinder's faults are Nova's format
 	}
 	return ks, mounts
 }

@@ -32,7 +32,8 @@ type World struct {
 	Extensions []string `yaml:"extensions"`
 	// Quotas are per-project limits: Neutron's network, subnet, port,
 	// router, floatingip, security_group, security_group_rule and Nova's
-	// instances, cores, ram (MiB). An absent resource, or -1, is unlimited.
+	// instances, cores, ram (MiB) and Cinder's volumes, gigabytes. An
+	// absent resource, or -1, is unlimited.
 	Quotas map[string]int `yaml:"quotas"`
 }
 
@@ -221,7 +222,8 @@ func (w *World) check(at func(key string, i int) string) error {
 var (
 	novaQuotas    = []string{"instances", "cores", "ram"}
 	neutronQuotas = []string{"network", "subnet", "port", "router", "floatingip", "security_group", "security_group_rule"}
-	quotaKeys     = append(slices.Clone(neutronQuotas), novaQuotas...)
+	cinderQuotas  = []string{"volumes", "gigabytes"}
+	quotaKeys     = slices.Concat(neutronQuotas, novaQuotas, cinderQuotas)
 )
 
 func (n ExternalNetwork) check() error {

@@ -99,8 +99,9 @@ func (s *Service) createServer(w http.ResponseWriter, r *http.Request) {
 		fault(w, status, err.Error())
 		return
 	}
-	// Bind the ports last: if one fails, the ones already bound are
-	// released, so a refused create leaves Neutron as it was.
+	// Bind the ports and attach the volumes last: if one fails, the ones
+	// already bound or attached are released, so a refused create leaves
+	// Neutron and Cinder as they were.
 	for i, p := range sv.Ports {
 		if err := s.ports.BindPort(sv.ProjectID, p, sv.ID, sv.Host); err != nil {
 			for _, q := range sv.Ports[:i] {
@@ -118,6 +119,13 @@ func (s *Service) createServer(w http.ResponseWriter, r *http.Request) {
 			}
 			return
 		}
+	}
+	if status, err := s.attachVolumes(sv); err != nil {
+		for _, q := range sv.Ports {
+			s.ports.UnbindPort(q, sv.ID)
+		}
+		fault(w, status, err.Error())
+		return
 	}
 	s.st.Servers[sv.ID] = sv
 	pass := make([]byte, 9)
@@ -198,6 +206,9 @@ func (s *Service) newServer(r *http.Request, body createBody) (*server, int, err
 	}
 	if volumeBacked {
 		imageID = "" // Nova shows a volume-backed server's image as ""
+	}
+	if status, err := s.checkVolumes(c.ProjectID, b.BDMs); err != nil {
+		return nil, status, err
 	}
 	if b.KeyName != "" {
 		if _, ok := s.st.Keypairs[c.UserID+"/"+b.KeyName]; !ok {

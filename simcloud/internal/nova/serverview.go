@@ -118,7 +118,7 @@ func (s *Service) serverView(r *http.Request, sv *server) map[string]any {
 		"OS-EXT-STS:power_state": p.power,
 		"OS-SRV-USG:launched_at": nil, "OS-SRV-USG:terminated_at": nil,
 		"security_groups":                      []any{map[string]any{"name": "default"}},
-		"os-extended-volumes:volumes_attached": []any{},
+		"os-extended-volumes:volumes_attached": attachedVolumes(sv),
 	}
 	if p.status == "ACTIVE" {
 		m["progress"] = 100

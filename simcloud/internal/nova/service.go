@@ -22,9 +22,11 @@ import (
 
 // Config seeds the service and wires it to its neighbours.
 type Config struct {
-	Knobs       *simcore.Knobs
-	Ports       simcore.Ports
-	Images      simcore.Images
+	Knobs  *simcore.Knobs
+	Ports  simcore.Ports
+	Images simcore.Images
+	// Volumes is Cinder; nil leaves volume BDMs unchecked (no Cinder).
+	Volumes     simcore.Volumes
 	Hypervisors []string
 	Flavors     []Flavor
 	// Quotas per project: instances, cores, ram (MB); absent = unlimited.
@@ -44,6 +46,7 @@ type Service struct {
 	knobs       *simcore.Knobs
 	ports       simcore.Ports
 	images      simcore.Images
+	volumes     simcore.Volumes
 	hypervisors []string
 	quotas      map[string]int
 	mux         *http.ServeMux
@@ -87,8 +90,8 @@ type keypair struct {
 	Created     time.Time `json:"created_at"`
 }
 
-// bdm is one block_device_mapping_v2 entry, stored as given; volumes are
-// checked once a Cinder simulator exists.
+// bdm is one block_device_mapping_v2 entry, stored as given; entries
+// whose source is a volume are checked with and attached in Cinder.
 type bdm struct {
 	BootIndex           *int   `json:"boot_index,omitempty"`
 	SourceType          string `json:"source_type,omitempty"`
@@ -99,6 +102,8 @@ type bdm struct {
 	VolumeSize          int    `json:"volume_size,omitempty"`
 	DeleteOnTermination bool   `json:"delete_on_termination,omitempty"`
 	Tag                 string `json:"tag,omitempty"`
+	// Device is the guest device Nova assigned (/dev/vdb, /dev/hda).
+	Device string `json:"device_name,omitempty"`
 }
 
 type server struct {
@@ -146,7 +151,7 @@ func New(cfg Config) *Service {
 	}
 	// Sorted once: placement breaks ties by name.
 	slices.Sort(hv)
-	s := &Service{knobs: knobs, ports: cfg.Ports, images: cfg.Images, hypervisors: hv, quotas: cfg.Quotas}
+	s := &Service{knobs: knobs, ports: cfg.Ports, images: cfg.Images, volumes: cfg.Volumes, hypervisors: hv, quotas: cfg.Quotas}
 	s.st = emptyState()
 	for _, f := range cfg.Flavors {
 		s.st.Flavors[f.ID] = &flavor{ID: f.ID, Name: f.Name, VCPUs: f.VCPUs, RAM: f.RAM, Disk: f.Disk,
@@ -184,7 +189,8 @@ func (s *Service) Settle() {
 }
 
 // reap completes deletions that are due: the server disappears and its
-// ports are released, as when nova-compute finishes terminating.
+// ports and volumes are released, as when nova-compute finishes
+// terminating.
 func (s *Service) reap(now time.Time) {
 	for id, sv := range s.st.Servers {
 		if sv.GoneAt != nil && !now.Before(*sv.GoneAt) {
@@ -193,6 +199,7 @@ func (s *Service) reap(now time.Time) {
 					s.ports.UnbindPort(p, sv.ID)
 				}
 			}
+			s.detachVolumes(sv)
 			delete(s.st.Servers, id)
 		}
 	}

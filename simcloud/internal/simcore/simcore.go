@@ -85,6 +85,8 @@ type Knobs struct {
 	// errorServers: servers whose name is in the set go to ERROR instead of
 	// ACTIVE, with this fault message.
 	errorServers map[string]string
+	// volumeBuildTime is how long a new volume stays "creating".
+	volumeBuildTime time.Duration
 	// Now is the clock; tests may replace it.
 	now func() time.Time
 }
@@ -107,6 +109,20 @@ func (k *Knobs) BuildTime() time.Duration {
 }
 
 func (k *Knobs) SetBuildTime(d time.Duration) { k.mu.Lock(); k.buildTime = d; k.mu.Unlock() }
+
+// VolumeBuildTime is how long a new Cinder volume stays "creating"
+// before it is "available" (an image copy takes a while on a real cloud).
+func (k *Knobs) VolumeBuildTime() time.Duration {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.volumeBuildTime
+}
+
+func (k *Knobs) SetVolumeBuildTime(d time.Duration) {
+	k.mu.Lock()
+	k.volumeBuildTime = d
+	k.mu.Unlock()
+}
 
 func (k *Knobs) DeleteTime() time.Duration {
 	k.mu.Lock()
@@ -176,9 +192,26 @@ type Images interface {
 	Image(projectID, id string) (name string, minDisk int, ok bool)
 }
 
+// Volumes is what Nova needs from Cinder, in-process, for
+// block_device_mapping_v2 entries whose source is a volume.
+type Volumes interface {
+	// AttachVolume marks an available volume in-use by a server at device
+	// (as Nova's attachment create + complete would). Errors: ErrNotFound
+	// (no such volume, or another project's), ErrVolumeNotAvailable (still
+	// creating, or attached elsewhere).
+	AttachVolume(projectID, volumeID, serverID, host, device string) error
+	// DetachVolume releases the volume from the server; it is available
+	// again. A volume that is gone, or attached elsewhere, is left alone.
+	DetachVolume(volumeID, serverID string)
+	// Volume reports a volume's size (GB) and, for one made from an
+	// image, that image's ID, if the project can see the volume.
+	Volume(projectID, volumeID string) (sizeGB int, imageID string, ok bool)
+}
+
 // Errors the in-process interfaces return.
 var (
-	ErrNotFound  = fmt.Errorf("not found")
-	ErrPortInUse = fmt.Errorf("port in use")
-	ErrForbidden = fmt.Errorf("forbidden")
+	ErrNotFound           = fmt.Errorf("not found")
+	ErrPortInUse          = fmt.Errorf("port in use")
+	ErrForbidden          = fmt.Errorf("forbidden")
+	ErrVolumeNotAvailable = fmt.Errorf("volume not available")
 )

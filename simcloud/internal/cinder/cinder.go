@@ -1,0 +1,188 @@
+// Package cinder simulates the OpenStack Block Storage API (Cinder v3)
+// closely enough for gophercloud and the openstack CLI: volumes, blank or
+// made from a Glance image, with an asynchronous status, metadata and
+// metadata filters, project scoping, quotas (volumes, gigabytes), and the
+// attachments Nova makes when it boots a server from volumes, which it
+// reaches through simcore.Volumes.
+//
+// As in Nova, there are no timers: a volume is "creating" until a ready
+// time fixed at create (Knobs.VolumeBuildTime), read against Knobs.Now(),
+// so a snapshot taken at any moment restores to the same behaviour.
+//
+// Deliberate simplifications: the endpoint has no project ID in its path
+// (Cinder allows that since microversion 3.67); there are no volume types,
+// snapshots of volumes, backups or multi-attach; a delete is immediate.
+package cinder
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/fuelplan/fuelplan/simcloud/internal/simcore"
+)
+
+// Config seeds the service and wires it to Glance.
+type Config struct {
+	Knobs  *simcore.Knobs
+	Images simcore.Images
+	// Quotas per project: volumes, gigabytes; absent or -1 = unlimited.
+	Quotas map[string]int
+}
+
+// Service is the simulated Cinder. One mutex guards all state and is held
+// for the whole of each request.
+type Service struct {
+	knobs  *simcore.Knobs
+	images simcore.Images
+	quotas map[string]int
+	mux    *http.ServeMux
+
+	mu sync.Mutex
+	st state
+}
+
+// state is everything that changes; it is the snapshot format.
+type state struct {
+	Volumes map[string]*volume `json:"volumes"`
+}
+
+type volume struct {
+	ID          string            `json:"id"`
+	Name        string            `json:"name"`
+	Description string            `json:"description,omitempty"`
+	ProjectID   string            `json:"project_id"`
+	UserID      string            `json:"user_id"`
+	Size        int               `json:"size"`
+	ImageID     string            `json:"image_id,omitempty"`
+	ImageName   string            `json:"image_name,omitempty"`
+	Bootable    bool              `json:"bootable"`
+	Metadata    map[string]string `json:"metadata"`
+	Created     time.Time         `json:"created"`
+	Updated     time.Time         `json:"updated"`
+	// ReadyAt is when "creating" ends.
+	ReadyAt     time.Time    `json:"ready_at"`
+	Attachments []attachment `json:"attachments,omitempty"`
+}
+
+type attachment struct {
+	ID       string    `json:"id"`
+	ServerID string    `json:"server_id"`
+	Host     string    `json:"host"`
+	Device   string    `json:"device"`
+	At       time.Time `json:"attached_at"`
+}
+
+var (
+	_ simcore.Service = (*Service)(nil)
+	_ simcore.Volumes = (*Service)(nil)
+)
+
+// New returns an empty Cinder.
+func New(cfg Config) *Service {
+	knobs := cfg.Knobs
+	if knobs == nil {
+		knobs = simcore.NewKnobs()
+	}
+	s := &Service{knobs: knobs, images: cfg.Images, quotas: cfg.Quotas, st: state{Volumes: map[string]*volume{}}}
+	s.routes()
+	return s
+}
+
+func (s *Service) routes() {
+	m := http.NewServeMux()
+	m.HandleFunc("GET /{$}", s.versions)
+	m.HandleFunc("GET /v3/volumes", s.list(false))
+	m.HandleFunc("GET /v3/volumes/detail", s.list(true))
+	m.HandleFunc("POST /v3/volumes", s.create)
+	m.HandleFunc("GET /v3/volumes/{id}", s.show)
+	m.HandleFunc("PUT /v3/volumes/{id}", s.update)
+	m.HandleFunc("DELETE /v3/volumes/{id}", s.delete)
+	m.HandleFunc("POST /v3/volumes/{id}/action", s.action)
+	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		fault(w, http.StatusNotFound, "The resource could not be found.")
+	})
+	s.mux = m
+}
+
+// ServeHTTP runs the handler under the service lock.
+func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mux.ServeHTTP(w, r)
+}
+
+// Snapshot returns the whole state as JSON.
+func (s *Service) Snapshot() (json.RawMessage, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return json.Marshal(s.st)
+}
+
+// Restore replaces the state with a snapshot's.
+func (s *Service) Restore(raw json.RawMessage) error {
+	var st state
+	if err := json.Unmarshal(raw, &st); err != nil {
+		return fmt.Errorf("cinder: restore: %w", err)
+	}
+	if st.Volumes == nil {
+		return fmt.Errorf("cinder: restore: snapshot lacks volumes")
+	}
+	s.mu.Lock()
+	s.st = st
+	s.mu.Unlock()
+	return nil
+}
+
+// versions is Cinder's version document (GET /), with v3 current.
+func (s *Service) versions(w http.ResponseWriter, r *http.Request) {
+	simcore.WriteJSON(w, http.StatusMultipleChoices, map[string]any{"versions": []any{map[string]any{
+		"id": "v3.0", "status": "CURRENT", "version": "3.70", "min_version": "3.0",
+		"updated": "2023-08-31T00:00:00Z",
+		"links":   []any{map[string]string{"rel": "self", "href": baseURL(r) + "/v3/"}},
+	}}})
+}
+
+// faultNames are the keys of Cinder's error bodies (cinder.api.openstack.wsgi,
+// the same Fault format as Nova's).
+var faultNames = map[int]string{
+	http.StatusBadRequest:            "badRequest",
+	http.StatusForbidden:             "forbidden",
+	http.StatusNotFound:              "itemNotFound",
+	http.StatusConflict:              "conflictingRequest",
+	http.StatusRequestEntityTooLarge: "overLimit",
+}
+
+func fault(w http.ResponseWriter, status int, msg string) {
+	name, ok := faultNames[status]
+	if !ok {
+		name = "computeFault"
+	}
+	simcore.WriteJSON(w, status, map[string]any{name: map[string]any{"code": status, "message": msg}})
+}
+
+func faultf(w http.ResponseWriter, status int, format string, args ...any) {
+	fault(w, status, fmt.Sprintf(format, args...))
+}
+
+// caller is the request's identity (set by the core, or by a test).
+func caller(r *http.Request) *simcore.Identity {
+	if id := simcore.IdentityFrom(r.Context()); id != nil {
+		return id
+	}
+	return &simcore.Identity{}
+}
+
+// baseURL is the service's external URL: scheme, host and the mount
+// prefix the core stripped, for links.
+func baseURL(r *http.Request) string {
+	full, _, _ := strings.Cut(r.RequestURI, "?")
+	prefix, _ := strings.CutSuffix(full, r.URL.EscapedPath())
+	if prefix == full {
+		prefix = ""
+	}
+	return "http://" + r.Host + prefix
+}
