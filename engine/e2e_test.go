@@ -38,9 +38,15 @@ type harness struct {
 	dir   string
 }
 
+// newHarness starts a simulated cloud whose quotas do not limit the lab
+// sizes the tests and benchmarks build (the default world's are small).
 func newHarness(t testing.TB) *harness {
 	t.Helper()
-	sim, err := simcloud.Start(simcloud.Config{})
+	w := simcloud.DefaultWorld()
+	for k := range w.Quotas {
+		w.Quotas[k] = -1
+	}
+	sim, err := simcloud.Start(simcloud.Config{World: w})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/fuelplan/fuelplan/resources"
 	"github.com/fuelplan/fuelplan/specs"
@@ -39,6 +40,9 @@ func (s *State) Live(a specs.Address) (*resources.Object, bool) {
 	return objs[0], true
 }
 
+// readTimeout bounds the retries of one kind's list calls.
+const readTimeout = 2 * time.Minute
+
 // Read lists every kind the registry knows, in build order, so adapters
 // that depend on an earlier kind (rules on groups, interfaces on subnets)
 // can use it, then lets adapters relate objects across kinds.
@@ -58,7 +62,16 @@ func Read(ctx context.Context, c *resources.Cloud, reg resources.Registry, lab *
 		if !ok {
 			continue
 		}
-		objs, err := ad.List(ctx, c, resources.Query{Lab: lab.Name, Want: want[k], Read: s})
+		var objs []*resources.Object
+		// Lists are idempotent: throttling and server errors are retried,
+		// for a bounded time.
+		lctx, cancel := context.WithTimeout(ctx, readTimeout)
+		err := retry(lctx, DefaultBackoff, func(ctx context.Context) error {
+			var err error
+			objs, err = ad.List(ctx, c, resources.Query{Lab: lab.Name, Want: want[k], Read: s})
+			return err
+		}, nil)
+		cancel()
 		if err != nil {
 			return nil, fmt.Errorf("read %s: %w", k, err)
 		}
