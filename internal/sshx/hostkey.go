@@ -1,0 +1,138 @@
+package sshx
+
+import (
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
+)
+
+// HostKeyError says why a host key was refused. Unknown and changed keys
+// are both errors: fuelplan runs unattended and must never trust a key on
+// first use or let a changed key through.
+type HostKeyError struct {
+	Host        string
+	KnownHosts  string
+	Fingerprint string // SHA256 of the key the host offered
+	// Changed: known_hosts has other keys for the host (at Lines); else
+	// the host is unknown.
+	Changed bool
+	Revoked bool
+	Lines   []string
+}
+
+func (e *HostKeyError) Error() string {
+	switch {
+	case e.Revoked:
+		return fmt.Sprintf("%s: host key %s is marked @revoked in %s", e.Host, e.Fingerprint, e.KnownHosts)
+	case e.Changed:
+		return fmt.Sprintf("%s: HOST KEY CHANGED: the host offered %s, which does not match %s (someone may be intercepting the connection, or the host was reinstalled: check, then fix known_hosts)",
+			e.Host, e.Fingerprint, joinComma(e.Lines))
+	default:
+		return fmt.Sprintf("%s: unknown host key %s: it is not in %s (fuelplan never accepts an unknown key: check the fingerprint and add the host with ssh-keyscan)",
+			e.Host, e.Fingerprint, e.KnownHosts)
+	}
+}
+
+func joinComma(ss []string) string {
+	out := ""
+	for i, s := range ss {
+		if i > 0 {
+			out += ", "
+		}
+		out += s
+	}
+	return out
+}
+
+// knownHostsFile is the file a host's key is checked against.
+func knownHostsFile(h Host) (string, error) {
+	if h.KnownHosts != "" {
+		return h.KnownHosts, nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("%s: no known_hosts file given and no home directory: %w", h, err)
+	}
+	return filepath.Join(home, ".ssh", "known_hosts"), nil
+}
+
+// hostKeyCheck returns the callback that checks h's key against its
+// known_hosts file, and the key algorithms known for h: offering only
+// those makes the server present a key we can check, rather than, say, an
+// ECDSA key for a host known by its ED25519 key (which would look like a
+// changed key).
+func hostKeyCheck(h Host) (ssh.HostKeyCallback, []string, error) {
+	file, err := knownHostsFile(h)
+	if err != nil {
+		return nil, nil, err
+	}
+	cb, err := knownhosts.New(file)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: known_hosts: %w", h, err)
+	}
+	check := func(hostname string, remote net.Addr, key ssh.PublicKey) error {
+		err := cb(hostname, remote, key)
+		if err == nil {
+			return nil
+		}
+		he := &HostKeyError{Host: h.String(), KnownHosts: file, Fingerprint: ssh.FingerprintSHA256(key)}
+		var ke *knownhosts.KeyError
+		var re *knownhosts.RevokedError
+		switch {
+		case errors.As(err, &re):
+			he.Revoked = true
+		case errors.As(err, &ke):
+			for _, w := range ke.Want {
+				he.Changed = true
+				he.Lines = append(he.Lines, fmt.Sprintf("%s:%d (%s)", w.Filename, w.Line, ssh.FingerprintSHA256(w.Key)))
+			}
+		default:
+			return fmt.Errorf("%s: host key check: %w", h, err)
+		}
+		return he
+	}
+	return check, knownAlgorithms(cb, h.Address), nil
+}
+
+// knownAlgorithms asks the known_hosts callback about a key no host has:
+// the KeyError it returns lists the keys known for the address.
+func knownAlgorithms(cb ssh.HostKeyCallback, address string) []string {
+	probe, err := ssh.NewPublicKey(ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)).Public())
+	if err != nil {
+		return nil
+	}
+	remote, err := net.ResolveTCPAddr("tcp", address)
+	if err != nil {
+		remote = &net.TCPAddr{IP: net.IPv4zero}
+	}
+	var ke *knownhosts.KeyError
+	if !errors.As(cb(address, remote, probe), &ke) {
+		return nil
+	}
+	var algos []string
+	seen := map[string]bool{}
+	for _, w := range ke.Want {
+		for _, a := range algorithmsFor(w.Key.Type()) {
+			if !seen[a] {
+				seen[a] = true
+				algos = append(algos, a)
+			}
+		}
+	}
+	return algos
+}
+
+// algorithmsFor maps a key type to the host key algorithms that present
+// it: an RSA key is offered as rsa-sha2-512/256 by modern servers.
+func algorithmsFor(keyType string) []string {
+	if keyType == ssh.KeyAlgoRSA {
+		return []string{ssh.KeyAlgoRSASHA512, ssh.KeyAlgoRSASHA256, ssh.KeyAlgoRSA}
+	}
+	return []string{keyType}
+}
