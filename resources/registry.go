@@ -18,6 +18,7 @@ func Default() Registry {
 		specs.KindImage:             &Image{},
 		specs.KindFlavor:            Flavor{},
 		specs.KindKeypair:           Keypair{},
+		specs.KindVolume:            Volume{},
 		specs.KindServer:            Server{},
 	}
 }

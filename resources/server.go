@@ -31,14 +31,22 @@ import (
 // server. Nova shows a server's flavor as a copy (2.47+), not an ID:
 // Relate finds the flavor object with the same name and sizes, so a
 // server booted from an older flavor of the same name shows as drift.
+//
+// Volumes attached at boot (block_device_mapping_v2) are the volumes.*
+// family, completed by Relate from the volumes' attachments. Nova does not
+// show how a volume was attached (device type, bus, boot index), so Create
+// keeps that layout in the server's metadata too; a changed layout
+// replaces the server, as Nova cannot re-plug a boot device.
 type Server struct{}
 
 // Server metadata keys fuelplan keeps for itself, not spec metadata.
 const (
 	userDataHashKey      = "fuelplan_user_data_sha256"
 	userDataSensitiveKey = "fuelplan_user_data_sensitive"
+	blockDevicesKey      = "fuelplan_block_devices"
 	metadataPrefix       = "metadata."
 	serverPortsPrefix    = "ports."
+	serverVolumesPrefix  = "volumes."
 	// novaTagMax is Nova's limit on a server tag's length.
 	novaTagMax = 60
 )
@@ -55,6 +63,8 @@ func (Server) Schema() Schema {
 		{Name: "image", ForceNew: true},
 		{Name: "keypair", ForceNew: true},
 		{Name: serverPortsPrefix + "*", ForceNew: true},
+		{Name: serverVolumesPrefix + "*", ForceNew: true},
+		{Name: "block_devices", ForceNew: true},
 		{Name: "user_data_sha256", ForceNew: true},
 		{Name: "sensitive_user_data_sha256", ForceNew: true, Sensitive: true},
 		{Name: metadataPrefix + "*"},
@@ -109,7 +119,29 @@ func (Server) Desired(r specs.Resource) Desired {
 	for _, p := range s.Ports {
 		refs[serverPortsPrefix+serverPortKey(s.Addr(), p)] = []specs.Address{p}
 	}
+	if len(s.BlockDevices) > 0 {
+		fs["block_devices"] = blockDeviceLayout(s)
+		for _, b := range s.BlockDevices {
+			refs[serverVolumesPrefix+serverPortKey(s.Addr(), b.Volume)] = []specs.Address{b.Volume}
+		}
+	}
 	return Desired{Fields: fs, Refs: refs}
+}
+
+// blockDeviceLayout describes how the volumes are attached, in boot
+// order: "iso=cdrom/ide/0;disk=disk/virtio/1" (an empty bus is Nova's
+// default). Nova limits a metadata value to 255 characters; a longer
+// layout is kept as its SHA-256.
+func blockDeviceLayout(s *specs.Server) string {
+	parts := make([]string, len(s.BlockDevices))
+	for i, b := range s.BlockDevices {
+		parts[i] = fmt.Sprintf("%s=%s/%s/%d", serverPortKey(s.Addr(), b.Volume), b.DeviceType, b.DiskBus, b.BootIndex)
+	}
+	l := strings.Join(parts, ";")
+	if len(l) > 255 {
+		return "sha256:" + userDataHash(l)
+	}
+	return l
 }
 
 // List reads the lab's servers with one call filtered on the lab tag,
@@ -209,9 +241,12 @@ func serverObject(s *servers.Server) *Object {
 		fs["keypair"] = s.KeyName // a keypair's ID is its name
 	}
 	for k, v := range s.Metadata {
-		if k != userDataHashKey && k != userDataSensitiveKey {
+		if k != userDataHashKey && k != userDataSensitiveKey && k != blockDevicesKey {
 			fs[metadataPrefix+k] = v
 		}
+	}
+	if l := s.Metadata[blockDevicesKey]; l != "" {
+		fs["block_devices"] = l
 	}
 	if h := s.Metadata[userDataHashKey]; h != "" {
 		// The sensitive field always; the plain one only for user_data that
@@ -255,8 +290,8 @@ func bootedFlavorSignature(f map[string]any) string {
 }
 
 // Relate completes servers from the objects read before them: the flavor
-// by its signature, and the ports.* family from the ports whose device_id
-// is the server.
+// by its signature, the ports.* family from the ports whose device_id is
+// the server, and the volumes.* family from the volumes attached to it.
 func (Server) Relate(objs []*Object, all Snapshot) {
 	flavorBySig := map[string]string{}
 	for _, f := range all.Objects(specs.KindFlavor) {
@@ -268,7 +303,18 @@ func (Server) Relate(objs []*Object, all Snapshot) {
 		}
 	}
 	ports := all.Objects(specs.KindPort)
+	vols := all.Objects(specs.KindVolume)
 	for _, s := range objs {
+		for _, v := range vols {
+			if v.ID == "" || s.ID == "" || !slices.Contains(strings.Split(v.Fields["attached_to"], ","), s.ID) {
+				continue
+			}
+			key := v.ID
+			if v.Address != "" {
+				key = serverPortKey(s.Address, v.Address)
+			}
+			s.Fields[serverVolumesPrefix+key] = v.ID
+		}
 		if id, ok := flavorBySig[s.Fields["flavor"]]; ok {
 			s.Fields["flavor"] = id
 		}
@@ -359,6 +405,9 @@ func (a Server) Create(ctx context.Context, c *Cloud, lab string, r specs.Resour
 	opts := servers.CreateOpts{
 		Name: s.Name, FlavorRef: refs.flavor, ImageRef: refs.image, Metadata: meta, Tags: tags,
 	}
+	if len(s.BlockDevices) > 0 {
+		meta[blockDevicesKey] = blockDeviceLayout(s)
+	}
 	if ud, sensitive := serverUserData(s); ud != "" {
 		// Encoded here: gophercloud sends text that happens to be valid
 		// base64 as is, which Nova would then decode into garbage.
@@ -409,6 +458,9 @@ func (a Server) Create(ctx context.Context, c *Cloud, lab string, r specs.Resour
 	o.Fields["flavor"] = refs.flavor
 	for i, p := range s.Ports {
 		o.Fields[serverPortsPrefix+serverPortKey(s.Addr(), p)] = refs.ports[i]
+	}
+	for i, b := range s.BlockDevices {
+		o.Fields[serverVolumesPrefix+serverPortKey(s.Addr(), b.Volume)] = refs.volumes[i]
 	}
 	return o, nil
 }
@@ -475,7 +527,7 @@ func (a Server) Update(ctx context.Context, c *Cloud, r specs.Resource, live *Ob
 		if !ok {
 			return nil, fmt.Errorf("%s: update: server field %s cannot change in place", s.Addr(), name)
 		}
-		if key == userDataHashKey || key == userDataSensitiveKey {
+		if key == userDataHashKey || key == userDataSensitiveKey || key == blockDevicesKey {
 			return nil, fmt.Errorf("%s: update: metadata key %s is fuelplan's own", s.Addr(), key)
 		}
 		if v, ok := s.Metadata[key]; ok {
@@ -506,10 +558,10 @@ func (a Server) Update(ctx context.Context, c *Cloud, r specs.Resource, live *Ob
 		return nil, fmt.Errorf("%s: update: %w", s.Addr(), err)
 	}
 	o.Address, o.Owned = live.Address, live.Owned
-	// Update changes neither flavor nor ports: keep what Relate found.
+	// Update changes neither flavor, ports nor volumes: keep what Relate found.
 	o.Fields["flavor"] = live.Fields["flavor"]
 	for k, v := range live.Fields {
-		if strings.HasPrefix(k, serverPortsPrefix) {
+		if strings.HasPrefix(k, serverPortsPrefix) || strings.HasPrefix(k, serverVolumesPrefix) {
 			o.Fields[k] = v
 		}
 	}

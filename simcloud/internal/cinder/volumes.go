@@ -249,7 +249,8 @@ func (s *Service) delete(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusAccepted)
 }
 
-// action serves os-set_bootable and os-extend; other actions are refused.
+// action serves os-set_bootable and os-extend, with Cinder's statuses;
+// other actions are refused.
 func (s *Service) action(w http.ResponseWriter, r *http.Request) {
 	v, ok := s.volumeFor(w, r)
 	if !ok {
@@ -275,6 +276,9 @@ func (s *Service) action(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		v.Bootable = b
+		v.Updated = s.knobs.Now().UTC()
+		w.WriteHeader(http.StatusOK) // Cinder answers this action 200, extend 202
+		return
 	case body.Extend != nil:
 		if v.status(s.knobs.Now()) != "available" {
 			fault(w, http.StatusBadRequest, "Invalid volume: Volume status must be available to extend.")
