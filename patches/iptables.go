@@ -33,7 +33,7 @@ func ParseRules(out string) ([]Rule, error) {
 	var rules []Rule
 	for n, line := range strings.Split(out, "\n") {
 		line = strings.TrimSpace(line)
-		if !strings.HasPrefix(line, "-A ") {
+		if line != "-A" && !strings.HasPrefix(line, "-A ") {
 			continue
 		}
 		toks, err := splitWords(line)
