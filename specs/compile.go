@@ -298,6 +298,9 @@ func (c *compiler) patches() {
 			server, network, _ := cutDot(p.Port.V)
 			pt.Port = NewAddress(KindPort, server, network)
 			pt.Server = NewAddress(KindServer, server)
+			if port, ok := c.lab.Resource(pt.Port); ok {
+				port.(*Port).DHCPPatch = pt.Method
+			}
 		}
 		if p.After.Set {
 			pt.Server = NewAddress(KindServer, p.After.V)

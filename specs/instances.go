@@ -276,6 +276,11 @@ type Port struct {
 	PortSecurity        *bool         `json:"port_security,omitempty"`
 	SecurityGroups      []Address     `json:"security_groups,omitempty"`
 	AllowedAddressPairs []AddressPair `json:"allowed_address_pairs,omitempty"`
+	// DHCPPatch is the method (auto, api or ssh) of the allow-dhcp-server
+	// patch on this port, "" when none. The api method turns the port's
+	// security off, so the port adapter leaves port security and groups
+	// to the patch then (resources/patch.go, docs/patches.md).
+	DHCPPatch string `json:"-"`
 }
 
 func (p *Port) Deps() []Address {
