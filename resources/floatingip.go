@@ -124,7 +124,7 @@ func (FloatingIP) Create(ctx context.Context, c *Cloud, lab string, r specs.Reso
 	}
 	if !tagged {
 		undo := func() error { return floatingips.Delete(ctx, c.Network, v.ID).ExtractErr() }
-		if err := tagAfterCreate(ctx, c, "floatingips", v.ID, tags, undo); err != nil {
+		if err := tagAfterCreate(ctx, c, "floatingips", v.ID, tags, "", undo); err != nil {
 			return nil, fmt.Errorf("%s: create: %w", f.Addr(), err)
 		}
 		v.Tags = tags

@@ -20,13 +20,13 @@ func (Network) Kind() specs.Kind { return specs.KindNetwork }
 // replacing the network would not help either, and Create and Update both
 // say so plainly instead. vlan_transparent is fixed at creation.
 func (Network) Schema() Schema {
-	return Schema{
+	return withMark(Schema{
 		{Name: "name"},
 		{Name: "description"},
 		{Name: "mtu"},
 		{Name: "port_security"},
 		{Name: "vlan_transparent", ForceNew: true},
-	}
+	})
 }
 
 func (Network) Desired(r specs.Resource) Desired {
@@ -44,7 +44,7 @@ func (Network) Desired(r specs.Resource) Desired {
 	if n.VLANTransparent != nil {
 		f["vlan_transparent"] = boolField(*n.VLANTransparent)
 	}
-	return Desired{Fields: f}
+	return Desired{Fields: desiredMark(f)}
 }
 
 // networkView is a network as Neutron shows it, extensions included.
@@ -63,6 +63,7 @@ type networkView struct {
 
 func (v networkView) object(kind specs.Kind, lab string) *Object {
 	o := neutronObject(kind, lab, v.ID, v.Name, v.Tags, v.RevisionNumber)
+	readMark(o, lab, v.Tags, v.Description)
 	o.Status = v.Status
 	o.Fields["description"] = v.Description
 	if v.MTU != 0 {
@@ -159,10 +160,10 @@ func (Network) Create(ctx context.Context, c *Cloud, lab string, r specs.Resourc
 	}
 	if !tagged {
 		undo := func() error { return networks.Delete(ctx, c.Network, v.ID).ExtractErr() }
-		if err := tagAfterCreate(ctx, c, "networks", v.ID, tags, undo); err != nil {
+		if err := tagAfterCreate(ctx, c, "networks", v.ID, tags, n.Description, undo); err != nil {
 			return nil, fmt.Errorf("%s: create: %w", n.Addr(), err)
 		}
-		v.Tags = tags
+		v.Tags, v.Description = tags, n.Description
 	}
 	return v.object(specs.KindNetwork, lab), nil
 }
@@ -171,6 +172,13 @@ func (Network) Update(ctx context.Context, c *Cloud, r specs.Resource, live *Obj
 	n, ok := r.(*specs.Network)
 	if !ok {
 		return nil, wrongType(r, "network")
+	}
+	fields, err := retag(ctx, c, "networks", live, fields)
+	if err != nil {
+		return nil, err
+	}
+	if len(fields) == 0 {
+		return markedLive(live), nil
 	}
 	body := map[string]any{}
 	set := map[string]bool{}

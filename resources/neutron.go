@@ -123,12 +123,18 @@ func markedBody(c *Cloud, m map[string]any, err error, key string, tags []string
 	if err != nil {
 		return nil, false, err
 	}
-	if !c.HasExtension("tag-creation") {
-		return m, false, nil
-	}
 	inner, ok := m[key].(map[string]any)
 	if !ok {
 		return nil, false, fmt.Errorf("request body has no %q object", key)
+	}
+	if !c.HasExtension("tag-creation") {
+		// A floating IP's description already names its address, and it
+		// is found by its address rather than its name.
+		if key != "floatingip" {
+			lab, a := markOfTags(tags)
+			inner["description"] = creationMark(lab, a)
+		}
+		return m, false, nil
 	}
 	inner["tags"] = tags
 	return m, true, nil
@@ -139,18 +145,18 @@ func markTags(lab string, a specs.Address) []string { return []string{LabTag(lab
 
 // tagAfterCreate marks an object made without tags in its create request
 // (a cloud without tag-creation, such as Zed): the tags go on straight
-// away. Between the two calls the object is unmarked; should a crash hit
-// that window, the next read reports the object as a conflict rather than
-// adopting it, which errs on the side of never touching what fuelplan
-// cannot prove is its own. When tagging fails the object is deleted, so a
-// failed create leaves nothing unmarked behind.
-func tagAfterCreate(ctx context.Context, c *Cloud, collection, id string, tags []string, undo func() error) error {
+// away. Between the two calls the object carries only its creation mark
+// (mark.go), which a read after a crash in that window recognises. When
+// tagging fails the object is deleted, so a failed create leaves nothing
+// unmarked behind. description is the spec's, put back once the tags are
+// on ("" for none).
+func tagAfterCreate(ctx context.Context, c *Cloud, collection, id string, tags []string, description string, undo func() error) error {
 	if id == "" {
 		return fmt.Errorf("create %s: the response holds no ID", collection)
 	}
 	_, err := attributestags.ReplaceAll(ctx, c.Network, collection, id, attributestags.ReplaceAllOpts{Tags: tags}).Extract()
 	if err == nil {
-		return nil
+		return putDescription(ctx, c, collection, id, description)
 	}
 	if derr := undo(); derr != nil && !gophercloud.ResponseCodeIs(derr, 404) {
 		return fmt.Errorf("tag new %s %s: %w (and deleting it failed: %v)", collection, id, err, derr)
@@ -249,6 +255,12 @@ func listTaggedBy(ctx context.Context, c *Cloud, q Query, key string, want func(
 				continue
 			}
 			seen[o.ID] = true
+			if o.Owned && o.Address == byName[o.Name] {
+				// Only the lab's creation mark: a create cut short
+				// before its tags went on. The plan tags it.
+				objs = append(objs, o)
+				continue
+			}
 			o.Owned, o.Address = false, byName[o.Name]
 			objs = append(objs, o)
 		}

@@ -20,7 +20,7 @@ func (Port) Kind() specs.Kind { return specs.KindPort }
 // Schema: device_id is in the live Fields (a server's Relate finds its
 // ports by it) but never compared: the spec does not set it.
 func (Port) Schema() Schema {
-	return Schema{
+	return withMark(Schema{
 		{Name: "name"},
 		{Name: "network", ForceNew: true},
 		{Name: "subnet", ForceNew: true},
@@ -29,7 +29,7 @@ func (Port) Schema() Schema {
 		{Name: "port_security"},
 		{Name: "security_groups"},
 		{Name: "allowed_address_pairs"},
-	}
+	})
 }
 
 // Desired: a port whose spec turns port security off must have no
@@ -60,6 +60,7 @@ func (Port) Desired(r specs.Resource) Desired {
 	if len(p.AllowedAddressPairs) > 0 {
 		d.Fields["allowed_address_pairs"] = pairsField(p.AllowedAddressPairs, p.MAC)
 	}
+	desiredMark(d.Fields)
 	return d
 }
 
@@ -93,12 +94,14 @@ type portView struct {
 	PortSecurity        *bool               `json:"port_security_enabled"`
 	SecurityGroups      []string            `json:"security_groups"`
 	AllowedAddressPairs []ports.AddressPair `json:"allowed_address_pairs"`
+	Description         string              `json:"description"`
 	Tags                []string            `json:"tags"`
 	RevisionNumber      int                 `json:"revision_number"`
 }
 
 func (v portView) object(lab string) *Object {
 	o := neutronObject(specs.KindPort, lab, v.ID, v.Name, v.Tags, v.RevisionNumber)
+	readMark(o, lab, v.Tags, v.Description)
 	o.Status = v.Status
 	o.Fields["network"] = v.NetworkID
 	o.Fields["subnet"], o.Fields["fixed_ip"] = "", ""
@@ -226,7 +229,7 @@ func (Port) Create(ctx context.Context, c *Cloud, lab string, r specs.Resource, 
 	}
 	if !tagged {
 		undo := func() error { return ports.Delete(ctx, c.Network, v.ID).ExtractErr() }
-		if err := tagAfterCreate(ctx, c, "ports", v.ID, tags, undo); err != nil {
+		if err := tagAfterCreate(ctx, c, "ports", v.ID, tags, "", undo); err != nil {
 			return nil, fmt.Errorf("%s: create: %w", p.Addr(), err)
 		}
 		v.Tags = tags
@@ -242,6 +245,13 @@ func (Port) Update(ctx context.Context, c *Cloud, r specs.Resource, live *Object
 	p, ok := r.(*specs.Port)
 	if !ok {
 		return nil, wrongType(r, "port")
+	}
+	fields, err := retag(ctx, c, "ports", live, fields)
+	if err != nil {
+		return nil, err
+	}
+	if len(fields) == 0 {
+		return markedLive(live), nil
 	}
 	body := map[string]any{}
 	for _, f := range fields {

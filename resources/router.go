@@ -17,7 +17,7 @@ type Router struct{}
 func (Router) Kind() specs.Kind { return specs.KindRouter }
 
 func (Router) Schema() Schema {
-	return Schema{{Name: "name"}, {Name: "external_network"}}
+	return withMark(Schema{{Name: "name"}, {Name: "external_network"}})
 }
 
 // Desired: a router without an external network in the spec has no
@@ -30,6 +30,7 @@ func (Router) Desired(r specs.Resource) Desired {
 	} else {
 		d.Refs = Refs{"external_network": {rt.ExternalNetwork}}
 	}
+	desiredMark(d.Fields)
 	return d
 }
 
@@ -40,12 +41,14 @@ type routerView struct {
 	Gateway *struct {
 		NetworkID string `json:"network_id"`
 	} `json:"external_gateway_info"`
+	Description    string   `json:"description"`
 	Tags           []string `json:"tags"`
 	RevisionNumber int      `json:"revision_number"`
 }
 
 func (v routerView) object(lab string) *Object {
 	o := neutronObject(specs.KindRouter, lab, v.ID, v.Name, v.Tags, v.RevisionNumber)
+	readMark(o, lab, v.Tags, v.Description)
 	o.Status = v.Status
 	o.Fields["external_network"] = ""
 	if v.Gateway != nil {
@@ -109,7 +112,7 @@ func (Router) Create(ctx context.Context, c *Cloud, lab string, r specs.Resource
 	}
 	if !tagged {
 		undo := func() error { return routers.Delete(ctx, c.Network, v.ID).ExtractErr() }
-		if err := tagAfterCreate(ctx, c, "routers", v.ID, tags, undo); err != nil {
+		if err := tagAfterCreate(ctx, c, "routers", v.ID, tags, "", undo); err != nil {
 			return nil, fmt.Errorf("%s: create: %w", rt.Addr(), err)
 		}
 		v.Tags = tags
@@ -123,6 +126,13 @@ func (Router) Update(ctx context.Context, c *Cloud, r specs.Resource, live *Obje
 	rt, ok := r.(*specs.Router)
 	if !ok {
 		return nil, wrongType(r, "router")
+	}
+	fields, err := retag(ctx, c, "routers", live, fields)
+	if err != nil {
+		return nil, err
+	}
+	if len(fields) == 0 {
+		return markedLive(live), nil
 	}
 	var opts routers.UpdateOpts
 	for _, f := range fields {

@@ -22,7 +22,7 @@ type SecurityGroup struct{}
 func (SecurityGroup) Kind() specs.Kind { return specs.KindSecurityGroup }
 
 func (SecurityGroup) Schema() Schema {
-	return Schema{{Name: "name"}, {Name: "description"}}
+	return withMark(Schema{{Name: "name"}, {Name: "description"}})
 }
 
 func (SecurityGroup) Desired(r specs.Resource) Desired {
@@ -31,7 +31,7 @@ func (SecurityGroup) Desired(r specs.Resource) Desired {
 	if g.Description != "" {
 		f["description"] = g.Description
 	}
-	return Desired{Fields: f}
+	return Desired{Fields: desiredMark(f)}
 }
 
 type secGroupView struct {
@@ -44,6 +44,7 @@ type secGroupView struct {
 
 func (v secGroupView) object(lab string) *Object {
 	o := neutronObject(specs.KindSecurityGroup, lab, v.ID, v.Name, v.Tags, v.RevisionNumber)
+	readMark(o, lab, v.Tags, v.Description)
 	o.Fields["description"] = v.Description
 	return o
 }
@@ -110,10 +111,10 @@ func (SecurityGroup) Create(ctx context.Context, c *Cloud, lab string, r specs.R
 	}
 	if !tagged {
 		undo := func() error { return groups.Delete(ctx, c.Network, v.ID).ExtractErr() }
-		if err := tagAfterCreate(ctx, c, "security-groups", v.ID, tags, undo); err != nil {
+		if err := tagAfterCreate(ctx, c, "security-groups", v.ID, tags, g.Description, undo); err != nil {
 			return nil, fmt.Errorf("%s: create: %w", g.Addr(), err)
 		}
-		v.Tags = tags
+		v.Tags, v.Description = tags, g.Description
 	}
 	return v.object(lab), nil
 }
@@ -122,6 +123,13 @@ func (SecurityGroup) Update(ctx context.Context, c *Cloud, r specs.Resource, liv
 	g, ok := r.(*specs.SecurityGroup)
 	if !ok {
 		return nil, wrongType(r, "security_group")
+	}
+	fields, err := retag(ctx, c, "security-groups", live, fields)
+	if err != nil {
+		return nil, err
+	}
+	if len(fields) == 0 {
+		return markedLive(live), nil
 	}
 	var opts groups.UpdateOpts
 	for _, f := range fields {

@@ -17,7 +17,7 @@ type Subnet struct{}
 func (Subnet) Kind() specs.Kind { return specs.KindSubnet }
 
 func (Subnet) Schema() Schema {
-	return Schema{
+	return withMark(Schema{
 		{Name: "name"},
 		{Name: "network", ForceNew: true},
 		{Name: "cidr", ForceNew: true},
@@ -25,7 +25,7 @@ func (Subnet) Schema() Schema {
 		{Name: "enable_dhcp"},
 		{Name: "pools"},
 		{Name: "dns"},
-	}
+	})
 }
 
 // Desired: gateway appears when the spec names one or says there is none
@@ -45,7 +45,7 @@ func (Subnet) Desired(r specs.Resource) Desired {
 	if len(s.DNSNameservers) > 0 {
 		f["dns"] = dnsField(s.DNSNameservers)
 	}
-	return Desired{Fields: f, Refs: Refs{"network": {s.Network}}}
+	return Desired{Fields: desiredMark(f), Refs: Refs{"network": {s.Network}}}
 }
 
 func poolsField(ps []specs.AllocationPool) string {
@@ -69,12 +69,14 @@ type subnetView struct {
 	EnableDHCP     bool                     `json:"enable_dhcp"`
 	Pools          []subnets.AllocationPool `json:"allocation_pools"`
 	DNSNameservers []string                 `json:"dns_nameservers"`
+	Description    string                   `json:"description"`
 	Tags           []string                 `json:"tags"`
 	RevisionNumber int                      `json:"revision_number"`
 }
 
 func (v subnetView) object(lab string) *Object {
 	o := neutronObject(specs.KindSubnet, lab, v.ID, v.Name, v.Tags, v.RevisionNumber)
+	readMark(o, lab, v.Tags, v.Description)
 	o.Fields["network"] = v.NetworkID
 	o.Fields["cidr"] = v.CIDR
 	o.Fields["gateway"] = ""
@@ -169,7 +171,7 @@ func (Subnet) Create(ctx context.Context, c *Cloud, lab string, r specs.Resource
 	}
 	if !tagged {
 		undo := func() error { return subnets.Delete(ctx, c.Network, v.ID).ExtractErr() }
-		if err := tagAfterCreate(ctx, c, "subnets", v.ID, tags, undo); err != nil {
+		if err := tagAfterCreate(ctx, c, "subnets", v.ID, tags, "", undo); err != nil {
 			return nil, fmt.Errorf("%s: create: %w", s.Addr(), err)
 		}
 		v.Tags = tags
@@ -181,6 +183,13 @@ func (Subnet) Update(ctx context.Context, c *Cloud, r specs.Resource, live *Obje
 	s, ok := r.(*specs.Subnet)
 	if !ok {
 		return nil, wrongType(r, "subnet")
+	}
+	fields, err := retag(ctx, c, "subnets", live, fields)
+	if err != nil {
+		return nil, err
+	}
+	if len(fields) == 0 {
+		return markedLive(live), nil
 	}
 	var opts subnets.UpdateOpts
 	for _, f := range fields {
