@@ -248,8 +248,13 @@ func (s *Service) applySecurity(p *port, proj string, admin bool, in *portIn, cr
 	}
 	pairs := p.AddressPairs
 	if in.AddressPairs != nil {
-		pairs = *in.AddressPairs
-		for _, ap := range pairs {
+		pairs = slices.Clone(*in.AddressPairs)
+		for i, ap := range pairs {
+			// As Neutron's AllowedAddressPairsMixin: a pair without a MAC
+			// takes the port's (after this request's MAC change, if any).
+			if ap.MACAddress == "" {
+				pairs[i].MACAddress = p.MAC
+			}
 			if _, err := netip.ParseAddr(ap.IPAddress); err != nil {
 				if _, err := netip.ParsePrefix(ap.IPAddress); err != nil {
 					return badRequest("Invalid input for allowed_address_pairs. Reason: '%s' is not a valid IP address.", ap.IPAddress)

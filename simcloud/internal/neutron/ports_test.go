@@ -3,6 +3,7 @@ package neutron
 import (
 	"context"
 	"regexp"
+	"slices"
 	"testing"
 
 	"github.com/gophercloud/gophercloud/v2"
@@ -200,4 +201,24 @@ func defaultGroup(t *testing.T, sc *gophercloud.ServiceClient) groups.SecGroup {
 		t.Fatalf("default group: %v %v", gs, err)
 	}
 	return gs[0]
+}
+
+// Neutron's AllowedAddressPairsMixin gives a pair without a MAC the
+// port's own MAC (seen on Zed: the pair reads back with it), on create
+// and on update (an admin may change the MAC); an explicit MAC is kept.
+func TestAddressPairMACDefaultsToThePort(t *testing.T) {
+	c := newTestCloud(t, defaultConfig())
+	ctx := context.Background()
+	n, _ := memberNet(t, c, "10.20.0.0/24")
+	p := must[*ports.Port](t)(ports.Create(ctx, c.member, ports.CreateOpts{NetworkID: n.ID, MACAddress: "fa:16:3e:00:00:07",
+		AllowedAddressPairs: []ports.AddressPair{{IPAddress: "10.20.0.100"}, {IPAddress: "10.20.0.0/28", MACAddress: "fa:16:3e:00:00:99"}}}).Extract())
+	want := []ports.AddressPair{{IPAddress: "10.20.0.100", MACAddress: "fa:16:3e:00:00:07"}, {IPAddress: "10.20.0.0/28", MACAddress: "fa:16:3e:00:00:99"}}
+	if !slices.Equal(p.AllowedAddressPairs, want) {
+		t.Fatalf("create: pairs %+v, want %+v", p.AllowedAddressPairs, want)
+	}
+	u := must[*ports.Port](t)(ports.Update(ctx, c.admin, p.ID, ports.UpdateOpts{MACAddress: ptr("fa:16:3e:00:00:08"),
+		AllowedAddressPairs: &[]ports.AddressPair{{IPAddress: "10.20.0.101"}}}).Extract())
+	if want := []ports.AddressPair{{IPAddress: "10.20.0.101", MACAddress: "fa:16:3e:00:00:08"}}; !slices.Equal(u.AllowedAddressPairs, want) {
+		t.Fatalf("update: pairs %+v, want %+v", u.AllowedAddressPairs, want)
+	}
 }
