@@ -7,7 +7,7 @@ STATICCHECK ?= $(GOBIN)/staticcheck
 FUZZTIME    ?= 15s
 BENCHTIME   ?= 1x
 
-.PHONY: all build test vet lint unit bench fuzz demo tools fmt clean
+.PHONY: all build test vet lint unit bench fuzz demo tools fmt clean e2e-real
 
 all: build
 
@@ -33,6 +33,20 @@ unit:
 	$(GO) test -race -count=1 ./...
 
 test: vet lint unit
+
+# The end-to-end suite (package e2e) against a real cloud: OS_CLOUD from
+# the clouds.yaml the openstack CLI would read (OS_CLIENT_CONFIG_FILE), and
+# a member (non-admin) entry for the member scenario. The defaults are
+# ../shared/realcloud's. `make unit` runs the same scenarios on the
+# simulated cloud. See README.md, "End-to-end suite".
+E2E_CLOUD        ?= admin
+E2E_MEMBER_CLOUD ?= demo
+E2E_TIMEOUT      ?= 30m
+
+e2e-real:
+	FUELPLAN_E2E=1 OS_CLOUD=$${OS_CLOUD:-$(E2E_CLOUD)} \
+	  FUELPLAN_E2E_MEMBER_CLOUD=$${FUELPLAN_E2E_MEMBER_CLOUD-$(E2E_MEMBER_CLOUD)} \
+	  $(GO) test -count=1 -v -timeout $(E2E_TIMEOUT) -run '^TestReal$$' ./e2e/
 
 # Benchmarks hold the speed and memory targets; see README "Performance".
 bench:

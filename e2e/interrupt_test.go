@@ -1,0 +1,128 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+
+	"github.com/fuelplan/fuelplan/engine"
+	"github.com/fuelplan/fuelplan/resources"
+	"github.com/fuelplan/fuelplan/specs"
+)
+
+// childEnv carries an interrupted apply's orders to the child process.
+const childEnv = "FUELPLAN_E2E_CHILD"
+
+// childOrders: which cloud and spec to apply, and after how many Neutron
+// creates to die.
+type childOrders struct {
+	Clouds string `json:"clouds,omitempty"` // clouds.yaml; "" = the usual search
+	Cloud  string `json:"cloud"`
+	Spec   string `json:"spec"`
+	KillAt int    `json:"kill_at"`
+}
+
+// 7. An apply killed after some creates, then applied again: it
+// converges and leaves no duplicates. The child is this test binary; it
+// kills itself with SIGKILL as the KillAt-th Neutron create's response
+// arrives, so the cloud holds an object the dead apply never marked.
+func interrupted(e *env) {
+	path := e.spec(2)
+	orders, err := json.Marshal(childOrders{Clouds: e.tg.clouds, Cloud: e.user, Spec: path, KillAt: 6})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestInterruptedChild$", "-test.count=1")
+	cmd.Env = append(os.Environ(), childEnv+"="+string(orders))
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+		e.t.Fatalf("child apply: %v, want killed by SIGKILL; output:\n%s", err, out)
+	}
+	lab := e.labOf(2)
+	e.last = lab
+	p, _ := e.plan(lab, engine.PlanOptions{})
+	if len(p.Conflicts) != 0 {
+		e.t.Fatalf("plan after the kill reports the dead apply's objects as conflicts:\n%s", describe(p))
+	}
+	e.apply(lab, engine.PlanOptions{})
+	e.converged(lab)
+	// No duplicates: every object of the lab has a name of its own.
+	for kind, objs := range e.inventory("") {
+		seen := map[string]bool{}
+		for _, o := range objs {
+			id, name, _ := strings.Cut(o, " ")
+			if !strings.HasPrefix(name, e.lab+"-") {
+				continue
+			}
+			if seen[name] {
+				e.t.Errorf("two %ss named %s (one is %s)", kind, name, id)
+			}
+			seen[name] = true
+		}
+	}
+	e.serversActive(lab, 3)
+}
+
+// TestInterruptedChild is the apply scenario 7 kills; it runs only as
+// that child.
+func TestInterruptedChild(t *testing.T) {
+	raw := os.Getenv(childEnv)
+	if raw == "" {
+		t.Skip("the child of the interrupted scenario")
+	}
+	var o childOrders
+	if err := json.Unmarshal([]byte(raw), &o); err != nil {
+		t.Fatal(err)
+	}
+	tg := &target{admin: o.Cloud, clouds: o.Clouds}
+	c := tg.connect(t, o.Cloud)
+	base := c.Network.HTTPClient.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	c.Network.HTTPClient.Transport = &killAfter{base: base, n: o.KillAt}
+	lab, diags := specs.LoadLab(o.Spec, func(string) (string, bool) { return "", false })
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	reg := resources.Default()
+	p, st, err := engine.Plan(context.Background(), c, reg, lab, engine.PlanOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := (&engine.Applier{Cloud: c, Registry: reg}).Apply(context.Background(), lab, st, p)
+	if err == nil {
+		err = rep.Err()
+	}
+	t.Fatalf("apply finished (%v) before the %d-th Neutron create", err, o.KillAt)
+}
+
+// killAfter SIGKILLs the process when the n-th successful Neutron create
+// (a POST under /v2.0/ answered 201) comes back, before the caller sees it.
+type killAfter struct {
+	base http.RoundTripper
+	mu   sync.Mutex
+	n    int
+}
+
+func (k *killAfter) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := k.base.RoundTrip(r)
+	if err != nil || r.Method != http.MethodPost || resp.StatusCode != http.StatusCreated || !strings.Contains(r.URL.Path, "/v2.0/") {
+		return resp, err
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.n--; k.n == 0 {
+		_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		select {} // the signal is on its way
+	}
+	return resp, err
+}
