@@ -27,6 +27,12 @@ type changeOptions struct {
 	noColor     bool
 	targets     []string
 	excludes    []string
+	// apply only: the master's boot phase (docs/boot.md), and whether the
+	// spec's waits run once apply has succeeded.
+	phase     string
+	skipWaits bool
+	// applied is the spec a successful apply made real, for the waits.
+	applied string
 }
 
 func (o *changeOptions) addFlags(cmd *cobra.Command, targets bool) {
@@ -58,15 +64,22 @@ Apply holds the lab's lock on the cloud while it works, so two applies of one
 lab never race. Ctrl-C stops starting operations, lets running ones finish
 and reports; apply again to finish.
 
+After a successful apply the spec's readiness checks run (see 'fuelplan wait');
+--skip-waits leaves them out. With '--phase installed' the master is rebuilt
+from the disk Fuel installed onto, without its ISO cdrom (docs/boot.md).
+
 Without a terminal, apply needs --auto-approve or a plan file.`,
 		Example: `  fuelplan apply examples/fuel-lab.yaml --cloud sim --auto-approve
-  fuelplan plan lab.yaml --out lab.plan && fuelplan apply lab.plan`,
+  fuelplan plan lab.yaml --out lab.plan && fuelplan apply lab.plan
+  fuelplan apply examples/fuel-lab.yaml --phase installed   # once Fuel has installed`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return o.runApply(cmd.Context(), s, specArg(args))
 		},
 	}
 	o.addFlags(cmd, true)
+	cmd.Flags().StringVar(&o.phase, "phase", "", `the master's boot phase: "install" (as the spec says) or "installed" (rebuild it from its installed disk)`)
+	cmd.Flags().BoolVar(&o.skipWaits, "skip-waits", false, "do not run the spec's readiness checks after apply")
 	return cmd
 }
 
@@ -96,9 +109,21 @@ func (o *changeOptions) runApply(ctx context.Context, s *streams, path string) e
 		return err
 	}
 	if plan.IsPlanFile(data) {
-		return o.applySaved(ctx, s, path)
+		if o.phase != "" {
+			return errors.New("--phase cannot change a saved plan: make a new plan")
+		}
+		err = o.applySaved(ctx, s, path)
+	} else {
+		err = o.change(ctx, s, path, engine.PlanOptions{Targets: o.targets, Excludes: o.excludes}, nil)
 	}
-	return o.change(ctx, s, path, engine.PlanOptions{Targets: o.targets, Excludes: o.excludes}, nil)
+	if err != nil || o.applied == "" || o.skipWaits {
+		return err
+	}
+	lab, err := loadLab(s, o.applied)
+	if err != nil {
+		return err
+	}
+	return runWaits(ctx, s, &o.cloudOptions, lab, o.applied)
 }
 
 func (o *changeOptions) runDestroy(ctx context.Context, s *streams, path string) error {
@@ -124,6 +149,9 @@ func (o *changeOptions) applySaved(ctx context.Context, s *streams, planPath str
 func (o *changeOptions) change(ctx context.Context, s *streams, path string, popts engine.PlanOptions, saved *plan.Plan) (err error) {
 	lab, err := loadLab(s, path)
 	if err != nil {
+		return err
+	}
+	if lab, err = withPhase(lab, o.phase); err != nil {
 		return err
 	}
 	if saved != nil && lab.Hash != saved.SpecHash {
@@ -172,6 +200,7 @@ func (o *changeOptions) change(ctx context.Context, s *streams, path string, pop
 	}
 	if !p.HasChanges() {
 		removeLock = popts.Destroy && !hasProtected(p)
+		o.markApplied(path, popts)
 		return nil
 	}
 	if saved == nil && !o.autoApprove {
@@ -193,7 +222,15 @@ func (o *changeOptions) change(ctx context.Context, s *streams, path string, pop
 		return fmt.Errorf("apply did not finish: %w\nRun apply again once the cause is fixed: it picks up where this run stopped", err)
 	}
 	removeLock = popts.Destroy && !hasProtected(p)
+	o.markApplied(path, popts)
 	return nil
+}
+
+// markApplied records a successful apply (not a destroy) for the waits.
+func (o *changeOptions) markApplied(path string, popts engine.PlanOptions) {
+	if !popts.Destroy {
+		o.applied = path
+	}
 }
 
 // confirm asks on a terminal; without one it refuses rather than guess.

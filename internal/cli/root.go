@@ -91,6 +91,7 @@ func newRootCmd(s *streams) *cobra.Command {
 		newPlanCmd(s),
 		newApplyCmd(s),
 		newDestroyCmd(s),
+		newWaitCmd(s),
 		newUnlockCmd(s),
 		newSimCmd(s),
 	)

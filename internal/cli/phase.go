@@ -1,0 +1,79 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/fuelplan/fuelplan/specs"
+)
+
+// The boot phases of `apply --phase` (docs/boot.md, sequence (b)).
+const (
+	phaseInstall   = "install"   // as the spec says: the master boots the ISO
+	phaseInstalled = "installed" // the master is rebuilt from its installed disk
+)
+
+// withPhase returns the lab as a boot phase wants it. "install" (or
+// nothing) is the spec itself. "installed" rebuilds the master from the
+// disk Fuel installed onto: its cdrom volumes are no longer attached and
+// its disks boot in their order from index 0. The volumes stay in the lab,
+// so the installed disk is kept (and the ISO volume with it, for a
+// reinstall); the changed layout makes the plan replace the master only.
+//
+// The compiled lab is immutable, so a new one is built with a copy of the
+// master in place of the original.
+func withPhase(lab *specs.Lab, phase string) (*specs.Lab, error) {
+	switch phase {
+	case "", phaseInstall:
+		return lab, nil
+	case phaseInstalled:
+	default:
+		return nil, fmt.Errorf("--phase %q: want %s or %s", phase, phaseInstall, phaseInstalled)
+	}
+	out := specs.NewLab(lab.Name)
+	out.Cloud, out.File, out.Hash = lab.Cloud, lab.File, lab.Hash
+	rebuilt := false
+	for _, a := range lab.Addresses() {
+		r, _ := lab.Resource(a)
+		if s, ok := r.(*specs.Server); ok && s.Role == "master" {
+			if m, changed := installedMaster(s); changed {
+				r, rebuilt = m, true
+			}
+		}
+		if err := out.Add(r); err != nil {
+			return nil, err
+		}
+	}
+	if !rebuilt {
+		return nil, fmt.Errorf("--phase %s: the master boots from no cdrom volume, so there is nothing to rebuild "+
+			"(a master whose blank disk boots first, sequence (a), needs no second phase)", phaseInstalled)
+	}
+	if err := out.Link(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// installedMaster is the master without its cdrom volumes, its remaining
+// disks booting first in spec order. changed is false when it had no
+// cdrom, or no disk to boot from once the cdrom is gone.
+func installedMaster(s *specs.Server) (*specs.Server, bool) {
+	var disks []specs.BlockDevice
+	cdrom := false
+	for _, b := range s.BlockDevices {
+		if strings.EqualFold(b.DeviceType, "cdrom") {
+			cdrom = true
+			continue
+		}
+		disks = append(disks, b)
+	}
+	if !cdrom || len(disks) == 0 {
+		return s, false
+	}
+	for i := range disks {
+		disks[i].BootIndex = i
+	}
+	m := *s
+	m.BlockDevices = disks
+	return &m, true
+}
