@@ -210,7 +210,8 @@ func (a *Image) Create(ctx context.Context, c *Cloud, lab string, r specs.Resour
 	}
 	// *os.File is streamed as the request body, never read into memory;
 	// gophercloud seeks it back to the start if it must re-authenticate.
-	if err := imagedata.Upload(ctx, c.Image, created.ID, f).ExtractErr(); err != nil {
+	// A large file reports its progress where ctx says (WithUploadProgress).
+	if err := imagedata.Upload(ctx, c.Image, created.ID, uploadBody(ctx, im.Addr(), f)).ExtractErr(); err != nil {
 		err = fmt.Errorf("%s: create: upload %s: %w", im.Addr(), im.File, err)
 		if derr := images.Delete(context.WithoutCancel(ctx), c.Image, created.ID).ExtractErr(); derr != nil {
 			err = errors.Join(err, fmt.Errorf("%s: create: remove the image left without data (ID %s): %w", im.Addr(), created.ID, derr))

@@ -211,7 +211,9 @@ func (o *changeOptions) change(ctx context.Context, s *streams, path string, pop
 	prog := &render.Progress{W: s.out}
 	prog.Start()
 	ap := &engine.Applier{Cloud: cloud, Registry: reg, Parallelism: o.parallelism, Progress: prog}
-	rep, err := ap.Apply(ctx, lab, st, p)
+	// Large image uploads say how far they are, on stderr: the progress
+	// lines on stdout are the operations'.
+	rep, err := ap.Apply(resources.WithUploadProgress(ctx, resources.UploadProgress{W: s.err}), lab, st, p)
 	prog.Stop()
 	if err != nil {
 		return err
