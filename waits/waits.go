@@ -241,7 +241,7 @@ func run(ctx context.Context, c *Check, opts Options, pr *printer) Result {
 			pr.printf("%s: ready after %s (%d attempts): %s\n", c.Addr, round(res.Elapsed), res.Attempts, seen)
 			return res
 		}
-		if ctx.Err() != nil && res.Last != "" {
+		if res.Last != "" && pastDeadline(ctx) {
 			// The timeout cut this attempt short: what it saw says nothing
 			// about the server, the attempt before it does.
 			seen = res.Last
@@ -263,6 +263,17 @@ func run(ctx context.Context, c *Check, opts Options, pr *printer) Result {
 		case <-t.C:
 		}
 	}
+}
+
+// pastDeadline reports whether ctx has ended or its deadline has passed:
+// a network call can fail on the deadline a moment before ctx's own timer
+// marks it done.
+func pastDeadline(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	dl, ok := ctx.Deadline()
+	return ok && time.Until(dl) <= 0
 }
 
 // describe says what a check waits for, without secrets.
