@@ -118,7 +118,9 @@ func TestServerBootsFromVolumes(t *testing.T) {
 	ctx := context.Background()
 	l := newServerLab(t)
 	va := resources.Volume{}
+	// Sequence (a): the blank disk boots first, so it must be bootable.
 	iso, disk := volumeSpec("master", "iso", 1, cirrosAddr), volumeSpec("master", "disk", 80, "")
+	disk.Bootable = true
 	for _, v := range []*specs.Volume{iso, disk} {
 		o, err := va.Create(ctx, l.c, "lab1", v, l.ids)
 		if err != nil {

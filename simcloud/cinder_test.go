@@ -177,6 +177,27 @@ func TestVolumeRefusals(t *testing.T) {
 			t.Errorf("err = %v", err)
 		}
 	})
+	t.Run("blank boot volume", func(t *testing.T) {
+		blank, err := volumes.Create(ctx, vc, volumes.CreateOpts{Name: "blank", Size: 1}, nil).Extract()
+		if err != nil {
+			t.Fatal(err)
+		}
+		boot := func() error {
+			_, err := servers.Create(ctx, cc.compute, servers.CreateOpts{Name: "s", FlavorRef: "2", Networks: "none",
+				BlockDevice: []servers.BlockDevice{{SourceType: servers.SourceVolume, DestinationType: servers.DestinationVolume,
+					UUID: blank.ID, BootIndex: 0}}}, nil).Extract()
+			return err
+		}
+		if err := boot(); !gophercloud.ResponseCodeIs(err, 400) || !strings.Contains(err.Error(), "is not bootable") {
+			t.Errorf("boot from a blank volume: %v", err)
+		}
+		if err := volumes.SetBootable(ctx, vc, blank.ID, volumes.BootableOpts{Bootable: true}).ExtractErr(); err != nil {
+			t.Fatal(err)
+		}
+		if err := boot(); err != nil {
+			t.Errorf("boot once bootable: %v", err)
+		}
+	})
 	t.Run("volumes quota", func(t *testing.T) {
 		var err error
 		for i := 0; i < 21 && err == nil; i++ {

@@ -147,13 +147,16 @@ func TestFuelLabOnSim(t *testing.T) {
 	}
 
 	// Sequence (b), phase two: the master alone is replaced, booting its
-	// installed disk; the disk (Fuel's installation) is the same volume.
+	// installed disk, made bootable in place; the disk (Fuel's
+	// installation) is the same volume.
 	code, out, errOut = run(t, "apply", spec, "--cloud", "sim", "--auto-approve", "--skip-waits", "--no-color", "--phase", "installed")
 	if code != 0 {
 		t.Fatalf("apply --phase installed exit %d\n%s\n%s", code, out, errOut)
 	}
-	if !strings.Contains(out, "server.master") || strings.Contains(out, "server.slave-01") || !strings.Contains(out, "1 to replace") {
-		t.Errorf("phase installed plan should replace the master only:\n%s", out)
+	for _, want := range []string{"-/+ server.master", "~ volume.master.disk", `bootable = "false" -> "true"`, "0 to create, 1 to update, 1 to replace, 0 to delete"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("phase installed plan lacks %q: it replaces the master and makes its disk bootable, nothing else:\n%s", want, out)
+		}
 	}
 	st = readSimState(t, spec)
 	newMaster, devs := st.server("fuel-master")

@@ -15,13 +15,15 @@ const (
 
 // withPhase returns the lab as a boot phase wants it. "install" (or
 // nothing) is the spec itself. "installed" rebuilds the master from the
-// disk Fuel installed onto: its cdrom volumes are no longer attached and
-// its disks boot in their order from index 0. The volumes stay in the lab,
-// so the installed disk is kept (and the ISO volume with it, for a
-// reinstall); the changed layout makes the plan replace the master only.
+// disk Fuel installed onto: its cdrom volumes are no longer attached, its
+// disks boot in their order from index 0, and the one that boots first is
+// made bootable (Nova boots from no other volume; Cinder flips the flag in
+// place). The volumes stay in the lab, so the installed disk is kept (and
+// the ISO volume with it, for a reinstall); the changed layout makes the
+// plan replace the master alone.
 //
-// The compiled lab is immutable, so a new one is built with a copy of the
-// master in place of the original.
+// The compiled lab is immutable, so a new one is built with copies of the
+// master and its boot disk in place of the originals.
 func withPhase(lab *specs.Lab, phase string) (*specs.Lab, error) {
 	switch phase {
 	case "", phaseInstall:
@@ -30,23 +32,40 @@ func withPhase(lab *specs.Lab, phase string) (*specs.Lab, error) {
 	default:
 		return nil, fmt.Errorf("--phase %q: want %s or %s", phase, phaseInstall, phaseInstalled)
 	}
-	out := specs.NewLab(lab.Name)
-	out.Cloud, out.File, out.Hash = lab.Cloud, lab.File, lab.Hash
-	rebuilt := false
+	replaced := map[specs.Address]specs.Resource{}
 	for _, a := range lab.Addresses() {
 		r, _ := lab.Resource(a)
-		if s, ok := r.(*specs.Server); ok && s.Role == "master" {
-			if m, changed := installedMaster(s); changed {
-				r, rebuilt = m, true
+		s, ok := r.(*specs.Server)
+		if !ok || s.Role != "master" {
+			continue
+		}
+		m, ok := installedMaster(s)
+		if !ok {
+			continue
+		}
+		replaced[a] = m
+		if vr, ok := lab.Resource(m.BlockDevices[0].Volume); ok {
+			if v, ok := vr.(*specs.Volume); ok && !v.Bootable {
+				boot := *v
+				boot.Bootable = true
+				replaced[v.Addr()] = &boot
 			}
+		}
+	}
+	if len(replaced) == 0 {
+		return nil, fmt.Errorf("--phase %s: the master boots from no cdrom volume, so there is nothing to rebuild "+
+			"(a master whose blank disk boots first, sequence (a), needs no second phase)", phaseInstalled)
+	}
+	out := specs.NewLab(lab.Name)
+	out.Cloud, out.File, out.Hash = lab.Cloud, lab.File, lab.Hash
+	for _, a := range lab.Addresses() {
+		r, _ := lab.Resource(a)
+		if n, ok := replaced[a]; ok {
+			r = n
 		}
 		if err := out.Add(r); err != nil {
 			return nil, err
 		}
-	}
-	if !rebuilt {
-		return nil, fmt.Errorf("--phase %s: the master boots from no cdrom volume, so there is nothing to rebuild "+
-			"(a master whose blank disk boots first, sequence (a), needs no second phase)", phaseInstalled)
 	}
 	if err := out.Link(); err != nil {
 		return nil, err
@@ -55,8 +74,8 @@ func withPhase(lab *specs.Lab, phase string) (*specs.Lab, error) {
 }
 
 // installedMaster is the master without its cdrom volumes, its remaining
-// disks booting first in spec order. changed is false when it had no
-// cdrom, or no disk to boot from once the cdrom is gone.
+// disks booting first in spec order. ok is false when it had no cdrom, or
+// no disk to boot from once the cdrom is gone.
 func installedMaster(s *specs.Server) (*specs.Server, bool) {
 	var disks []specs.BlockDevice
 	cdrom := false

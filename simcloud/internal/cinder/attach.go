@@ -53,12 +53,12 @@ func (s *Service) DetachVolume(volumeID, serverID string) {
 }
 
 // Volume implements simcore.Volumes.
-func (s *Service) Volume(projectID, volumeID string) (int, string, bool) {
+func (s *Service) Volume(projectID, volumeID string) (simcore.VolumeView, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	v, ok := s.st.Volumes[volumeID]
 	if !ok || v.ProjectID != projectID {
-		return 0, "", false
+		return simcore.VolumeView{}, false
 	}
-	return v.Size, v.ImageID, true
+	return simcore.VolumeView{SizeGB: v.Size, Bootable: v.Bootable, ImageID: v.ImageID}, true
 }

@@ -28,8 +28,14 @@ func (s *Service) checkVolumes(projectID string, bdms []bdm) (int, error) {
 			return http.StatusBadRequest, msgf("Block Device Mapping is Invalid: Volume %s is used more than once.", d.UUID)
 		}
 		seen[d.UUID] = true
-		if _, _, ok := s.volumes.Volume(projectID, d.UUID); !ok {
+		v, ok := s.volumes.Volume(projectID, d.UUID)
+		if !ok {
 			return http.StatusBadRequest, msgf("Block Device Mapping is Invalid: failed to get volume %s.", d.UUID)
+		}
+		// As Nova's _get_bdm_image_metadata: the boot volume must be
+		// bootable (a blank volume is not, until someone says so).
+		if d.BootIndex != nil && *d.BootIndex == 0 && !v.Bootable {
+			return http.StatusBadRequest, msgf("Block Device %s is not bootable.", d.UUID)
 		}
 	}
 	return 0, nil

@@ -203,9 +203,17 @@ type Volumes interface {
 	// DetachVolume releases the volume from the server; it is available
 	// again. A volume that is gone, or attached elsewhere, is left alone.
 	DetachVolume(volumeID, serverID string)
-	// Volume reports a volume's size (GB) and, for one made from an
-	// image, that image's ID, if the project can see the volume.
-	Volume(projectID, volumeID string) (sizeGB int, imageID string, ok bool)
+	// Volume describes a volume the project can see: its size (GB),
+	// whether it is bootable (Nova boots only from a bootable one) and,
+	// for one made from an image, that image's ID.
+	Volume(projectID, volumeID string) (v VolumeView, ok bool)
+}
+
+// VolumeView is what Nova sees of a volume.
+type VolumeView struct {
+	SizeGB   int
+	Bootable bool
+	ImageID  string
 }
 
 // Errors the in-process interfaces return.
