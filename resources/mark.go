@@ -3,7 +3,7 @@ package resources
 import (
 	"context"
 	"fmt"
-	"maps"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -18,23 +18,17 @@ import (
 // in a second request, and a process killed between the two would leave
 // an object no read could tell from someone else's. So such objects are
 // created with the description "fuelplan lab=LAB address=ADDR" (the
-// spec's own description is put back once the tags are on). A read that
-// finds a same-named object without the lab's tags but with exactly that
-// description takes it as the lab's; its "mark" field then says
-// "description" instead of "tags", so the plan updates it, and the
-// update tags it.
-const (
-	// markField is the pseudo-field that says how an object is marked.
-	markField = "mark"
-	// markedByTags is the mark of a fully marked object (the desired one).
-	markedByTags = "tags"
-	// markedByDescription is the mark of an object carrying only the
-	// creation mark.
-	markedByDescription = "description"
-	// markLabField keeps, on an object marked by description only, the
-	// lab its creation mark names: the update that tags it needs it.
-	markLabField = "mark_lab"
-)
+// spec's own description is put back once the tags are on).
+//
+// A read leaves a same-named object carrying exactly the wanted
+// instance's creation mark and no lab tags out of the lab's state (it is
+// neither the lab's, as it lacks the tags, nor a conflict), so the plan
+// says create; the create then finds it, tags it and takes it instead of
+// making a second one. Plans stay read-only.
+
+// creationMarkField holds, in a live object's fields (never desired, so
+// never drift), the creation mark of an object without any lab's tags.
+const creationMarkField = "creation_mark"
 
 // creationMark is the description a lab object is created with when its
 // tags cannot go in the create request.
@@ -42,67 +36,21 @@ func creationMark(lab string, a specs.Address) string {
 	return "fuelplan lab=" + lab + " address=" + string(a)
 }
 
-// creationMarkOf reads a creation mark: the lab and address it names.
-func creationMarkOf(description string) (lab string, a specs.Address, ok bool) {
-	rest, ok := strings.CutPrefix(description, "fuelplan lab=")
-	if !ok {
-		return "", "", false
+// readCreationMark notes an untagged object's creation mark, if any.
+func readCreationMark(o *Object, tags []string, description string) {
+	if strings.HasPrefix(description, "fuelplan lab=") && !hasLabTag(tags) {
+		o.Fields[creationMarkField] = description
 	}
-	lab, addr, ok := strings.Cut(rest, " address=")
-	if !ok || lab == "" || addr == "" || strings.Contains(addr, " ") {
-		return "", "", false
-	}
-	return lab, specs.Address(addr), true
 }
 
-// withMark adds the mark pseudo-field to a taggable Neutron kind's schema.
-func withMark(s Schema) Schema { return append(s, Field{Name: markField}) }
-
-// desiredMark says that a lab object is wanted fully marked.
-func desiredMark(f Fields) Fields {
-	f[markField] = markedByTags
-	return f
+func hasLabTag(tags []string) bool {
+	return slices.ContainsFunc(tags, func(t string) bool { return strings.HasPrefix(t, labTagPrefix) })
 }
 
-// readMark sets an object's mark from its tags and description. lab is
-// the lab being read ("" for Get: any lab). An object without the lab's
-// tags but with its exact creation mark is the lab's, marked by
-// description only.
-func readMark(o *Object, lab string, tags []string, description string) {
-	if o.Owned {
-		o.Fields[markField] = markedByTags
-		return
-	}
-	ml, a, ok := creationMarkOf(description)
-	if !ok || (lab != "" && ml != lab) || slices.ContainsFunc(tags, func(t string) bool { return strings.HasPrefix(t, labTagPrefix) }) {
-		return
-	}
-	o.Owned, o.Address = true, a
-	o.Fields[markField] = markedByDescription
-	o.Fields[markLabField] = ml
-}
-
-// retag carries out an update's "mark" field: it puts the lab's tags on
-// an object marked by description only (its creation mark names the
-// lab), and returns the fields left for the adapter's own update.
-func retag(ctx context.Context, c *Cloud, collection string, live *Object, fields []string) ([]string, error) {
-	i := slices.Index(fields, markField)
-	if i < 0 {
-		return fields, nil
-	}
-	rest := slices.Delete(slices.Clone(fields), i, i+1)
-	if live.Fields[markField] == markedByTags {
-		return rest, nil
-	}
-	lab := live.Fields[markLabField]
-	if lab == "" {
-		return nil, fmt.Errorf("%s: update: no creation mark to take the lab from", liveLabel(live))
-	}
-	tags := markTags(lab, live.Address)
-	if _, err := attributestags.ReplaceAll(ctx, c.Network, collection, live.ID, attributestags.ReplaceAllOpts{Tags: tags}).Extract(); err != nil {
-		return nil, fmt.Errorf("%s: tag: %w", liveLabel(live), err)
-	}
-	return rest, nil
+// cutShort reports whether an object read for lab is a create of a that
+// was cut short before its tags went on.
+func cutShort(o *Object, lab string, a specs.Address) bool {
+	return a != "" && o.Fields[creationMarkField] == creationMark(lab, a)
 }
 
 // markOfTags reads the lab and address back from markTags' tags.
@@ -117,10 +65,12 @@ func markOfTags(tags []string) (lab string, a specs.Address) {
 	return lab, a
 }
 
-// singular is the key of one object of a Neutron collection in request bodies.
-var singular = map[string]string{
-	"networks": "network", "subnets": "subnet", "ports": "port", "routers": "router",
-	"security-groups": "security_group", "floatingips": "floatingip",
+// neutronKeys are a collection's key for one object in request bodies
+// and for the list in list responses.
+var neutronKeys = map[string][2]string{
+	"networks": {"network", "networks"}, "subnets": {"subnet", "subnets"}, "ports": {"port", "ports"},
+	"routers": {"router", "routers"}, "security-groups": {"security_group", "security_groups"},
+	"floatingips": {"floatingip", "floatingips"},
 }
 
 // putDescription gives a new object the spec's description in place of
@@ -130,7 +80,7 @@ func putDescription(ctx context.Context, c *Cloud, collection, id, description s
 	if description == "" {
 		return nil
 	}
-	body := map[string]any{singular[collection]: map[string]any{"description": description}}
+	body := map[string]any{neutronKeys[collection][0]: map[string]any{"description": description}}
 	_, err := c.Network.Put(ctx, c.Network.ServiceURL(collection, id), body, nil, &gophercloud.RequestOpts{OkCodes: []int{200}})
 	if err != nil {
 		return fmt.Errorf("set the description of new %s %s: %w", collection, id, err)
@@ -138,11 +88,86 @@ func putDescription(ctx context.Context, c *Cloud, collection, id, description s
 	return nil
 }
 
-// markedLive is a live object after retag, when nothing else changed.
-func markedLive(live *Object) *Object {
-	o := *live
-	o.Fields = maps.Clone(live.Fields)
-	o.Fields[markField] = markedByTags
-	delete(o.Fields, markLabField)
-	return &o
+// adoptCutShort runs before a create on a cloud without tag-creation: it
+// looks for what a create of r cut short left (same name, no lab tags,
+// exactly r's creation mark), tags it, puts back the spec's description
+// and returns it, read again. Such an object that differs from the spec
+// in a field the API cannot change is deleted instead (it is the lab's:
+// it carries the mark), and nil returned, so the caller creates anew.
+func adoptCutShort(ctx context.Context, c *Cloud, ad Adapter, collection, lab string, r specs.Resource, description string, ids IDs) (*Object, error) {
+	name := cloudName(r)
+	if c.HasExtension("tag-creation") || name == "" {
+		return nil, nil
+	}
+	mark := creationMark(lab, r.Addr())
+	q := url.Values{"name": {name}}
+	if c.ProjectID != "" {
+		q.Set("project_id", c.ProjectID)
+	}
+	var body map[string][]struct {
+		ID          string   `json:"id"`
+		Description string   `json:"description"`
+		Tags        []string `json:"tags"`
+	}
+	if _, err := c.Network.Get(ctx, c.Network.ServiceURL(collection)+"?"+q.Encode(), &body, nil); err != nil {
+		return nil, fmt.Errorf("look for a create cut short: %w", err)
+	}
+	for _, o := range body[neutronKeys[collection][1]] {
+		if o.Description != mark || hasLabTag(o.Tags) {
+			continue
+		}
+		live, err := ad.Get(ctx, c, o.ID)
+		if err != nil {
+			return nil, err
+		}
+		live.Address = r.Addr()
+		if !keepsForceNew(ad, r, live, ids) {
+			if err := ignoreNotFound(ad.Delete(ctx, c, live)); err != nil {
+				return nil, fmt.Errorf("delete what a create cut short left (%s %s): %w", collection, o.ID, err)
+			}
+			continue
+		}
+		tags := markTags(lab, r.Addr())
+		if _, err := attributestags.ReplaceAll(ctx, c.Network, collection, o.ID, attributestags.ReplaceAllOpts{Tags: tags}).Extract(); err != nil {
+			return nil, fmt.Errorf("tag what a create cut short left (%s %s): %w", collection, o.ID, err)
+		}
+		if err := putDescription(ctx, c, collection, o.ID, description); err != nil {
+			return nil, err
+		}
+		return ad.Get(ctx, c, o.ID)
+	}
+	return nil, nil
+}
+
+// keepsForceNew reports whether a live object has the spec's value for
+// every field the API cannot change (references compared by ID).
+func keepsForceNew(ad Adapter, r specs.Resource, o *Object, ids IDs) bool {
+	d := ad.Desired(r)
+	for _, f := range ad.Schema() {
+		if !f.ForceNew {
+			continue
+		}
+		if want, ok := d.Fields[f.Name]; ok && o.Fields[f.Name] != want {
+			return false
+		}
+		refs, ok := d.Refs[f.Name]
+		if !ok {
+			continue
+		}
+		var want []string
+		for _, a := range refs {
+			id, found := "", false
+			if ids != nil {
+				id, found = ids.ID(a)
+			}
+			if !found {
+				return false
+			}
+			want = append(want, id)
+		}
+		if JoinSorted(want) != JoinSorted(strings.Split(o.Fields[f.Name], ",")) {
+			return false
+		}
+	}
+	return true
 }

@@ -2,27 +2,28 @@ package resources_test
 
 import (
 	"context"
-	"slices"
+	"errors"
 	"testing"
 
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/subnets"
 
 	"github.com/fuelplan/fuelplan/resources"
-	"github.com/fuelplan/fuelplan/resources/resourcestest"
 	"github.com/fuelplan/fuelplan/specs"
 )
 
 // A create cut short between the create request and the tags (a cloud
 // without tag-creation, a process killed) leaves an object with only the
-// creation mark in its description: the read takes exactly that mark as
-// the lab's, the plan updates the mark, and the update tags the object.
-// Anything else with the name stays someone else's.
+// creation mark in its description. A read leaves exactly that object
+// out (it is not the lab's yet, nor a conflict); the next create tags it
+// and takes it, with the spec's description. Anything else with the
+// name stays someone else's: a conflict.
 func TestCreationMarkAdoption(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
 		name        string
 		description string
-		owned       bool
+		adopted     bool
 	}{
 		{"our creation mark", "fuelplan lab=lab1 address=network.admin", true},
 		{"another lab's mark", "fuelplan lab=lab2 address=network.admin", false},
@@ -37,32 +38,68 @@ func TestCreationMarkAdoption(t *testing.T) {
 			ctx := context.Background()
 			_, c := startTagMode(t, false)
 			ad := resources.Network{}
-			n := &specs.Network{Meta: meta(specs.KindNetwork, "admin")}
+			n := &specs.Network{Meta: meta(specs.KindNetwork, "admin"), Description: "PXE"}
 			made, err := networks.Create(ctx, c.Network, networks.CreateOpts{Name: n.Name, Description: tc.description}).Extract()
 			if err != nil {
 				t.Fatal(err)
 			}
 			got := listOne(t, ad, c, nil, n.Addr(), n)
-			if got == nil || got.ID != made.ID {
-				t.Fatalf("list: %+v, want the network %s reported at %s", got, made.ID, n.Addr())
-			}
-			if got.Owned != tc.owned {
-				t.Fatalf("owned = %v, want %v", got.Owned, tc.owned)
-			}
-			if !tc.owned {
+			if !tc.adopted {
+				if got == nil || got.ID != made.ID || got.Owned {
+					t.Fatalf("list: %+v, want the network %s as an unowned conflict", got, made.ID)
+				}
 				return
 			}
-			drift := resourcestest.Drift(ad.Desired(n), got, nil)
-			if want := []string{`mark: live "description", want "tags"`}; !slices.Equal(drift, want) {
-				t.Fatalf("drift %q, want %q", drift, want)
+			if got != nil {
+				t.Fatalf("list: %+v, want the cut-short create left out", got)
 			}
-			if _, err := ad.Update(ctx, c, n, got, []string{"mark"}, nil); err != nil {
-				t.Fatalf("update the mark: %v", err)
+			created, err := ad.Create(ctx, c, lab, n, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if created.ID != made.ID || !created.Owned {
+				t.Fatalf("create: %+v, want %s taken", created, made.ID)
 			}
 			checkMarked(t, c, "networks", made.ID, n.Addr())
 			again := listOne(t, ad, c, nil, n.Addr(), n)
+			if again == nil || again.ID != made.ID {
+				t.Fatalf("list after: %+v", again)
+			}
 			checkNoDrift(t, ad, n, again, nil)
+			all, err := networks.List(c.Network, networks.ListOpts{Name: n.Name}).AllPages(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ns, _ := networks.ExtractNetworks(all); len(ns) != 1 {
+				t.Errorf("%d networks named %s, want 1", len(ns), n.Name)
+			}
 		})
+	}
+}
+
+// A cut-short subnet whose CIDR is not the spec's any more cannot be
+// fixed in place: the create deletes it (it carries the lab's mark) and
+// makes the right one.
+func TestCreationMarkStaleForceNew(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	_, c := startTagMode(t, false)
+	n, ids := labNetwork(t, c, "admin")
+	s := &specs.Subnet{Meta: meta(specs.KindSubnet, "admin"), Network: n.Addr(), CIDR: "10.20.0.0/24"}
+	stale, err := subnets.Create(ctx, c.Network, subnets.CreateOpts{Name: s.Name, NetworkID: ids[n.Addr()], CIDR: "10.30.0.0/24",
+		IPVersion: 4, Description: "fuelplan lab=lab1 address=subnet.admin"}).Extract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	created, err := resources.Subnet{}.Create(ctx, c, lab, s, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if created.ID == stale.ID || created.Fields["cidr"] != "10.20.0.0/24" {
+		t.Fatalf("create: %+v, want a new subnet on 10.20.0.0/24", created)
+	}
+	if _, err := (resources.Subnet{}).Get(ctx, c, stale.ID); !errors.Is(err, resources.ErrNotFound) {
+		t.Errorf("stale subnet: %v, want deleted", err)
 	}
 }
 

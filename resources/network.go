@@ -20,13 +20,13 @@ func (Network) Kind() specs.Kind { return specs.KindNetwork }
 // replacing the network would not help either, and Create and Update both
 // say so plainly instead. vlan_transparent is fixed at creation.
 func (Network) Schema() Schema {
-	return withMark(Schema{
+	return Schema{
 		{Name: "name"},
 		{Name: "description"},
 		{Name: "mtu"},
 		{Name: "port_security"},
 		{Name: "vlan_transparent", ForceNew: true},
-	})
+	}
 }
 
 func (Network) Desired(r specs.Resource) Desired {
@@ -44,7 +44,7 @@ func (Network) Desired(r specs.Resource) Desired {
 	if n.VLANTransparent != nil {
 		f["vlan_transparent"] = boolField(*n.VLANTransparent)
 	}
-	return Desired{Fields: desiredMark(f)}
+	return Desired{Fields: f}
 }
 
 // networkView is a network as Neutron shows it, extensions included.
@@ -63,7 +63,7 @@ type networkView struct {
 
 func (v networkView) object(kind specs.Kind, lab string) *Object {
 	o := neutronObject(kind, lab, v.ID, v.Name, v.Tags, v.RevisionNumber)
-	readMark(o, lab, v.Tags, v.Description)
+	readCreationMark(o, v.Tags, v.Description)
 	o.Status = v.Status
 	o.Fields["description"] = v.Description
 	if v.MTU != 0 {
@@ -138,6 +138,12 @@ func (Network) Create(ctx context.Context, c *Cloud, lab string, r specs.Resourc
 	if err := checkNetworkExtensions(c, n, all); err != nil {
 		return nil, fmt.Errorf("%s: create: %w", n.Addr(), err)
 	}
+	if o, err := adoptCutShort(ctx, c, Network{}, "networks", lab, n, n.Description, nil); err != nil || o != nil {
+		if err != nil {
+			return nil, fmt.Errorf("%s: create: %w", n.Addr(), err)
+		}
+		return o, nil
+	}
 	tags := markTags(lab, n.Addr())
 	m, err := networks.CreateOpts{Name: n.Name, Description: n.Description}.ToNetworkCreateMap()
 	body, tagged, err := markedBody(c, m, err, "network", tags)
@@ -172,13 +178,6 @@ func (Network) Update(ctx context.Context, c *Cloud, r specs.Resource, live *Obj
 	n, ok := r.(*specs.Network)
 	if !ok {
 		return nil, wrongType(r, "network")
-	}
-	fields, err := retag(ctx, c, "networks", live, fields)
-	if err != nil {
-		return nil, err
-	}
-	if len(fields) == 0 {
-		return markedLive(live), nil
 	}
 	body := map[string]any{}
 	set := map[string]bool{}

@@ -255,10 +255,10 @@ func listTaggedBy(ctx context.Context, c *Cloud, q Query, key string, want func(
 				continue
 			}
 			seen[o.ID] = true
-			if o.Owned && o.Address == byName[o.Name] {
-				// Only the lab's creation mark: a create cut short
-				// before its tags went on. The plan tags it.
-				objs = append(objs, o)
+			if cutShort(o, q.Lab, byName[o.Name]) {
+				// A create of this instance cut short before its tags
+				// went on: not the lab's yet, nor a conflict. The plan
+				// says create, and the create takes it (mark.go).
 				continue
 			}
 			o.Owned, o.Address = false, byName[o.Name]

@@ -20,7 +20,7 @@ func (Port) Kind() specs.Kind { return specs.KindPort }
 // Schema: device_id is in the live Fields (a server's Relate finds its
 // ports by it) but never compared: the spec does not set it.
 func (Port) Schema() Schema {
-	return withMark(Schema{
+	return Schema{
 		{Name: "name"},
 		{Name: "network", ForceNew: true},
 		{Name: "subnet", ForceNew: true},
@@ -29,7 +29,7 @@ func (Port) Schema() Schema {
 		{Name: "port_security"},
 		{Name: "security_groups"},
 		{Name: "allowed_address_pairs"},
-	})
+	}
 }
 
 // Desired: a port whose spec turns port security off must have no
@@ -60,7 +60,6 @@ func (Port) Desired(r specs.Resource) Desired {
 	if len(p.AllowedAddressPairs) > 0 {
 		d.Fields["allowed_address_pairs"] = pairsField(p.AllowedAddressPairs, p.MAC)
 	}
-	desiredMark(d.Fields)
 	return d
 }
 
@@ -101,7 +100,7 @@ type portView struct {
 
 func (v portView) object(lab string) *Object {
 	o := neutronObject(specs.KindPort, lab, v.ID, v.Name, v.Tags, v.RevisionNumber)
-	readMark(o, lab, v.Tags, v.Description)
+	readCreationMark(o, v.Tags, v.Description)
 	o.Status = v.Status
 	o.Fields["network"] = v.NetworkID
 	o.Fields["subnet"], o.Fields["fixed_ip"] = "", ""
@@ -214,6 +213,12 @@ func (Port) Create(ctx context.Context, c *Cloud, lab string, r specs.Resource, 
 		SecurityGroups:      sgs,
 		AllowedAddressPairs: addressPairs(p.AllowedAddressPairs),
 	}
+	if o, err := adoptCutShort(ctx, c, Port{}, "ports", lab, p, "", ids); err != nil || o != nil {
+		if err != nil {
+			return nil, fmt.Errorf("%s: create: %w", p.Addr(), err)
+		}
+		return o, nil
+	}
 	tags := markTags(lab, p.Addr())
 	m, err := opts.ToPortCreateMap()
 	body, tagged, err := markedBody(c, m, err, "port", tags)
@@ -245,13 +250,6 @@ func (Port) Update(ctx context.Context, c *Cloud, r specs.Resource, live *Object
 	p, ok := r.(*specs.Port)
 	if !ok {
 		return nil, wrongType(r, "port")
-	}
-	fields, err := retag(ctx, c, "ports", live, fields)
-	if err != nil {
-		return nil, err
-	}
-	if len(fields) == 0 {
-		return markedLive(live), nil
 	}
 	body := map[string]any{}
 	for _, f := range fields {

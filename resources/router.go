@@ -17,7 +17,7 @@ type Router struct{}
 func (Router) Kind() specs.Kind { return specs.KindRouter }
 
 func (Router) Schema() Schema {
-	return withMark(Schema{{Name: "name"}, {Name: "external_network"}})
+	return Schema{{Name: "name"}, {Name: "external_network"}}
 }
 
 // Desired: a router without an external network in the spec has no
@@ -30,7 +30,6 @@ func (Router) Desired(r specs.Resource) Desired {
 	} else {
 		d.Refs = Refs{"external_network": {rt.ExternalNetwork}}
 	}
-	desiredMark(d.Fields)
 	return d
 }
 
@@ -48,7 +47,7 @@ type routerView struct {
 
 func (v routerView) object(lab string) *Object {
 	o := neutronObject(specs.KindRouter, lab, v.ID, v.Name, v.Tags, v.RevisionNumber)
-	readMark(o, lab, v.Tags, v.Description)
+	readCreationMark(o, v.Tags, v.Description)
 	o.Status = v.Status
 	o.Fields["external_network"] = ""
 	if v.Gateway != nil {
@@ -100,6 +99,12 @@ func (Router) Create(ctx context.Context, c *Cloud, lab string, r specs.Resource
 		}
 		opts.GatewayInfo = &routers.GatewayInfo{NetworkID: ext}
 	}
+	if o, err := adoptCutShort(ctx, c, Router{}, "routers", lab, rt, "", ids); err != nil || o != nil {
+		if err != nil {
+			return nil, fmt.Errorf("%s: create: %w", rt.Addr(), err)
+		}
+		return o, nil
+	}
 	tags := markTags(lab, rt.Addr())
 	m, err := opts.ToRouterCreateMap()
 	body, tagged, err := markedBody(c, m, err, "router", tags)
@@ -126,13 +131,6 @@ func (Router) Update(ctx context.Context, c *Cloud, r specs.Resource, live *Obje
 	rt, ok := r.(*specs.Router)
 	if !ok {
 		return nil, wrongType(r, "router")
-	}
-	fields, err := retag(ctx, c, "routers", live, fields)
-	if err != nil {
-		return nil, err
-	}
-	if len(fields) == 0 {
-		return markedLive(live), nil
 	}
 	var opts routers.UpdateOpts
 	for _, f := range fields {

@@ -22,7 +22,7 @@ type SecurityGroup struct{}
 func (SecurityGroup) Kind() specs.Kind { return specs.KindSecurityGroup }
 
 func (SecurityGroup) Schema() Schema {
-	return withMark(Schema{{Name: "name"}, {Name: "description"}})
+	return Schema{{Name: "name"}, {Name: "description"}}
 }
 
 func (SecurityGroup) Desired(r specs.Resource) Desired {
@@ -31,7 +31,7 @@ func (SecurityGroup) Desired(r specs.Resource) Desired {
 	if g.Description != "" {
 		f["description"] = g.Description
 	}
-	return Desired{Fields: desiredMark(f)}
+	return Desired{Fields: f}
 }
 
 type secGroupView struct {
@@ -44,7 +44,7 @@ type secGroupView struct {
 
 func (v secGroupView) object(lab string) *Object {
 	o := neutronObject(specs.KindSecurityGroup, lab, v.ID, v.Name, v.Tags, v.RevisionNumber)
-	readMark(o, lab, v.Tags, v.Description)
+	readCreationMark(o, v.Tags, v.Description)
 	o.Fields["description"] = v.Description
 	return o
 }
@@ -99,6 +99,12 @@ func (SecurityGroup) Create(ctx context.Context, c *Cloud, lab string, r specs.R
 	if !ok {
 		return nil, wrongType(r, "security_group")
 	}
+	if o, err := adoptCutShort(ctx, c, SecurityGroup{}, "security-groups", lab, g, g.Description, nil); err != nil || o != nil {
+		if err != nil {
+			return nil, fmt.Errorf("%s: create: %w", g.Addr(), err)
+		}
+		return o, nil
+	}
 	tags := markTags(lab, g.Addr())
 	m, err := groups.CreateOpts{Name: g.Name, Description: g.Description}.ToSecGroupCreateMap()
 	body, tagged, err := markedBody(c, m, err, "security_group", tags)
@@ -123,13 +129,6 @@ func (SecurityGroup) Update(ctx context.Context, c *Cloud, r specs.Resource, liv
 	g, ok := r.(*specs.SecurityGroup)
 	if !ok {
 		return nil, wrongType(r, "security_group")
-	}
-	fields, err := retag(ctx, c, "security-groups", live, fields)
-	if err != nil {
-		return nil, err
-	}
-	if len(fields) == 0 {
-		return markedLive(live), nil
 	}
 	var opts groups.UpdateOpts
 	for _, f := range fields {

@@ -17,7 +17,7 @@ type Subnet struct{}
 func (Subnet) Kind() specs.Kind { return specs.KindSubnet }
 
 func (Subnet) Schema() Schema {
-	return withMark(Schema{
+	return Schema{
 		{Name: "name"},
 		{Name: "network", ForceNew: true},
 		{Name: "cidr", ForceNew: true},
@@ -25,7 +25,7 @@ func (Subnet) Schema() Schema {
 		{Name: "enable_dhcp"},
 		{Name: "pools"},
 		{Name: "dns"},
-	})
+	}
 }
 
 // Desired: gateway appears when the spec names one or says there is none
@@ -45,7 +45,7 @@ func (Subnet) Desired(r specs.Resource) Desired {
 	if len(s.DNSNameservers) > 0 {
 		f["dns"] = dnsField(s.DNSNameservers)
 	}
-	return Desired{Fields: desiredMark(f), Refs: Refs{"network": {s.Network}}}
+	return Desired{Fields: f, Refs: Refs{"network": {s.Network}}}
 }
 
 func poolsField(ps []specs.AllocationPool) string {
@@ -76,7 +76,7 @@ type subnetView struct {
 
 func (v subnetView) object(lab string) *Object {
 	o := neutronObject(specs.KindSubnet, lab, v.ID, v.Name, v.Tags, v.RevisionNumber)
-	readMark(o, lab, v.Tags, v.Description)
+	readCreationMark(o, v.Tags, v.Description)
 	o.Fields["network"] = v.NetworkID
 	o.Fields["cidr"] = v.CIDR
 	o.Fields["gateway"] = ""
@@ -159,6 +159,12 @@ func (Subnet) Create(ctx context.Context, c *Cloud, lab string, r specs.Resource
 		GatewayIP: gatewayOpt(s), EnableDHCP: &dhcp,
 		AllocationPools: gophercloudPools(s.AllocationPools), DNSNameservers: s.DNSNameservers,
 	}
+	if o, err := adoptCutShort(ctx, c, Subnet{}, "subnets", lab, s, "", ids); err != nil || o != nil {
+		if err != nil {
+			return nil, fmt.Errorf("%s: create: %w", s.Addr(), err)
+		}
+		return o, nil
+	}
 	tags := markTags(lab, s.Addr())
 	m, err := opts.ToSubnetCreateMap()
 	body, tagged, err := markedBody(c, m, err, "subnet", tags)
@@ -183,13 +189,6 @@ func (Subnet) Update(ctx context.Context, c *Cloud, r specs.Resource, live *Obje
 	s, ok := r.(*specs.Subnet)
 	if !ok {
 		return nil, wrongType(r, "subnet")
-	}
-	fields, err := retag(ctx, c, "subnets", live, fields)
-	if err != nil {
-		return nil, err
-	}
-	if len(fields) == 0 {
-		return markedLive(live), nil
 	}
 	var opts subnets.UpdateOpts
 	for _, f := range fields {
