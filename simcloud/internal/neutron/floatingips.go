@@ -23,7 +23,7 @@ func (s *Service) floatingIPKind() *kind {
 			return nil
 		},
 		visible:  owned,
-		render:   func(who *simcore.Identity, o object) map[string]any { return renderFIP(o.(*floatingIP)) },
+		render:   func(who *simcore.Identity, o object) map[string]any { return s.renderFIP(o.(*floatingIP)) },
 		notFound: fipNotFound,
 		create:   s.createFIP,
 		update:   func(who *simcore.Identity, o object, a attrs) *apiError { return s.updateFIP(who, o.(*floatingIP), a) },
@@ -31,7 +31,7 @@ func (s *Service) floatingIPKind() *kind {
 	}
 }
 
-func renderFIP(f *floatingIP) map[string]any {
+func (s *Service) renderFIP(f *floatingIP) map[string]any {
 	m := f.attrs()
 	delete(m, "name")
 	m["floating_network_id"] = f.NetworkID
@@ -43,8 +43,26 @@ func renderFIP(f *floatingIP) map[string]any {
 	if f.PortID != "" {
 		m["status"] = "ACTIVE"
 	}
-	m["port_forwardings"] = []any{}
+	// Each attribute comes with its extension, as in Neutron (Zed
+	// without the port-forwarding plugin shows no port_forwardings).
+	if s.ext("expose-port-forwarding-in-fip") {
+		m["port_forwardings"] = []any{}
+	}
+	if s.ext("fip-port-details") {
+		m["port_details"] = s.fipPortDetails(f.PortID)
+	}
 	return m
+}
+
+// fipPortDetails is the associated port's summary, as Neutron's
+// Fip_port_details_db_mixin makes it; null when not associated.
+func (s *Service) fipPortDetails(portID string) any {
+	p, ok := s.st.Ports[portID]
+	if !ok {
+		return nil
+	}
+	return map[string]any{"name": p.Name, "network_id": p.NetworkID, "mac_address": p.MAC,
+		"admin_state_up": p.AdminStateUp, "status": portStatus(p), "device_id": p.DeviceID, "device_owner": p.DeviceOwner}
 }
 
 type fipIn struct {

@@ -42,9 +42,10 @@ func writeInterface(w http.ResponseWriter, rt *router, p *port) {
 	if len(ids) > 0 {
 		sid = ids[0]
 	}
+	// Zed answers with these keys only: tenant_id, no project_id, no tags.
 	simcore.WriteJSON(w, http.StatusOK, map[string]any{
-		"id": rt.ID, "tenant_id": rt.ProjectID, "project_id": rt.ProjectID, "port_id": p.ID,
-		"network_id": p.NetworkID, "subnet_id": sid, "subnet_ids": ids, "tags": []string{},
+		"id": rt.ID, "tenant_id": rt.ProjectID, "port_id": p.ID,
+		"network_id": p.NetworkID, "subnet_id": sid, "subnet_ids": ids,
 	})
 }
 

@@ -182,11 +182,17 @@ func (s *Service) updateNetwork(who *simcore.Identity, n *network, a attrs) *api
 // deleteNetwork refuses while ports other than Neutron's own (DHCP) remain
 // (NetworkInUse); it removes the DHCP ports and the subnets with it.
 func (s *Service) deleteNetwork(n *network) *apiError {
-	for _, p := range s.st.Ports {
+	var inUse []string
+	for _, p := range sorted(s.st.Ports) {
 		if p.NetworkID == n.ID && p.DeviceOwner != ownerDHCP {
-			return errf(http.StatusConflict, "NetworkInUse",
-				"Unable to complete operation on network %s. There are one or more ports still in use on the network.", n.ID)
+			inUse = append(inUse, p.ID)
 		}
+	}
+	if len(inUse) > 0 {
+		// Neutron's _ensure_network_not_in_use names the ports.
+		return errf(http.StatusConflict, "NetworkInUse",
+			"Unable to complete operation on network %s. There are one or more ports still in use on the network, id for these ports is: %s.",
+			n.ID, strings.Join(inUse, ","))
 	}
 	for id, p := range s.st.Ports {
 		if p.NetworkID == n.ID {

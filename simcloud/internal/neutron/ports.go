@@ -242,9 +242,6 @@ func (s *Service) applySecurity(p *port, proj string, admin bool, in *portIn, cr
 		}
 	} else if create && secOK && s.ext("security-group") && !isNetworkOwner(p.DeviceOwner) {
 		groups = []string{s.ensureDefaultSG(proj)}
-	} else if !create && len(groups) > 0 && !secOK {
-		return errf(http.StatusConflict, "PortSecurityPortHasSecurityGroup",
-			"Port has security group associated. Cannot disable port security or IP address until security group is removed.")
 	}
 	pairs := p.AddressPairs
 	if in.AddressPairs != nil {
@@ -265,9 +262,15 @@ func (s *Service) applySecurity(p *port, proj string, admin bool, in *portIn, cr
 			}
 		}
 	}
+	// Address pairs are checked before kept groups, as in Zed: turning
+	// port security off on a port with both is AddressPairAndPortSecurityRequired.
 	if len(pairs) > 0 && !p.PortSecurity {
 		return errf(http.StatusConflict, "AddressPairAndPortSecurityRequired",
 			"Port Security must be enabled in order to have allowed address pairs on a port.")
+	}
+	if !create && in.SecGroups == nil && len(groups) > 0 && !secOK {
+		return errf(http.StatusConflict, "PortSecurityPortHasSecurityGroup",
+			"Port has security group associated. Cannot disable port security or IP address until security group is removed.")
 	}
 	p.SecurityGroups = slices.Clone(groups)
 	p.AddressPairs = slices.Clone(pairs)

@@ -128,7 +128,11 @@ func TestPortSecurityRules(t *testing.T) {
 	if len(q.SecurityGroups) != 1 || q.SecurityGroups[0] != sg.ID || len(q.AllowedAddressPairs) != 1 {
 		t.Fatalf("explicit groups/pairs: %+v", q)
 	}
+	// With both, Zed names the pairs first (seen on the real cloud).
 	_, err = ports.Update(ctx, c.member, q.ID, portsecurity.PortUpdateOptsExt{UpdateOptsBuilder: ports.UpdateOpts{}, PortSecurityEnabled: off}).Extract()
+	wantFault(t, err, 409, "AddressPairAndPortSecurityRequired")
+	groupsOnly := must[*ports.Port](t)(ports.Create(ctx, c.member, ports.CreateOpts{NetworkID: n.ID, SecurityGroups: &[]string{sg.ID}}).Extract())
+	_, err = ports.Update(ctx, c.member, groupsOnly.ID, portsecurity.PortUpdateOptsExt{UpdateOptsBuilder: ports.UpdateOpts{}, PortSecurityEnabled: off}).Extract()
 	wantFault(t, err, 409, "PortSecurityPortHasSecurityGroup")
 	_, err = ports.Update(ctx, c.member, q.ID, portsecurity.PortUpdateOptsExt{
 		UpdateOptsBuilder: ports.UpdateOpts{SecurityGroups: &[]string{}}, PortSecurityEnabled: off}).Extract()

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/netip"
 	"slices"
+	"strings"
 
 	"github.com/fuelplan/fuelplan/simcloud/internal/simcore"
 )
@@ -253,8 +254,13 @@ func (s *Service) routerPorts(routerID string) []*port {
 }
 
 func (s *Service) deleteRouter(r *router) *apiError {
-	if len(s.routerPorts(r.ID)) > 0 {
-		return errf(http.StatusConflict, "RouterInUse", "Router %s still has ports", r.ID)
+	if ps := s.routerPorts(r.ID); len(ps) > 0 {
+		// Neutron's _ensure_router_not_in_use names the ports.
+		ids := make([]string, len(ps))
+		for i, p := range ps {
+			ids[i] = p.ID
+		}
+		return errf(http.StatusConflict, "RouterInUse", "Router %s has ports still attached: %s", r.ID, strings.Join(ids, ", "))
 	}
 	if r.Gateway != nil {
 		delete(s.st.Ports, r.Gateway.PortID)
