@@ -1,6 +1,9 @@
 package e2e
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+)
 
 // TestSimulated runs every scenario against a simulated cloud of its own.
 func TestSimulated(t *testing.T) {
@@ -12,11 +15,41 @@ func TestSimulated(t *testing.T) {
 	}
 }
 
-// TestReal runs every scenario, one after the other, against the cloud
-// named by OS_CLOUD, when FUELPLAN_E2E=1.
+// TestReal runs every scenario against the cloud named by OS_CLOUD, when
+// FUELPLAN_E2E=1, in three lanes side by side: a real cloud takes
+// minutes per scenario. Scenarios never share a lab, and each one's
+// inventory leaves the other labs out. Two lanes of the main user keep
+// within the default quota of 10 instances.
 func TestReal(t *testing.T) {
 	tg := realTarget(t)
+	lanes := [][]string{
+		{"fuel-lab", "drift", "interrupted"},
+		{"update-replace", "port-security", "unowned-name"},
+		{"member"},
+	}
+	byName := map[string]scenario{}
 	for _, sc := range scenarios {
-		t.Run(sc.name, func(t *testing.T) { runScenario(t, tg, sc) })
+		byName[sc.name] = sc
+	}
+	placed := 0
+	for _, lane := range lanes {
+		for _, name := range lane {
+			if _, ok := byName[name]; !ok {
+				t.Fatalf("a lane names unknown scenario %q", name)
+			}
+			placed++
+		}
+	}
+	if placed != len(scenarios) {
+		t.Fatalf("%d scenarios placed in lanes, want all %d once", placed, len(scenarios))
+	}
+	for i, lane := range lanes {
+		t.Run(fmt.Sprintf("lane%d", i+1), func(t *testing.T) {
+			t.Parallel()
+			for _, name := range lane {
+				sc := byName[name]
+				t.Run(sc.name, func(t *testing.T) { runScenario(t, tg, sc) })
+			}
+		})
 	}
 }

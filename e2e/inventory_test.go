@@ -30,7 +30,14 @@ func (e *env) inventory(tag string) inventory {
 	ctx := context.Background()
 	c := e.cloud
 	inv := inventory{}
-	add := func(kind, id, name string) { inv[kind] = append(inv[kind], id+" "+name) }
+	// add keeps what is not another e2e lab's: on a real cloud the
+	// suite's lanes run side by side in one project.
+	add := func(kind, id, name string, tags ...string) {
+		if e.othersLab(name, tags) {
+			return
+		}
+		inv[kind] = append(inv[kind], id+" "+name)
+	}
 	must := func(kind string, err error) {
 		if err != nil {
 			e.t.Fatalf("inventory of %s: %v", kind, err)
@@ -41,42 +48,47 @@ func (e *env) inventory(tag string) inventory {
 	ns, err := networks.ExtractNetworks(np)
 	must("networks", err)
 	for _, n := range ns {
-		add("network", n.ID, n.Name)
+		add("network", n.ID, n.Name, n.Tags...)
 	}
 	sp, err := subnets.List(c.Network, subnets.ListOpts{ProjectID: c.ProjectID, Tags: tag}).AllPages(ctx)
 	must("subnets", err)
 	ss, err := subnets.ExtractSubnets(sp)
 	must("subnets", err)
 	for _, s := range ss {
-		add("subnet", s.ID, s.Name)
+		add("subnet", s.ID, s.Name, s.Tags...)
 	}
 	pp, err := ports.List(c.Network, ports.ListOpts{ProjectID: c.ProjectID, Tags: tag}).AllPages(ctx)
 	must("ports", err)
 	ps, err := ports.ExtractPorts(pp)
 	must("ports", err)
 	for _, p := range ps {
-		add("port", p.ID, p.Name)
+		// A router's interface ports go with their router (a router
+		// with interfaces cannot be deleted), and have no name to tell
+		// one lab's from another's.
+		if p.DeviceOwner != "network:router_interface" {
+			add("port", p.ID, p.Name, p.Tags...)
+		}
 	}
 	rp, err := routers.List(c.Network, routers.ListOpts{ProjectID: c.ProjectID, Tags: tag}).AllPages(ctx)
 	must("routers", err)
 	rs, err := routers.ExtractRouters(rp)
 	must("routers", err)
 	for _, r := range rs {
-		add("router", r.ID, r.Name)
+		add("router", r.ID, r.Name, r.Tags...)
 	}
 	gp, err := groups.List(c.Network, groups.ListOpts{ProjectID: c.ProjectID, Tags: tag}).AllPages(ctx)
 	must("security groups", err)
 	gs, err := groups.ExtractGroups(gp)
 	must("security groups", err)
 	for _, g := range gs {
-		add("security_group", g.ID, g.Name)
+		add("security_group", g.ID, g.Name, g.Tags...)
 	}
 	fp, err := floatingips.List(c.Network, floatingips.ListOpts{ProjectID: c.ProjectID, Tags: tag}).AllPages(ctx)
 	must("floating IPs", err)
 	fs, err := floatingips.ExtractFloatingIPs(fp)
 	must("floating IPs", err)
 	for _, f := range fs {
-		add("floating_ip", f.ID, f.FloatingIP)
+		add("floating_ip", f.ID, f.FloatingIP, f.Tags...)
 	}
 	// Nova has no tag filter the same way for every release; servers and
 	// keypairs of the lab are the ones with its name prefix.
@@ -102,6 +114,17 @@ func (e *env) inventory(tag string) inventory {
 		slices.Sort(inv[k])
 	}
 	return inv
+}
+
+// othersLab reports whether an object belongs to another e2e lab: it
+// carries another lab's tag, or an e2e lab name that is not this one's.
+func (e *env) othersLab(name string, tags []string) bool {
+	for _, t := range tags {
+		if strings.HasPrefix(t, "fuelplan-lab:") && t != resources.LabTag(e.lab) {
+			return true
+		}
+	}
+	return strings.HasPrefix(name, "e2e-") && !strings.HasPrefix(name, e.lab+"-")
 }
 
 // diff says how two inventories differ, kind by kind ("" when equal).

@@ -67,7 +67,7 @@ func runScenario(t *testing.T, tg *target, sc scenario) {
 	sc.run(e)
 	e.destroy(e.last)
 	e.asItWas(before)
-	t.Logf("%s on %s: %v", sc.name, tg.name, time.Since(start).Round(time.Millisecond))
+	t.Logf("%s on %s as %s: %v", sc.name, tg.name, user, time.Since(start).Round(time.Millisecond))
 }
 
 // 1. A scaled-down Fuel lab: plan, apply, plan shows nothing, destroy.
