@@ -11,15 +11,22 @@ import (
 // fuelLab copies examples/fuel-lab.yaml into a temp folder with the small
 // stand-in files it names (the ISOs, the inventory's key files), as
 // scripts/demo.sh does, and returns the spec's path.
-func fuelLab(t *testing.T) string {
+func fuelLab(t *testing.T, edits ...[2]string) string {
 	t.Helper()
 	dir := t.TempDir()
 	data, err := os.ReadFile("../../examples/fuel-lab.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
+	text := string(data)
+	for _, e := range edits {
+		if !strings.Contains(text, e[0]) {
+			t.Fatalf("examples/fuel-lab.yaml has no %q", e[0])
+		}
+		text = strings.Replace(text, e[0], e[1], 1)
+	}
 	files := map[string]string{
-		"fuel-lab.yaml":                    string(data),
+		"fuel-lab.yaml":                    text,
 		"images/MirantisOpenStack-6.1.iso": "stand-in for the Fuel ISO\n",
 		"images/ipxe.iso":                  "stand-in for the iPXE ISO\n",
 		"keys/compute":                     "not a key\n",
@@ -187,6 +194,27 @@ func TestFuelLabOnSim(t *testing.T) {
 		if strings.HasPrefix(f.Name, "fuel-") {
 			t.Errorf("flavor %s left after destroy", f.Name)
 		}
+	}
+}
+
+// TestFuelLabSequenceA: the one-phase master of docs/boot.md (blank
+// bootable disk first, ISO cdrom second) boots in one apply, and a second
+// plan is empty.
+func TestFuelLabSequenceA(t *testing.T) {
+	spec := fuelLab(t,
+		[2]string{"      boot_index: 0\n    - name: disk                       # the blank disk Fuel installs onto\n      size: 80\n      boot_index: 1",
+			"      boot_index: 1\n    - name: disk\n      size: 80\n      boot_index: 0\n      bootable: true"})
+	if code, out, errOut := run(t, "apply", spec, "--cloud", "sim", "--auto-approve", "--skip-waits", "--no-color"); code != 0 {
+		t.Fatalf("apply exit %d\n%s\n%s", code, out, errOut)
+	}
+	st := readSimState(t, spec)
+	vols := st.volumeIDs()
+	_, devs := st.server("fuel-master")
+	if want := vols["fuel-master-iso"] + "/cdrom " + vols["fuel-master-disk"] + "/disk"; strings.Join(devs, " ") != want {
+		t.Errorf("master devices = %v, want %s", devs, want)
+	}
+	if code, out, errOut := run(t, "plan", spec, "--cloud", "sim", "--detailed-exitcode", "--no-color"); code != 0 {
+		t.Fatalf("second plan exit %d\n%s\n%s", code, out, errOut)
 	}
 }
 
