@@ -1,10 +1,11 @@
 // Package simcloud is a simulated OpenStack cloud for tests and demos, in
-// the manner of net/http/httptest: Start serves Keystone, Neutron, Nova
-// and Glance on 127.0.0.1 and returns their auth URL and credentials; the
-// real gophercloud client and the openstack CLI talk to it unchanged.
+// the manner of net/http/httptest: Start serves Keystone, Neutron, Nova,
+// Glance and Cinder on 127.0.0.1 and returns their auth URL and
+// credentials; the real gophercloud client and the openstack CLI talk to
+// it unchanged.
 //
 // Each service is mounted under its own path prefix (/identity, /network,
-// /compute, /image), which this package strips before the service sees
+// /compute, /image, /volume), which this package strips before the service sees
 // the request. This package authenticates every non-Keystone request and
 // applies the test knobs every service shares: latency, injected faults
 // and the request counter.
@@ -25,7 +26,7 @@ import (
 )
 
 // Knobs are the service-level test controls: server build and delete
-// times, servers that go to ERROR, and the clock.
+// times, volume build time, servers that go to ERROR, and the clock.
 type Knobs = simcore.Knobs
 
 // Config configures a simulated cloud. The zero value is the default
