@@ -32,10 +32,8 @@ func (Port) Schema() Schema {
 	}
 }
 
-// Desired: a port whose spec turns port security off must have no
-// security groups (Neutron insists), so that is desired even when the
-// spec lists none; otherwise groups the spec leaves out (Neutron puts the
-// project's default group on) are not drift.
+// Desired: the spec's fields; port security and groups as securityFields
+// says, unless a patch owns them.
 func (Port) Desired(r specs.Resource) Desired {
 	p := r.(*specs.Port)
 	d := Desired{
@@ -48,6 +46,22 @@ func (Port) Desired(r specs.Resource) Desired {
 	if p.MAC != "" {
 		d.Fields["mac"] = strings.ToLower(p.MAC)
 	}
+	// An allow-dhcp-server patch that may turn port security off owns
+	// both fields (see PortSecurityFollowsPatch): the port does not fight it.
+	if !PortSecurityFollowsPatch(p) {
+		securityFields(d, p)
+	}
+	if len(p.AllowedAddressPairs) > 0 {
+		d.Fields["allowed_address_pairs"] = pairsField(p.AllowedAddressPairs, p.MAC)
+	}
+	return d
+}
+
+// securityFields: a port whose spec turns port security off must have no
+// security groups (Neutron insists), so that is desired even when the
+// spec lists none; otherwise groups the spec leaves out (Neutron puts the
+// project's default group on) are not drift.
+func securityFields(d Desired, p *specs.Port) {
 	if p.PortSecurity != nil {
 		d.Fields["port_security"] = boolField(*p.PortSecurity)
 	}
@@ -57,10 +71,6 @@ func (Port) Desired(r specs.Resource) Desired {
 	case portSecurityOff(p):
 		d.Fields["security_groups"] = ""
 	}
-	if len(p.AllowedAddressPairs) > 0 {
-		d.Fields["allowed_address_pairs"] = pairsField(p.AllowedAddressPairs, p.MAC)
-	}
-	return d
 }
 
 func portSecurityOff(p *specs.Port) bool { return p.PortSecurity != nil && !*p.PortSecurity }

@@ -1,6 +1,9 @@
 package resources
 
-import "github.com/fuelplan/fuelplan/specs"
+import (
+	"github.com/fuelplan/fuelplan/internal/sshx"
+	"github.com/fuelplan/fuelplan/specs"
+)
 
 // Default is every adapter fuelplan has, registered explicitly: a kind
 // without an adapter here is one the engine cannot manage.
@@ -20,5 +23,6 @@ func Default() Registry {
 		specs.KindKeypair:           Keypair{},
 		specs.KindVolume:            Volume{},
 		specs.KindServer:            Server{},
+		specs.KindPatch:             NewPatch(sshx.Config{}),
 	}
 }

@@ -20,8 +20,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -179,9 +181,18 @@ func (n *Net) startSSHD(t testing.TB, nd *Node, authorized string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The log is a file, not a pipe: sshd's per-connection children
+	// inherit it, and Wait would wait for them to close a pipe.
+	logFile := filepath.Join(dir, "sshd.log")
+	log, err := os.Create(logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer log.Close()
 	cmd := exec.Command("ip", "netns", "exec", nd.NS, sshd, "-D", "-e", "-f", cfgFile)
-	var log strings.Builder
-	cmd.Stdout, cmd.Stderr = &log, &log
+	cmd.Stdout, cmd.Stderr = log, log
+	// Its own process group, so Stop ends the connections' children too.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start sshd in %s: %v", nd.NS, err)
 	}
@@ -189,23 +200,28 @@ func (n *Net) startSSHD(t testing.TB, nd *Node, authorized string) {
 	go func() { _ = cmd.Wait(); close(nd.done) }()
 	t.Cleanup(func() {
 		nd.Stop()
-		if t.Failed() && log.Len() > 0 {
-			t.Logf("sshd %s log:\n%s", nd.Name, log.String())
+		if b, _ := os.ReadFile(logFile); t.Failed() && len(b) > 0 {
+			t.Logf("sshd %s log:\n%s", nd.Name, b)
 		}
 	})
 }
 
-// Stop kills the node's sshd: the node becomes unreachable.
+// Stop kills the node's sshd and its open connections: the node becomes
+// unreachable.
 func (nd *Node) Stop() {
 	if nd.sshd == nil || nd.sshd.Process == nil {
 		return
 	}
-	select {
-	case <-nd.done:
-		return
-	default:
+	_ = syscall.Kill(-nd.sshd.Process.Pid, syscall.SIGKILL)
+	// Each connection's sshd runs in a session of its own: find them by
+	// their namespace.
+	if out, err := exec.Command("ip", "netns", "pids", nd.NS).Output(); err == nil {
+		for _, f := range strings.Fields(string(out)) {
+			if pid, err := strconv.Atoi(f); err == nil {
+				_ = syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
 	}
-	_ = nd.sshd.Process.Kill()
 	<-nd.done
 }
 
