@@ -62,24 +62,36 @@ waits:
 	}
 }
 
+// withReachability adds a TCP wait on addr and a console wait for the
+// simulated Nova's login prompt on the master.
+func withReachability(addr string) func(string) string {
+	return func(s string) string {
+		return s + fmt.Sprintf(`  - {name: ssh, type: tcp, address: "%s", timeout: 10s, interval: 1s}
+  - {name: login, type: console, marker: "login:", after: [master], timeout: 10s, interval: 1s}
+`, addr)
+	}
+}
+
 // TestApplyRunsWaits: a successful apply runs the waits, which pass
-// against the local Fuel API (both slaves discovered by MAC); `fuelplan
-// wait` runs them again on demand.
+// against the local Fuel API (both slaves discovered by MAC), a listening
+// port and the master's console log read through Nova; `fuelplan wait`
+// runs them again on demand.
 func TestApplyRunsWaits(t *testing.T) {
 	fuel := fuelMaster(t)
-	spec := writeLab(t, t.TempDir(), 2, withWaits(fuel.URL, "30s"))
+	spec := writeLab(t, t.TempDir(), 2, withWaits(fuel.URL, "30s"), withReachability(fuel.Listener.Addr().String()))
 
 	code, out, errOut := run(t, "apply", spec, "--cloud", "sim", "--auto-approve", "--no-color")
 	if code != 0 {
 		t.Fatalf("apply exit %d\n%s\n%s", code, out, errOut)
 	}
-	for _, want := range []string{"Waiting for 2 readiness check(s)", "wait.fuel-api: ready", "wait.slaves-discovered: ready", "2 of 2 node(s) online in discover", "All 2 wait(s) ready."} {
+	for _, want := range []string{"Waiting for 4 readiness check(s)", "wait.fuel-api: ready", "wait.slaves-discovered: ready",
+		"2 of 2 node(s) online in discover", "wait.ssh: ready", `wait.login: ready after`, `marker "login:" found`, "All 4 wait(s) ready."} {
 		if !strings.Contains(out, want) {
 			t.Errorf("apply output lacks %q:\n%s", want, out)
 		}
 	}
 	code, out, errOut = run(t, "wait", spec, "--cloud", "sim")
-	if code != 0 || !strings.Contains(out, "All 2 wait(s) ready.") {
+	if code != 0 || !strings.Contains(out, "All 4 wait(s) ready.") {
 		t.Errorf("wait exit %d\n%s\n%s", code, out, errOut)
 	}
 	code, out, _ = run(t, "apply", spec, "--cloud", "sim", "--auto-approve", "--skip-waits", "--no-color")
