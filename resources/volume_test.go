@@ -200,3 +200,22 @@ func TestVolumeNeedsCinder(t *testing.T) {
 		t.Errorf("nothing wanted: %v, %v", objs, err)
 	}
 }
+
+// TestVolumeErrorIsReportedAndRemoved: a volume Cinder could not make
+// (status error) fails the create with its status and is deleted again,
+// so the next attempt starts clean.
+func TestVolumeErrorIsReportedAndRemoved(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	sim, c := resourcestest.Admin(t)
+	v := volumeSpec("master", "disk", 1, "")
+	sim.Knobs().FailVolume(v.Name)
+	_, err := resources.Volume{}.Create(ctx, c, "lab1", v, resourcestest.IDs{})
+	if err == nil || !strings.Contains(err.Error(), "volume.master.disk: create:") || !strings.Contains(err.Error(), "went to error") {
+		t.Fatalf("err = %v, want the address and Cinder's error status", err)
+	}
+	objs, err := resources.Volume{}.List(ctx, c, resources.Query{Lab: "lab1", Want: []specs.Resource{v}})
+	if err != nil || len(objs) != 0 {
+		t.Errorf("after a failed create: %v, %v; want the volume removed", objs, err)
+	}
+}

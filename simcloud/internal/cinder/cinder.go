@@ -63,8 +63,9 @@ type volume struct {
 	Metadata    map[string]string `json:"metadata"`
 	Created     time.Time         `json:"created"`
 	Updated     time.Time         `json:"updated"`
-	// ReadyAt is when "creating" ends.
+	// ReadyAt is when "creating" ends; Failed volumes then show "error".
 	ReadyAt     time.Time    `json:"ready_at"`
+	Failed      bool         `json:"failed,omitempty"`
 	Attachments []attachment `json:"attachments,omitempty"`
 }
 

@@ -12,12 +12,14 @@ import (
 	"github.com/fuelplan/fuelplan/simcloud/internal/simcore"
 )
 
-// status is a volume's status now: creating until ReadyAt, then in-use
-// while attached, else available.
+// status is a volume's status now: creating until ReadyAt, then error
+// for a failed one, in-use while attached, else available.
 func (v *volume) status(now time.Time) string {
 	switch {
 	case now.Before(v.ReadyAt):
 		return "creating"
+	case v.Failed:
+		return "error"
 	case len(v.Attachments) > 0:
 		return "in-use"
 	}
@@ -159,6 +161,7 @@ func (s *Service) create(w http.ResponseWriter, r *http.Request) {
 	}
 	now := s.knobs.Now().UTC()
 	v.Created, v.Updated, v.ReadyAt = now, now, now.Add(s.knobs.VolumeBuildTime())
+	v.Failed = s.knobs.VolumeFails(v.Name)
 	s.st.Volumes[v.ID] = v
 	simcore.WriteJSON(w, http.StatusAccepted, map[string]any{"volume": s.view(r, v)})
 }
@@ -239,7 +242,7 @@ func (s *Service) delete(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if st := v.status(s.knobs.Now()); st != "available" {
+	if st := v.status(s.knobs.Now()); st != "available" && st != "error" {
 		fault(w, http.StatusBadRequest, "Invalid volume: Volume status must be available or error or error_restoring "+
 			"or error_extending or error_managing and must not be migrating, attached, belong to a group, have snapshots, "+
 			"awaiting a transfer, or be disassociated from snapshots after volume transfer.")

@@ -87,12 +87,16 @@ type Knobs struct {
 	errorServers map[string]string
 	// volumeBuildTime is how long a new volume stays "creating".
 	volumeBuildTime time.Duration
+	// errorVolumes: volumes created with a name in the set go to "error".
+	errorVolumes map[string]bool
 	// Now is the clock; tests may replace it.
 	now func() time.Time
 }
 
 // NewKnobs returns knobs with instant builds and deletes and the real clock.
-func NewKnobs() *Knobs { return &Knobs{now: time.Now, errorServers: map[string]string{}} }
+func NewKnobs() *Knobs {
+	return &Knobs{now: time.Now, errorServers: map[string]string{}, errorVolumes: map[string]bool{}}
+}
 
 func (k *Knobs) Now() time.Time {
 	k.mu.Lock()
@@ -138,6 +142,21 @@ func (k *Knobs) FailServer(name, fault string) {
 	k.mu.Lock()
 	k.errorServers[name] = fault
 	k.mu.Unlock()
+}
+
+// FailVolume makes volumes created with this name go to "error" instead
+// of "available" (as a failed image copy on the volume host would).
+func (k *Knobs) FailVolume(name string) {
+	k.mu.Lock()
+	k.errorVolumes[name] = true
+	k.mu.Unlock()
+}
+
+// VolumeFails reports whether volumes of this name are set to fail.
+func (k *Knobs) VolumeFails(name string) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.errorVolumes[name]
 }
 
 // ServerFault returns the fault for a server name, if one was set.
