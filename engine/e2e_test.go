@@ -66,6 +66,16 @@ func (h *harness) lab(slaves int, edits ...func(string) string) *specs.Lab {
 		h.t.Fatal(err)
 	}
 	text := strings.Replace(string(data), "count: SLAVES", "count: "+strconv.Itoa(slaves), 1)
+	if slaves > 250 {
+		// One MAC byte no longer holds the index, nor a /24 the ports.
+		text = strings.Replace(text, "mac: aa:0a:14:00:{index+2:02x}:01", "mac: aa:0a:{index/256:02x}:{index%256:02x}:00:01", 1)
+		for _, r := range [][2]string{
+			{"10.20.0.0/24", "10.20.0.0/20"}, {"172.16.0.0/24", "172.16.0.0/20"},
+			{"192.168.1.0/24", "192.168.16.0/20"}, {"192.168.0.0/24", "192.168.32.0/20"},
+		} {
+			text = strings.Replace(text, r[0], r[1], 1)
+		}
+	}
 	for _, e := range edits {
 		text = e(text)
 	}

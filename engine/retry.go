@@ -15,8 +15,8 @@ import (
 // permanent409 are conflicts that waiting will not resolve: the spec and
 // the cloud disagree, and the operator must act.
 var permanent409 = []string{
-	"IpAddressAlreadyAllocated", "MacAddressInUse", "SecurityGroupRuleExists",
-	"OverQuota", "already exists", "Duplicate",
+	"IpAddressAlreadyAllocated", "IpAddressGenerationFailure", "MacAddressInUse",
+	"SecurityGroupRuleExists", "OverQuota", "Quota exceeded", "already exists", "Duplicate",
 }
 
 // Transient reports whether an error is worth retrying: throttling, server

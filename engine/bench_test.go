@@ -1,0 +1,163 @@
+package engine_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fuelplan/fuelplan/engine"
+	"github.com/fuelplan/fuelplan/resources"
+)
+
+func totalRequests(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+// BenchmarkPlanBuiltLab200 counts the API requests a plan of a built
+// 200-slave lab makes, authentication and extension discovery included,
+// next to the number of live objects: one GET per resource would cost that
+// many requests.
+func BenchmarkPlanBuiltLab200(b *testing.B) {
+	h := newHarness(b)
+	lab := h.lab(200)
+	h.apply(lab, engine.PlanOptions{})
+	ctx := context.Background()
+	target := resources.Target{CloudName: "sim", CloudsYAML: []byte(h.sim.CloudsYAML("sim", h.sim.Admin()))}
+	h.sim.ResetRequests()
+	var objects int
+	for b.Loop() {
+		c, err := resources.Connect(ctx, target)
+		if err != nil {
+			b.Fatal(err)
+		}
+		p, _, err := engine.Plan(ctx, c, h.reg, lab, engine.PlanOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if p.HasChanges() {
+			b.Fatal("the built lab has changes")
+		}
+		objects = len(p.Observed)
+	}
+	b.ReportMetric(float64(totalRequests(h.sim.Requests()))/float64(b.N), "requests/op")
+	b.ReportMetric(float64(objects), "objects")
+}
+
+// BenchmarkPlan1000 measures CPU time and memory of planning a built
+// 1,000-slave lab (about 7,000 objects) against the simulated cloud.
+func BenchmarkPlan1000(b *testing.B) {
+	h := newHarness(b)
+	lab := h.lab(1000)
+	h.apply(lab, engine.PlanOptions{})
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		p, _, err := engine.Plan(ctx, h.cloud, h.reg, lab, engine.PlanOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if p.HasChanges() {
+			b.Fatal("the built lab has changes")
+		}
+	}
+}
+
+// timing records when each operation ran.
+type timing struct {
+	mu    sync.Mutex
+	start map[engine.Op]time.Time
+	dur   map[engine.Op]time.Duration
+}
+
+func (t *timing) Started(op engine.Op) {
+	t.mu.Lock()
+	t.start[op] = time.Now()
+	t.mu.Unlock()
+}
+func (t *timing) Retrying(engine.Op, int, error) {}
+func (t *timing) Finished(op engine.Op, d time.Duration, _ string, _ error) {
+	t.mu.Lock()
+	t.dur[op] = d
+	t.mu.Unlock()
+}
+
+// lowerBound is the least time any schedule of these operations could take
+// under the same limits: the longest dependency chain of their measured
+// durations, and the total work shared by the parallelism (and by a kind's
+// cap, for that kind's work).
+func lowerBound(g map[engine.Op][]engine.Op, dur map[engine.Op]time.Duration, parallelism int, caps map[string]int) (bound, critical time.Duration) {
+	finish := map[engine.Op]time.Duration{}
+	var visit func(engine.Op) time.Duration
+	visit = func(op engine.Op) time.Duration {
+		if f, ok := finish[op]; ok {
+			return f
+		}
+		var ready time.Duration
+		for _, d := range g[op] {
+			ready = max(ready, visit(d))
+		}
+		finish[op] = ready + dur[op]
+		return finish[op]
+	}
+	var total time.Duration
+	perKind := map[string]time.Duration{}
+	for op := range g {
+		critical = max(critical, visit(op))
+		total += dur[op]
+		perKind[string(engine.BaseAddress(op.Address).Kind())] += dur[op]
+	}
+	bound = max(critical, total/time.Duration(parallelism))
+	for k, w := range perKind {
+		if c := caps[k]; c > 0 {
+			bound = max(bound, w/time.Duration(c))
+		}
+	}
+	return bound, critical
+}
+
+// BenchmarkApply50 applies a 50-slave lab with 50 ms per request and 5 s
+// server builds, and compares the wall time with the lower bound of any
+// schedule: the target is within 1.3x at parallelism 10 and at 50.
+func BenchmarkApply50(b *testing.B) {
+	for _, par := range []int{10, 50} {
+		b.Run(fmt.Sprintf("parallelism=%d", par), func(b *testing.B) {
+			var wall, bound, critical time.Duration
+			for b.Loop() {
+				b.StopTimer()
+				h := newHarness(b)
+				h.sim.SetLatency(50 * time.Millisecond)
+				h.sim.Knobs().SetBuildTime(5 * time.Second)
+				lab := h.lab(50)
+				p, st := h.plan(lab, engine.PlanOptions{})
+				tm := &timing{start: map[engine.Op]time.Time{}, dur: map[engine.Op]time.Duration{}}
+				ap := &engine.Applier{Cloud: h.cloud, Registry: h.reg, Parallelism: par, Progress: tm}
+				b.StartTimer()
+				t0 := time.Now()
+				rep, err := ap.Apply(context.Background(), lab, st, p)
+				wall = time.Since(t0)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := rep.Err(); err != nil {
+					b.Fatal(err)
+				}
+				g, err := engine.Graph(lab, p)
+				if err != nil {
+					b.Fatal(err)
+				}
+				bound, critical = lowerBound(g, tm.dur, par, engine.DefaultKindLimits)
+			}
+			b.ReportMetric(wall.Seconds(), "wall-s")
+			b.ReportMetric(bound.Seconds(), "bound-s")
+			b.ReportMetric(critical.Seconds(), "critical-path-s")
+			b.ReportMetric(wall.Seconds()/bound.Seconds(), "x-bound")
+		})
+	}
+}
+
