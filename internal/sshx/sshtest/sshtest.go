@@ -146,7 +146,7 @@ func (n *Net) netns(t testing.TB, name string) {
 	t.Helper()
 	run(t, "ip", "netns", "add", name)
 	t.Cleanup(func() {
-		if out, err := exec.Command("ip", "netns", "del", name).CombinedOutput(); err != nil {
+		if out, err := command("ip", "netns", "del", name).CombinedOutput(); err != nil {
 			t.Errorf("delete netns %s: %v: %s", name, err, out)
 		}
 	})
@@ -189,7 +189,7 @@ func (n *Net) startSSHD(t testing.TB, nd *Node, authorized string) {
 		t.Fatal(err)
 	}
 	defer log.Close()
-	cmd := exec.Command("ip", "netns", "exec", nd.NS, sshd, "-D", "-e", "-f", cfgFile)
+	cmd := command("ip", "netns", "exec", nd.NS, sshd, "-D", "-e", "-f", cfgFile)
 	cmd.Stdout, cmd.Stderr = log, log
 	// Its own process group, so Stop ends the connections' children too.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -215,7 +215,7 @@ func (nd *Node) Stop() {
 	_ = syscall.Kill(-nd.sshd.Process.Pid, syscall.SIGKILL)
 	// Each connection's sshd runs in a session of its own: find them by
 	// their namespace.
-	if out, err := exec.Command("ip", "netns", "pids", nd.NS).Output(); err == nil {
+	if out, err := command("ip", "netns", "pids", nd.NS).Output(); err == nil {
 		for _, f := range strings.Fields(string(out)) {
 			if pid, err := strconv.Atoi(f); err == nil {
 				_ = syscall.Kill(pid, syscall.SIGKILL)
@@ -278,7 +278,10 @@ func (n *Net) Dial(ctx context.Context, network, address string) (net.Conn, erro
 // returns its output; a failure fails the test.
 func (nd *Node) Exec(t testing.TB, args ...string) string {
 	t.Helper()
-	out, err := exec.Command("ip", append([]string{"netns", "exec", nd.NS}, args...)...).CombinedOutput()
+	if p, err := lookPath(args[0]); err == nil {
+		args = append([]string{p}, args[1:]...)
+	}
+	out, err := command("ip", append([]string{"netns", "exec", nd.NS}, args...)...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("%s: %s: %v: %s", nd.Name, strings.Join(args, " "), err, out)
 	}
@@ -351,7 +354,15 @@ func writeKey(t testing.TB, file string) ssh.PublicKey {
 
 func run(t testing.TB, args ...string) {
 	t.Helper()
-	if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
+	if out, err := command(args[0], args[1:]...).CombinedOutput(); err != nil {
 		t.Fatalf("%s: %v: %s", strings.Join(args, " "), err, out)
 	}
+}
+
+// command runs a tool found by lookPath (sbin directories included).
+func command(name string, args ...string) *exec.Cmd {
+	if p, err := lookPath(name); err == nil {
+		name = p
+	}
+	return exec.Command(name, args...)
 }
