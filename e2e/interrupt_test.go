@@ -34,7 +34,7 @@ type childOrders struct {
 // kills itself with SIGKILL as the KillAt-th Neutron create's response
 // arrives, so the cloud holds an object the dead apply never marked.
 func interrupted(e *env) {
-	path := e.spec(2)
+	path := e.spec(1)
 	orders, err := json.Marshal(childOrders{Clouds: e.tg.clouds, Cloud: e.user, Spec: path, KillAt: 6})
 	if err != nil {
 		e.t.Fatal(err)
@@ -46,7 +46,7 @@ func interrupted(e *env) {
 	if !errors.As(err, &exit) || exit.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
 		e.t.Fatalf("child apply: %v, want killed by SIGKILL; output:\n%s", err, out)
 	}
-	lab := e.labOf(2)
+	lab := e.labOf(1)
 	e.last = lab
 	p, _ := e.plan(lab, engine.PlanOptions{})
 	if len(p.Conflicts) != 0 {
@@ -68,7 +68,7 @@ func interrupted(e *env) {
 			seen[name] = true
 		}
 	}
-	e.serversActive(lab, 3)
+	e.serversActive(lab, 2)
 }
 
 // TestInterruptedChild is the apply scenario 7 kills; it runs only as
