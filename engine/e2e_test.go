@@ -466,3 +466,37 @@ func TestConcurrentAppliesTakeTurns(t *testing.T) {
 		t.Fatalf("waiting lock: %v", err)
 	}
 }
+
+func TestProtectedNetworkSurvivesDestroyAndRefusesReplace(t *testing.T) {
+	h := newHarness(t)
+	protect := func(s string) string {
+		return strings.Replace(s, "  - name: storage\n", "  - name: storage\n    protect: true\n", 1)
+	}
+	lab := h.lab(1, protect)
+	h.apply(lab, engine.PlanOptions{})
+
+	moved := h.lab(1, protect, func(s string) string {
+		return strings.Replace(s, "cidr: 192.168.1.0/24", "cidr: 192.168.2.0/24", 1)
+	})
+	if _, _, err := engine.Plan(context.Background(), h.cloud, h.reg, moved, engine.PlanOptions{}); err == nil ||
+		!strings.Contains(err.Error(), "subnet.storage: protected") {
+		t.Fatalf("replacing a protected subnet: %v, want an error naming it", err)
+	}
+
+	p := h.apply(lab, engine.PlanOptions{Destroy: true})
+	if _, ok := p.Change("network.storage"); ok {
+		t.Error("destroy planned to delete the protected network")
+	}
+	if len(p.Warnings) == 0 || !strings.Contains(strings.Join(p.Warnings, "\n"), "network.storage: protected") {
+		t.Errorf("destroy warnings %q, want the protected network named", p.Warnings)
+	}
+	_, st := h.plan(lab, engine.PlanOptions{})
+	for _, a := range []specs.Address{"network.storage", "subnet.storage"} {
+		if _, ok := st.Live(a); !ok {
+			t.Errorf("%s is gone after destroy", a)
+		}
+	}
+	if _, ok := st.Live("network.admin"); ok {
+		t.Error("network.admin survived destroy")
+	}
+}

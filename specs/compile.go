@@ -91,6 +91,7 @@ func (c *compiler) image(im *ImageSpec) {
 		c.add(&Image{Meta: m, Existing: true})
 		return
 	}
+	m.Protect = im.Protect.V
 	c.add(&Image{
 		Meta:            m,
 		File:            c.v.resolve(im.File.V),
@@ -130,6 +131,7 @@ func (c *compiler) flavor(f *FlavorSpec) {
 		c.add(&Flavor{Meta: m, Existing: true})
 		return
 	}
+	m.Protect = f.Protect.V
 	c.add(&Flavor{Meta: m, VCPUs: f.VCPUs.V, RAM: f.RAM.V, Disk: f.Disk.V, Ephemeral: f.Ephemeral.V, ExtraSpecs: plainMap(f.ExtraSpecs)})
 }
 
@@ -142,9 +144,11 @@ func (c *compiler) network(n *netModel) {
 		mtu := ns.MTU.V
 		nw.MTU = &mtu
 	}
+	nw.Protect = ns.Protect.V
 	c.add(nw)
 	sn := &Subnet{Meta: c.meta(KindSubnet, name, ns.At, n.name), Network: nw.Address, CIDR: n.prefix.String(),
 		NoGateway: n.noGateway, EnableDHCP: ns.DHCP.Or(true)}
+	sn.Protect = ns.Protect.V
 	if ns.Gateway.Set && !n.noGateway {
 		sn.Gateway = n.gateway.String()
 	}
@@ -164,6 +168,7 @@ func (c *compiler) router() {
 	}
 	name := r.Name.Or("router")
 	rt := &Router{Meta: c.meta(KindRouter, c.v.cloudName(r.Named, name), r.At, name)}
+	rt.Protect = r.Protect.V
 	if c.v.routerHasGateway() {
 		rt.ExternalNetwork = NewAddress(KindExternalNetwork, c.v.doc.ExternalNetwork.V)
 	}
@@ -179,6 +184,7 @@ func (c *compiler) router() {
 
 func (c *compiler) group(g *SecurityGroupSpec) {
 	m := c.meta(KindSecurityGroup, c.v.cloudName(g.Named, g.Name.V), g.At, g.Name.V)
+	m.Protect = g.Protect.V
 	c.add(&SecurityGroup{Meta: m, Description: g.Description.V})
 	for i := range g.Rules {
 		r := &g.Rules[i]
@@ -217,19 +223,22 @@ func (c *compiler) keypair() {
 			return
 		}
 	}
-	c.add(&Keypair{Meta: c.meta(KindKeypair, c.v.cloudName(k.Named, c.v.keypair), k.At, c.v.keypair), PublicKey: key})
+	m := c.meta(KindKeypair, c.v.cloudName(k.Named, c.v.keypair), k.At, c.v.keypair)
+	m.Protect = k.Protect.V
+	c.add(&Keypair{Meta: m, PublicKey: key})
 }
 
 func (c *compiler) server(s *serverModel) {
 	addr := NewAddress(KindServer, s.name)
-	srv := &Server{Meta: Meta{Address: addr, Name: s.cloudName, At: s.at}, Flavor: NewAddress(KindFlavor, s.flavor),
+	srv := &Server{Meta: Meta{Address: addr, Name: s.cloudName, At: s.at, Protect: s.protect}, Flavor: NewAddress(KindFlavor, s.flavor),
 		Role: s.role, Index: s.index, Metadata: plainMap(s.metadata)}
 	if s.image != "" {
 		srv.Image = NewAddress(KindImage, s.image)
 	}
 	for _, vol := range s.volumes {
 		va := NewAddress(KindVolume, s.name, vol.Name.V)
-		v := &Volume{Meta: Meta{Address: va, Name: s.cloudName + "-" + vol.Name.V, At: vol.At}, SizeGB: vol.Size.V, Bootable: vol.Bootable.V}
+		// A protected server's volumes hold its data: protected too.
+		v := &Volume{Meta: Meta{Address: va, Name: s.cloudName + "-" + vol.Name.V, At: vol.At, Protect: s.protect}, SizeGB: vol.Size.V, Bootable: vol.Bootable.V}
 		if vol.Image.Set {
 			v.Image = NewAddress(KindImage, vol.Image.V)
 		}

@@ -49,6 +49,7 @@ type serverModel struct {
 	userData  *UserDataSpec
 	metadata  map[string]String
 	fip       *FloatingIPSpec
+	protect   bool
 }
 
 func (s *serverModel) port(network string) *portModel {

@@ -32,6 +32,9 @@ type Document struct {
 type Named struct {
 	Name      String `spec:"name"`
 	CloudName String `spec:"cloud_name"`
+	// Protect: fuelplan never deletes the object (destroy leaves it, and a
+	// change that would replace it is an error).
+	Protect Bool `spec:"protect"`
 }
 
 // ImageSpec is an image to upload from a local file, or to look up.

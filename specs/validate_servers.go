@@ -21,7 +21,7 @@ func (v *validator) checkServers() {
 		if !logicalName.MatchString(name) {
 			v.errorf(m.Name.At, "master.name: invalid server name %s", m.Name.Q())
 		}
-		s := &serverModel{name: name, cloudName: v.cloudName(m.Named, name), role: "master", at: m.At, path: m.Path}
+		s := &serverModel{name: name, cloudName: v.cloudName(m.Named, name), role: "master", at: m.At, path: m.Path, protect: m.Protect.V}
 		v.resolveBody(s, &m.ServerBody, m.Path, nil)
 		s.fip = m.FloatingIP
 		v.checkFloatingIP(s)
