@@ -107,7 +107,7 @@ func (e *env) inventory(tag string) inventory {
 	must("keypairs", err)
 	for _, k := range ks {
 		if tag == "" || strings.HasPrefix(k.Name, e.lab+"-") {
-			add("keypair", k.Name, "")
+			add("keypair", "keypair", k.Name)
 		}
 	}
 	for k := range inv {
