@@ -59,8 +59,10 @@ fuzz:
 	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
 	  done; done
 
+# The Fuel lab of examples/fuel-lab.yaml on the built-in simulated cloud:
+# apply, a second plan that finds nothing to do, destroy.
 demo: build
-	@echo "demo: filled in by the engine (plan/apply on --cloud sim)"
+	FUELPLAN=$(BIN) scripts/demo.sh
 
 clean:
 	rm -rf bin

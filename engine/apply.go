@@ -34,12 +34,12 @@ type Applier struct {
 	Progress Progress
 }
 
-// DefaultKindLimits keep the compute and image services from being asked
-// for more than they schedule well at once, whatever --parallelism says.
+// DefaultKindLimits cap kinds below --parallelism by default: image
+// uploads share the operator's uplink, so two at a time. Servers are not
+// capped by default (--parallelism 50 means 50 builds); --kind-limit
+// server=N caps them for a cloud whose scheduler wants fewer at once.
 var DefaultKindLimits = map[string]int{
-	string(specs.KindServer): 20,
-	string(specs.KindImage):  2,
-	string(specs.KindVolume): 10,
+	string(specs.KindImage): 2,
 }
 
 // Phase is what an operation does to its address.

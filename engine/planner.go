@@ -49,7 +49,11 @@ func BuildPlan(lab *specs.Lab, st *State, reg resources.Registry, opts PlanOptio
 		r, _ := lab.Resource(a)
 		ad, ok := reg[a.Kind()]
 		if !ok {
-			unmanaged[a.Kind()] = true
+			// Waits are checks run after apply (package waits), not
+			// cloud objects: nothing to plan.
+			if a.Kind() != specs.KindWait {
+				unmanaged[a.Kind()] = true
+			}
 			continue
 		}
 		if lk, ok := ad.(resources.Lookup); ok && lk.IsLookup(r) {

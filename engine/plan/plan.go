@@ -119,6 +119,8 @@ type Plan struct {
 	SpecHash      string `json:"spec_hash,omitempty"`
 	// Destroy is set for a plan that removes the whole lab.
 	Destroy bool `json:"destroy,omitempty"`
+	// Phase is the master's boot phase the plan was made for (apply --phase).
+	Phase string `json:"phase,omitempty"`
 	// Targets and Excludes are the --target/--exclude the plan was made with.
 	Targets   []string      `json:"targets,omitempty"`
 	Excludes  []string      `json:"excludes,omitempty"`

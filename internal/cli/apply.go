@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,6 +18,7 @@ import (
 	"github.com/fuelplan/fuelplan/engine/plan"
 	"github.com/fuelplan/fuelplan/engine/render"
 	"github.com/fuelplan/fuelplan/resources"
+	"github.com/fuelplan/fuelplan/specs"
 )
 
 // changeOptions are shared by apply and destroy.
@@ -23,6 +26,7 @@ type changeOptions struct {
 	cloudOptions
 	autoApprove bool
 	parallelism int
+	kindLimit   map[string]int
 	lockTimeout time.Duration
 	noColor     bool
 	targets     []string
@@ -39,6 +43,7 @@ func (o *changeOptions) addFlags(cmd *cobra.Command, targets bool) {
 	o.cloudOptions.addFlags(cmd.Flags())
 	cmd.Flags().BoolVar(&o.autoApprove, "auto-approve", false, "do not ask for confirmation")
 	cmd.Flags().IntVar(&o.parallelism, "parallelism", 10, "operations in flight at once")
+	cmd.Flags().StringToIntVar(&o.kindLimit, "kind-limit", nil, "cap one kind's operations in flight below --parallelism, e.g. server=20 (repeatable; default image=2)")
 	cmd.Flags().DurationVar(&o.lockTimeout, "lock-timeout", 0, "wait this long for the lab lock held by another apply (0: fail at once)")
 	cmd.Flags().BoolVar(&o.noColor, "no-color", false, "never colour the output (NO_COLOR is honoured too)")
 	if targets {
@@ -141,12 +146,18 @@ func (o *changeOptions) applySaved(ctx context.Context, s *streams, planPath str
 	if o.cloud == "" {
 		o.cloud = saved.Cloud
 	}
+	o.phase = saved.Phase
 	return o.change(ctx, s, saved.SpecFile, engine.PlanOptions{Destroy: saved.Destroy, Targets: saved.Targets, Excludes: saved.Excludes}, saved)
 }
 
 // change plans and applies under the lab lock; saved, when set, is the
 // reviewed plan the fresh one must match.
 func (o *changeOptions) change(ctx context.Context, s *streams, path string, popts engine.PlanOptions, saved *plan.Plan) (err error) {
+	for k, n := range o.kindLimit {
+		if !slices.Contains(specs.Kinds, specs.Kind(k)) || n < 1 {
+			return fmt.Errorf("--kind-limit %s=%d: want KIND=N with N >= 1 and KIND one of %v", k, n, specs.Kinds)
+		}
+	}
 	lab, err := loadLab(s, path)
 	if err != nil {
 		return err
@@ -185,10 +196,15 @@ func (o *changeOptions) change(ctx context.Context, s *streams, path string, pop
 	if err != nil {
 		return err
 	}
-	p.Cloud = o.name(lab)
+	p.Cloud, p.Phase = o.name(lab), o.phase
 	if saved != nil {
 		if moved := engine.Moved(saved, p); len(moved) > 0 {
 			return fmt.Errorf("the cloud changed since the plan was made; make a new plan:\n  %s", strings.Join(moved, "\n  "))
+		}
+		// Same spec, same objects: the plan is the same, unless this
+		// fuelplan plans differently from the one that saved it.
+		if !reflect.DeepEqual(saved.Changes, p.Changes) {
+			return errors.New("the plan made now differs from the saved one (another fuelplan version?); make a new plan")
 		}
 	} else {
 		if err := printPlan(s.out, p, false, o.noColor); err != nil {
@@ -210,7 +226,7 @@ func (o *changeOptions) change(ctx context.Context, s *streams, path string, pop
 	}
 	prog := &render.Progress{W: s.out}
 	prog.Start()
-	ap := &engine.Applier{Cloud: cloud, Registry: reg, Parallelism: o.parallelism, Progress: prog}
+	ap := &engine.Applier{Cloud: cloud, Registry: reg, Parallelism: o.parallelism, Progress: prog, KindLimits: o.kindLimits()}
 	// Large image uploads say how far they are, on stderr: the progress
 	// lines on stdout are the operations'.
 	rep, err := ap.Apply(resources.WithUploadProgress(ctx, resources.UploadProgress{W: s.err}), lab, st, p)
@@ -218,8 +234,12 @@ func (o *changeOptions) change(ctx context.Context, s *streams, path string, pop
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(s.out, "\nApply finished: %d created, %d updated, %d destroyed.\n",
-		rep.Done[engine.PhaseCreate], rep.Done[engine.PhaseUpdate], rep.Done[engine.PhaseDestroy])
+	if popts.Destroy {
+		fmt.Fprintf(s.out, "\nDestroy finished: %d destroyed.\n", rep.Done[engine.PhaseDestroy])
+	} else {
+		fmt.Fprintf(s.out, "\nApply finished: %d created, %d updated, %d destroyed.\n",
+			rep.Done[engine.PhaseCreate], rep.Done[engine.PhaseUpdate], rep.Done[engine.PhaseDestroy])
+	}
 	if err := rep.Err(); err != nil {
 		return fmt.Errorf("apply did not finish: %w\nRun apply again once the cause is fixed: it picks up where this run stopped", err)
 	}
@@ -261,4 +281,16 @@ func hasProtected(p *plan.Plan) bool {
 		}
 	}
 	return false
+}
+
+// kindLimits are the defaults with the --kind-limit flags on top.
+func (o *changeOptions) kindLimits() map[string]int {
+	out := map[string]int{}
+	for k, v := range engine.DefaultKindLimits {
+		out[k] = v
+	}
+	for k, v := range o.kindLimit {
+		out[k] = v
+	}
+	return out
 }

@@ -22,6 +22,7 @@ type planOptions struct {
 	noColor          bool
 	targets          []string
 	excludes         []string
+	phase            string
 }
 
 func newPlanCmd(s *streams) *cobra.Command {
@@ -54,6 +55,7 @@ Exit codes: 0 success (with --detailed-exitcode: no changes); 1 error;
 	cmd.Flags().BoolVar(&o.noColor, "no-color", false, "never colour the output (NO_COLOR is honoured too)")
 	cmd.Flags().StringArrayVar(&o.targets, "target", nil, "plan only ADDR and what it depends on (repeatable)")
 	cmd.Flags().StringArrayVar(&o.excludes, "exclude", nil, "leave out ADDR and what depends on it (repeatable)")
+	cmd.Flags().StringVar(&o.phase, "phase", "", `the master's boot phase, as for apply: "install" or "installed" (docs/boot.md)`)
 	return cmd
 }
 
@@ -61,6 +63,9 @@ func (o *planOptions) run(cmd *cobra.Command, s *streams, path string) (err erro
 	ctx := cmd.Context()
 	lab, err := loadLab(s, path)
 	if err != nil {
+		return err
+	}
+	if lab, err = withPhase(lab, o.phase); err != nil {
 		return err
 	}
 	cloud, closeCloud, err := o.connect(ctx, lab, path)
@@ -72,6 +77,7 @@ func (o *planOptions) run(cmd *cobra.Command, s *streams, path string) (err erro
 	if err != nil {
 		return err
 	}
+	p.Cloud, p.Phase = o.name(lab), o.phase
 	if err := printPlan(s.out, p, o.json, o.noColor); err != nil {
 		return err
 	}
