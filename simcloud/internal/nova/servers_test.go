@@ -523,3 +523,16 @@ func TestServerKeepsFlavorCopy(t *testing.T) {
 		t.Errorf("flavor before 2.47: %v", f)
 	}
 }
+
+// An ACTIVE server shows progress 0, as Zed's Nova does (progress moves
+// only during migrations and resizes); seen on the real cloud.
+func TestActiveServerProgressIsZero(t *testing.T) {
+	c := newCloud(t, nil)
+	c.ports.add("port-admin", "p-member", "admin", "fa:16:3e:00:00:01", []string{"10.20.0.2"}, nil)
+	mem := c.client("member", "2.90")
+	id := boot(t, mem, "vm", "port-admin")
+	s := get(t, mem, id)
+	if s.Status != "ACTIVE" || s.Progress != 0 {
+		t.Errorf("status %q progress %d, want ACTIVE with progress 0", s.Status, s.Progress)
+	}
+}

@@ -112,6 +112,8 @@ func (s *Service) serverView(r *http.Request, sv *server) map[string]any {
 		"hostId":    hostID(sv.ProjectID, sv.Host),
 		"addresses": s.addresses(sv), "metadata": meta, "links": serverLinks(r, sv.ID),
 		"key_name": nilIfEmpty(sv.KeyName), "accessIPv4": sv.AccessIPv4, "accessIPv6": sv.AccessIPv6,
+		// Nova sets progress only while migrating or resizing: a booted
+		// server shows 0 (Zed, seen by the e2e probe; the API reference too).
 		"progress": 0, "config_drive": "", "OS-DCF:diskConfig": "MANUAL",
 		"OS-EXT-AZ:availability_zone": sv.AZ,
 		"OS-EXT-STS:vm_state":         p.vmState, "OS-EXT-STS:task_state": p.task,
@@ -119,9 +121,6 @@ func (s *Service) serverView(r *http.Request, sv *server) map[string]any {
 		"OS-SRV-USG:launched_at": nil, "OS-SRV-USG:terminated_at": nil,
 		"security_groups":                      []any{map[string]any{"name": "default"}},
 		"os-extended-volumes:volumes_attached": attachedVolumes(sv),
-	}
-	if p.status == "ACTIVE" {
-		m["progress"] = 100
 	}
 	if p.launched != nil {
 		m["OS-SRV-USG:launched_at"] = p.launched.UTC().Format("2006-01-02T15:04:05.000000")
