@@ -19,8 +19,15 @@ import (
 // way the OVS hybrid agent does (comments and all), DROP rule included.
 func seedAgentChain(t *testing.T, nd *sshtest.Node, portID string) {
 	t.Helper()
+	for _, args := range agentChain(portID) {
+		nd.Exec(t, args...)
+	}
+}
+
+// agentChain is the iptables commands that write a port's chain.
+func agentChain(portID string) [][]string {
 	chain := patches.ChainName(portID)
-	nd.Exec(t, "iptables", "-w", "-N", chain)
+	cmds := [][]string{{"iptables", "-w", "-N", chain}}
 	for _, rule := range [][]string{
 		{"-s", "0.0.0.0/32", "-d", "255.255.255.255/32", "-p", "udp", "-m", "udp", "--sport", "68", "--dport", "67", "-m", "comment", "--comment", "Allow DHCP client traffic.", "-j", "RETURN"},
 		{"-p", "udp", "-m", "udp", "--sport", "68", "--dport", "67", "-m", "comment", "--comment", "Allow DHCP client traffic.", "-j", "RETURN"},
@@ -28,8 +35,9 @@ func seedAgentChain(t *testing.T, nd *sshtest.Node, portID string) {
 		{"-m", "state", "--state", "RELATED,ESTABLISHED", "-j", "RETURN"},
 		{"-m", "state", "--state", "INVALID", "-j", "DROP"},
 	} {
-		nd.Exec(t, append([]string{"iptables", "-w", "-A", chain}, rule...)...)
+		cmds = append(cmds, append([]string{"iptables", "-w", "-A", chain}, rule...))
 	}
+	return cmds
 }
 
 // agentResync puts the DROP rule back, as the agent does on a full resync.
@@ -114,7 +122,35 @@ func TestAllowDHCPOverSSH(t *testing.T) {
 		t.Fatalf("plan after resync: %v", got)
 	}
 
+	// Apply waits for the agent to wire a port it has just bound: the
+	// chain is gone at plan time and written a moment into the apply.
+	masterNode.Exec(t, "iptables", "-w", "-F", patches.ChainName(master.ID))
+	masterNode.Exec(t, "iptables", "-w", "-X", patches.ChainName(master.ID))
+	p, _ = e.mustPlan(lab, engine.PlanOptions{})
+	if got := changes(p); len(got) != 1 || !strings.Contains(got[0], "no chain "+patches.ChainName(master.ID)+": the port is not on this hypervisor, or its agent has not wired it yet") {
+		t.Fatalf("plan without the chain: %v", got)
+	}
+	rewired := make(chan error, 1)
+	go func() {
+		time.Sleep(700 * time.Millisecond)
+		for _, args := range agentChain(master.ID) {
+			if out, err := masterNode.Command(args...).CombinedOutput(); err != nil {
+				rewired <- fmt.Errorf("%v: %v: %s", args, err, out)
+				return
+			}
+		}
+		rewired <- nil
+	}()
+	e.mustApply(lab, engine.PlanOptions{})
+	if err := <-rewired; err != nil {
+		t.Fatalf("agent: %v", err)
+	}
+	if got := dropCount(t, masterNode, master.ID); got != 0 {
+		t.Errorf("master chain rewired by the agent: %d DROP rules after apply, want 0", got)
+	}
+
 	// An unreachable node fails only its own patch.
+	agentResync(t, masterNode, master.ID)
 	agentResync(t, slaveNode, slave.ID)
 	slaveNode.Stop()
 	p, _ = e.mustPlan(lab, engine.PlanOptions{})

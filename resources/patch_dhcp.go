@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/ports"
@@ -85,7 +86,7 @@ func (a *Patch) allowDHCP(ctx context.Context, c *Cloud, pt *specs.Patch, ref re
 		return "", err
 	}
 	chain := patches.ChainName(portID)
-	drops, err := a.readChain(ctx, h, chain, false)
+	drops, err := a.waitChain(ctx, h, chain)
 	if err != nil {
 		return "", err
 	}
@@ -111,6 +112,35 @@ type refsIDs struct{ r refs }
 
 func (i refsIDs) ID(a specs.Address) (string, bool) { return i.r.id(a) }
 
+// errNoChain: the port's chain is not on the host (yet).
+var errNoChain = errors.New("no chain")
+
+// chainWait is how long apply waits for the agent to write the chain of a
+// port it has just bound (seconds on a healthy cloud); chainPoll how often
+// it looks.
+const (
+	chainWait = 2 * time.Minute
+	chainPoll = 500 * time.Millisecond
+)
+
+// waitChain reads the chain, waiting for the agent to write it: apply runs
+// right after the server is built, when the agent may not have wired the
+// port yet.
+func (a *Patch) waitChain(ctx context.Context, h sshx.Host, chain string) ([]patches.Rule, error) {
+	deadline := time.Now().Add(chainWait)
+	for {
+		drops, err := a.readChain(ctx, h, chain, false)
+		if !errors.Is(err, errNoChain) || time.Now().After(deadline) {
+			return drops, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w (waited for the agent until interrupted)", err)
+		case <-time.After(chainPoll):
+		}
+	}
+}
+
 // readChain lists the DHCP DROP rules in a port's chain. A chain that does
 // not exist is an error, unless port security is off (the agent keeps no
 // chain for such a port, so nothing drops its DHCP replies).
@@ -121,7 +151,7 @@ func (a *Patch) readChain(ctx context.Context, h sshx.Host, chain string, securi
 		if securityOff {
 			return nil, nil
 		}
-		return nil, fmt.Errorf("%s: no chain %s: the port is not on this hypervisor, or its agent has not wired it yet", h.Name, chain)
+		return nil, fmt.Errorf("%s: %w %s: the port is not on this hypervisor, or its agent has not wired it yet", h.Name, errNoChain, chain)
 	}
 	if err != nil {
 		return nil, err

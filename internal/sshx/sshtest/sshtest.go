@@ -274,14 +274,20 @@ func (n *Net) Dial(ctx context.Context, network, address string) (net.Conn, erro
 	return r.c, r.err
 }
 
+// Command is a command to run inside the node's namespace, for goroutines
+// that may not fail the test themselves.
+func (nd *Node) Command(args ...string) *exec.Cmd {
+	if p, err := lookPath(args[0]); err == nil {
+		args = append([]string{p}, args[1:]...)
+	}
+	return command("ip", append([]string{"netns", "exec", nd.NS}, args...)...)
+}
+
 // Exec runs a command inside the node's namespace (`ip netns exec`) and
 // returns its output; a failure fails the test.
 func (nd *Node) Exec(t testing.TB, args ...string) string {
 	t.Helper()
-	if p, err := lookPath(args[0]); err == nil {
-		args = append([]string{p}, args[1:]...)
-	}
-	out, err := command("ip", append([]string{"netns", "exec", nd.NS}, args...)...).CombinedOutput()
+	out, err := nd.Command(args...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("%s: %s: %v: %s", nd.Name, strings.Join(args, " "), err, out)
 	}
