@@ -32,10 +32,26 @@ func (e *env) putGroupsBack(portID string, groups []string) {
 // shows as the patch's drift, not the port's.
 func TestAllowDHCPByAPI(t *testing.T) {
 	t.Parallel()
-	for _, method := range []string{"auto", "api"} {
-		t.Run(method, func(t *testing.T) {
+	for _, tc := range []struct {
+		name, method string
+		member       bool
+	}{
+		{"auto", "auto", false},
+		{"api", "api", false},
+		// A member may turn port security off on the lab's own networks.
+		{"auto as member", "auto", true},
+	} {
+		method := tc.method
+		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t, sshx.Config{}, nil)
+			if tc.member {
+				member, err := resources.Connect(context.Background(), resources.Target{CloudName: "sim", CloudsYAML: []byte(e.sim.CloudsYAML("sim", e.sim.Member()))})
+				if err != nil {
+					t.Fatal(err)
+				}
+				e.cloud = member
+			}
 			lab := e.lab("patches:\n  - {name: master-dhcp, type: allow-dhcp-server, port: master.admin, method: " + method + "}\n")
 			reason := "method api"
 			if method == "auto" {
