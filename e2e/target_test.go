@@ -44,6 +44,11 @@ func simulated(t *testing.T) *target {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = sim.Close() })
+	// Nova's work is asynchronous on a real cloud (Zed with the fake
+	// driver: ACTIVE after 1.5-4 s, gone about 2 s after a delete): the
+	// scenarios meet BUILD and DELETING here too, a little faster.
+	sim.Knobs().SetBuildTime(time.Second)
+	sim.Knobs().SetDeleteTime(500 * time.Millisecond)
 	clouds := filepath.Join(t.TempDir(), "clouds.yaml")
 	yaml := sim.CloudsYAML("sim", sim.Admin()) + cloudsEntries(sim.CloudsYAML("sim-demo", sim.Member()))
 	if err := os.WriteFile(clouds, []byte(yaml), 0o600); err != nil {
