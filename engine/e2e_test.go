@@ -500,3 +500,38 @@ func TestProtectedNetworkSurvivesDestroyAndRefusesReplace(t *testing.T) {
 		t.Error("network.admin survived destroy")
 	}
 }
+
+func TestStaleLockIsReportedAndUnlocked(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	// A holder that died an hour ago, as its anchor would read.
+	g, err := groups.Create(ctx, h.cloud.Network, groups.CreateOpts{
+		Name:        "eng-fuelplan-lock",
+		Description: "fuelplan-lock held by ci@runner-7 pid 42 since " + time.Now().Add(-time.Hour).UTC().Format(time.RFC3339) + " lease 300",
+	}).Extract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = engine.AcquireLock(ctx, h.cloud, "eng", engine.LockOptions{Wait: time.Minute})
+	var held *engine.LockHeldError
+	if !errors.As(err, &held) || !held.Stale || held.Holder != "ci@runner-7 pid 42" {
+		t.Fatalf("stale lock: %v, want a stale LockHeldError naming ci@runner-7 pid 42", err)
+	}
+	if !strings.Contains(err.Error(), "fuelplan unlock") {
+		t.Errorf("stale lock error %q does not say how to remove it", err)
+	}
+	holder, err := engine.Unlock(ctx, h.cloud, "eng")
+	if err != nil || holder != "ci@runner-7 pid 42" {
+		t.Fatalf("unlock: %q, %v", holder, err)
+	}
+	if _, err := groups.Get(ctx, h.cloud.Network, g.ID).Extract(); err == nil {
+		t.Error("the stale anchor is still there after unlock")
+	}
+	l, err := engine.AcquireLock(ctx, h.cloud, "eng", engine.LockOptions{})
+	if err != nil {
+		t.Fatalf("lock after unlock: %v", err)
+	}
+	if err := l.Remove(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
