@@ -72,16 +72,17 @@ func PortSecurityFollowsPatch(p *specs.Port) bool {
 func (a *Patch) List(ctx context.Context, c *Cloud, q Query) ([]*Object, error) {
 	objs := make([]*Object, len(q.Want))
 	errs := make([]error, len(q.Want))
-	var wg sync.WaitGroup
+	want := make([]*specs.Patch, len(q.Want))
 	for i, r := range q.Want {
 		pt, ok := r.(*specs.Patch)
 		if !ok {
 			return nil, wrongType(r, "patch")
 		}
-		wg.Go(func() {
-			ref := snapshotRefs{q.Read}
-			objs[i], errs[i] = a.read(ctx, c, pt, ref)
-		})
+		want[i] = pt
+	}
+	var wg sync.WaitGroup
+	for i, pt := range want {
+		wg.Go(func() { objs[i], errs[i] = a.read(ctx, c, pt, snapshotRefs{q.Read}) })
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
