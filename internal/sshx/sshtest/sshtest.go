@@ -189,7 +189,17 @@ func (n *Net) startSSHD(t testing.TB, nd *Node, authorized string) {
 		t.Fatal(err)
 	}
 	defer log.Close()
-	cmd := command("ip", "netns", "exec", nd.NS, sshd, "-D", "-e", "-f", cfgFile)
+	// Commands reach the node through root's shell, and Debian's bash reads
+	// ~/.bashrc for every command sshd runs. A developer's or CI image's
+	// .bashrc may do slow, locking work (pyenv rehash), which made parallel
+	// test commands time out: sshd runs in a mount namespace of its own
+	// where that file is empty, and the machine's file is untouched.
+	args := []string{"netns", "exec", nd.NS, sshd, "-D", "-e", "-f", cfgFile}
+	cmd := command("ip", args...)
+	if rc, ok := quietShellRC(dir); ok {
+		script := `mount --make-rprivate / && mount --bind "$1" "$2" && shift 2 && exec ip "$@"`
+		cmd = command("unshare", append([]string{"--mount", "sh", "-c", script, "sh", rc.empty, rc.target}, args...)...)
+	}
 	cmd.Stdout, cmd.Stderr = log, log
 	// Its own process group, so Stop ends the connections' children too.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -371,4 +381,27 @@ func command(name string, args ...string) *exec.Cmd {
 		name = p
 	}
 	return exec.Command(name, args...)
+}
+
+type shellRC struct{ empty, target string }
+
+// quietShellRC finds root's ~/.bashrc and makes an empty stand-in for it in
+// dir; false when there is nothing to hide or no unshare to hide it with.
+func quietShellRC(dir string) (shellRC, bool) {
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return shellRC{}, false
+	}
+	target := filepath.Join(home, ".bashrc")
+	if _, err := os.Stat(target); err != nil {
+		return shellRC{}, false
+	}
+	if _, err := lookPath("unshare"); err != nil {
+		return shellRC{}, false
+	}
+	empty := filepath.Join(dir, "empty.bashrc")
+	if err := os.WriteFile(empty, nil, 0o644); err != nil {
+		return shellRC{}, false
+	}
+	return shellRC{empty: empty, target: target}, true
 }
