@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/attributestags"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/layer3/floatingips"
 
 	"github.com/fuelplan/fuelplan/specs"
@@ -42,6 +43,7 @@ type floatingIPView struct {
 	PortID         *string  `json:"port_id"`
 	FixedIP        *string  `json:"fixed_ip_address"`
 	Status         string   `json:"status"`
+	Description    string   `json:"description"`
 	Tags           []string `json:"tags"`
 	RevisionNumber int      `json:"revision_number"`
 }
@@ -112,6 +114,12 @@ func (FloatingIP) Create(ctx context.Context, c *Cloud, lab string, r specs.Reso
 	opts := floatingips.CreateOpts{
 		FloatingNetworkID: netID, FloatingIP: f.FixedAddress, PortID: portID, Description: string(f.Addr()),
 	}
+	if o, err := adoptCutShortFIP(ctx, c, f, netID, portID, lab); err != nil || o != nil {
+		if err != nil {
+			return nil, fmt.Errorf("%s: create: %w", f.Addr(), err)
+		}
+		return o, nil
+	}
 	tags := markTags(lab, f.Addr())
 	m, err := opts.ToFloatingIPCreateMap()
 	body, tagged, err := markedBody(c, m, err, "floatingip", tags)
@@ -130,6 +138,37 @@ func (FloatingIP) Create(ctx context.Context, c *Cloud, lab string, r specs.Reso
 		v.Tags = tags
 	}
 	return v.object(lab), nil
+}
+
+// adoptCutShortFIP is adoptCutShort (mark.go) for a floating IP, which
+// has no name: on a cloud without tag-creation, a create cut short before
+// its tags left an address associated with the lab's own port (already
+// made and marked), from the same network, with this instance's address
+// as description and no lab tags. That one is tagged and taken.
+func adoptCutShortFIP(ctx context.Context, c *Cloud, f *specs.FloatingIP, netID, portID, lab string) (*Object, error) {
+	if c.HasExtension("tag-creation") {
+		return nil, nil
+	}
+	pages, err := floatingips.List(c.Network, floatingips.ListOpts{PortID: portID, FloatingNetworkID: netID}).AllPages(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("look for a create cut short: %w", err)
+	}
+	var vs []floatingIPView
+	if err := floatingips.ExtractFloatingIPsInto(pages, &vs); err != nil {
+		return nil, err
+	}
+	for _, v := range vs {
+		if v.Description != string(f.Addr()) || hasLabTag(v.Tags) || (f.FixedAddress != "" && v.Address != f.FixedAddress) {
+			continue
+		}
+		tags := markTags(lab, f.Addr())
+		if _, err := attributestags.ReplaceAll(ctx, c.Network, "floatingips", v.ID, attributestags.ReplaceAllOpts{Tags: tags}).Extract(); err != nil {
+			return nil, fmt.Errorf("tag what a create cut short left (floating IP %s): %w", v.ID, err)
+		}
+		v.Tags = tags
+		return v.object(lab), nil
+	}
+	return nil, nil
 }
 
 // Update re-associates the address with the spec's port.

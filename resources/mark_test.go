@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/layer3/floatingips"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/subnets"
 
@@ -131,6 +132,46 @@ func TestCreationMarkOnCreate(t *testing.T) {
 			}
 			checkMarked(t, c, "networks", created.ID, n.Addr())
 			checkNoDrift(t, resources.Network{}, n, listOne(t, resources.Network{}, c, nil, n.Addr(), n), nil)
+		})
+	}
+}
+
+// A floating IP has no name: a create cut short leaves an address on the
+// lab's port with the instance's address as description and no tags. The
+// next create takes it; an address on the port that someone else made
+// (another description) is left alone and a new one allocated.
+func TestCreationMarkFloatingIP(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		description string
+		adopted     bool
+	}{{"floating_ip.master", true}, {"made by hand", false}} {
+		t.Run(tc.description, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			_, c := startTagMode(t, false)
+			ps, ids := reachableWorld(t, c)
+			f := &specs.FloatingIP{Meta: specs.Meta{Address: "floating_ip.master"}, Port: ps[0].Addr(), ExternalNetwork: publicNet}
+			portID := ids[ps[0].Addr()]
+			made, err := floatingips.Create(ctx, c.Network, floatingips.CreateOpts{FloatingNetworkID: extNetID, PortID: portID,
+				Description: tc.description}).Extract()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.description != "floating_ip.master" {
+				// Someone else's address on the port: moved off for the test's create.
+				if _, err := floatingips.Update(ctx, c.Network, made.ID, floatingips.UpdateOpts{PortID: new(string)}).Extract(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			created, err := resources.FloatingIP{}.Create(ctx, c, lab, f, ids)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (created.ID == made.ID) != tc.adopted {
+				t.Fatalf("create returned %s, made by hand %s: adopted %v, want %v", created.ID, made.ID, created.ID == made.ID, tc.adopted)
+			}
+			checkMarked(t, c, "floatingips", created.ID, f.Addr())
 		})
 	}
 }
