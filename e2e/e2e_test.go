@@ -31,17 +31,17 @@ func TestReal(t *testing.T) {
 	for _, sc := range scenarios {
 		byName[sc.name] = sc
 	}
-	placed := 0
+	placed := map[string]bool{}
 	for _, lane := range lanes {
 		for _, name := range lane {
-			if _, ok := byName[name]; !ok {
-				t.Fatalf("a lane names unknown scenario %q", name)
+			if _, ok := byName[name]; !ok || placed[name] {
+				t.Fatalf("lanes: scenario %q unknown or placed twice", name)
 			}
-			placed++
+			placed[name] = true
 		}
 	}
-	if placed != len(scenarios) {
-		t.Fatalf("%d scenarios placed in lanes, want all %d once", placed, len(scenarios))
+	if len(placed) != len(scenarios) {
+		t.Fatalf("%d of %d scenarios placed in lanes", len(placed), len(scenarios))
 	}
 	for i, lane := range lanes {
 		t.Run(fmt.Sprintf("lane%d", i+1), func(t *testing.T) {
