@@ -61,7 +61,9 @@ func (e *env) inventory(tag string) inventory {
 	must("ports", err)
 	ps, err := ports.ExtractPorts(pp)
 	must("ports", err)
+	othersPort := map[string]bool{}
 	for _, p := range ps {
+		othersPort[p.ID] = e.othersLab(p.Name, p.Tags)
 		// A router's interface ports go with their router (a router
 		// with interfaces cannot be deleted), and have no name to tell
 		// one lab's from another's.
@@ -88,7 +90,12 @@ func (e *env) inventory(tag string) inventory {
 	fs, err := floatingips.ExtractFloatingIPs(fp)
 	must("floating IPs", err)
 	for _, f := range fs {
-		add("floating_ip", f.ID, f.FloatingIP, f.Tags...)
+		// A floating IP has no name, and on a cloud without tag-creation
+		// another lane's is untagged for a moment after its create: its
+		// port tells whose it is.
+		if !othersPort[f.PortID] {
+			add("floating_ip", f.ID, f.FloatingIP, f.Tags...)
+		}
 	}
 	// Nova has no tag filter the same way for every release; servers and
 	// keypairs of the lab are the ones with its name prefix.
