@@ -13,7 +13,13 @@ import (
 // scripts/demo.sh does, and returns the spec's path.
 func fuelLab(t *testing.T, edits ...[2]string) string {
 	t.Helper()
-	dir := t.TempDir()
+	return fuelLabIn(t, t.TempDir(), edits...)
+}
+
+// fuelLabIn writes the edited example into dir (over an earlier one: the
+// simulated cloud's state beside it stays).
+func fuelLabIn(t *testing.T, dir string, edits ...[2]string) string {
+	t.Helper()
 	data, err := os.ReadFile("../../examples/fuel-lab.yaml")
 	if err != nil {
 		t.Fatal(err)
