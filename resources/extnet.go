@@ -67,7 +67,7 @@ func (ExternalNetwork) List(ctx context.Context, c *Cloud, q Query) ([]*Object, 
 		}
 		for _, v := range vs {
 			for _, a := range byName[n] {
-				o := v.object(specs.KindExternalNetwork, q.Lab)
+				o := v.objectAs(specs.KindExternalNetwork, q.Lab)
 				o.Owned, o.Address = false, a
 				out = append(out, o)
 			}

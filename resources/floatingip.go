@@ -48,6 +48,12 @@ type floatingIPView struct {
 	RevisionNumber int      `json:"revision_number"`
 }
 
+func (v floatingIPView) id() string { return v.ID }
+
+// marked notes the tags; the description stays as created, the spec
+// having none to put back.
+func (v *floatingIPView) marked(tags []string, _ string) { v.Tags = tags }
+
 func (v floatingIPView) object(lab string) *Object {
 	o := neutronObject(specs.KindFloatingIP, lab, v.ID, v.Address, v.Tags, v.RevisionNumber)
 	delete(o.Fields, "name")
@@ -75,11 +81,7 @@ func (FloatingIP) List(ctx context.Context, c *Cloud, q Query) ([]*Object, error
 		if err := floatingips.ExtractFloatingIPsInto(pages, &vs); err != nil {
 			return nil, err
 		}
-		out := make([]*Object, len(vs))
-		for i, v := range vs {
-			out[i] = v.object(q.Lab)
-		}
-		return out, nil
+		return objectsOf(vs, q.Lab), nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list floating IPs: %w", err)
@@ -88,11 +90,7 @@ func (FloatingIP) List(ctx context.Context, c *Cloud, q Query) ([]*Object, error
 }
 
 func (FloatingIP) Get(ctx context.Context, c *Cloud, id string) (*Object, error) {
-	var v floatingIPView
-	if err := floatingips.Get(ctx, c.Network, id).ExtractInto(&v); err != nil {
-		return nil, getError("floating IP", id, err)
-	}
-	return v.object(""), nil
+	return getNeutron[floatingIPView](ctx, c, "floatingips", "floating IP", id)
 }
 
 // Create allocates the address and associates it with the port in one
@@ -114,30 +112,8 @@ func (FloatingIP) Create(ctx context.Context, c *Cloud, lab string, r specs.Reso
 	opts := floatingips.CreateOpts{
 		FloatingNetworkID: netID, FloatingIP: f.FixedAddress, PortID: portID, Description: string(f.Addr()),
 	}
-	if o, err := adoptCutShortFIP(ctx, c, f, netID, portID, lab); err != nil || o != nil {
-		if err != nil {
-			return nil, fmt.Errorf("%s: create: %w", f.Addr(), err)
-		}
-		return o, nil
-	}
-	tags := markTags(lab, f.Addr())
-	m, err := opts.ToFloatingIPCreateMap()
-	body, tagged, err := markedBody(c, m, err, "floatingip", tags)
-	if err != nil {
-		return nil, fmt.Errorf("%s: create: %w", f.Addr(), err)
-	}
-	var v floatingIPView
-	if err := floatingips.Create(ctx, c.Network, body).ExtractInto(&v); err != nil {
-		return nil, fmt.Errorf("%s: create: %w", f.Addr(), err)
-	}
-	if !tagged {
-		undo := func() error { return floatingips.Delete(ctx, c.Network, v.ID).ExtractErr() }
-		if err := tagAfterCreate(ctx, c, "floatingips", v.ID, tags, "", undo); err != nil {
-			return nil, fmt.Errorf("%s: create: %w", f.Addr(), err)
-		}
-		v.Tags = tags
-	}
-	return v.object(lab), nil
+	adopt := func() (*Object, error) { return adoptCutShortFIP(ctx, c, f, netID, portID, lab) }
+	return createNeutron[floatingIPView](ctx, c, "floatingips", lab, f.Addr(), "", adopt, opts.ToFloatingIPCreateMap, nil)
 }
 
 // adoptCutShortFIP is adoptCutShort (mark.go) for a floating IP, which
@@ -192,15 +168,10 @@ func (FloatingIP) Update(ctx context.Context, c *Cloud, r specs.Resource, live *
 	if err := floatingips.Update(ctx, c.Network, live.ID, opts).ExtractInto(&v); err != nil {
 		return nil, fmt.Errorf("%s: update: %w", f.Addr(), err)
 	}
-	o := v.object("")
-	o.Address, o.Owned = f.Addr(), true
-	return o, nil
+	return updated(&v, f.Addr()), nil
 }
 
 // Delete releases the address (which also disassociates it).
 func (FloatingIP) Delete(ctx context.Context, c *Cloud, live *Object) error {
-	if err := ignoreNotFound(floatingips.Delete(ctx, c.Network, live.ID).ExtractErr()); err != nil {
-		return fmt.Errorf("%s: delete: %w", liveLabel(live), err)
-	}
-	return nil
+	return deleteNeutron(ctx, c, "floatingips", live)
 }

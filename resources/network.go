@@ -61,7 +61,17 @@ type networkView struct {
 	RevisionNumber  int      `json:"revision_number"`
 }
 
-func (v networkView) object(kind specs.Kind, lab string) *Object {
+func (v networkView) id() string                { return v.ID }
+func (v networkView) object(lab string) *Object { return v.objectAs(specs.KindNetwork, lab) }
+
+// marked notes the tags and the spec's description tagAfterCreate put on.
+func (v *networkView) marked(tags []string, description string) {
+	v.Tags, v.Description = tags, description
+}
+
+// objectAs is the object as kind: an external network is read as a
+// network too (extnet.go).
+func (v networkView) objectAs(kind specs.Kind, lab string) *Object {
 	o := neutronObject(kind, lab, v.ID, v.Name, v.Tags, v.RevisionNumber)
 	readCreationMark(o, v.Tags, v.Description)
 	o.Status = v.Status
@@ -93,11 +103,7 @@ func (Network) List(ctx context.Context, c *Cloud, q Query) ([]*Object, error) {
 		if err != nil {
 			return nil, err
 		}
-		out := make([]*Object, len(vs))
-		for i, v := range vs {
-			out[i] = v.object(specs.KindNetwork, q.Lab)
-		}
-		return out, nil
+		return objectsOf(vs, q.Lab), nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list networks: %w", err)
@@ -106,12 +112,7 @@ func (Network) List(ctx context.Context, c *Cloud, q Query) ([]*Object, error) {
 }
 
 func (Network) Get(ctx context.Context, c *Cloud, id string) (*Object, error) {
-	var v networkView
-	err := networks.Get(ctx, c.Network, id).ExtractInto(&v)
-	if err != nil {
-		return nil, getError("network", id, err)
-	}
-	return v.object(specs.KindNetwork, ""), nil
+	return getNeutron[networkView](ctx, c, "networks", "network", id)
 }
 
 // checkNetworkExtensions refuses, before any request, what the cloud's
@@ -138,40 +139,24 @@ func (Network) Create(ctx context.Context, c *Cloud, lab string, r specs.Resourc
 	if err := checkNetworkExtensions(c, n, all); err != nil {
 		return nil, fmt.Errorf("%s: create: %w", n.Addr(), err)
 	}
-	if o, err := adoptCutShort(ctx, c, Network{}, "networks", lab, n, n.Description, nil); err != nil || o != nil {
-		if err != nil {
-			return nil, fmt.Errorf("%s: create: %w", n.Addr(), err)
+	adopt := func() (*Object, error) {
+		return adoptCutShort(ctx, c, Network{}, "networks", lab, n, n.Description, nil)
+	}
+	// gophercloud's CreateOpts have no mtu, port security or VLAN
+	// transparency: fill adds them.
+	fill := func(inner map[string]any) {
+		if n.MTU != nil {
+			inner["mtu"] = *n.MTU
 		}
-		return o, nil
-	}
-	tags := markTags(lab, n.Addr())
-	m, err := networks.CreateOpts{Name: n.Name, Description: n.Description}.ToNetworkCreateMap()
-	body, tagged, err := markedBody(c, m, err, "network", tags)
-	if err != nil {
-		return nil, fmt.Errorf("%s: create: %w", n.Addr(), err)
-	}
-	inner := body["network"].(map[string]any)
-	if n.MTU != nil {
-		inner["mtu"] = *n.MTU
-	}
-	if n.PortSecurity != nil {
-		inner["port_security_enabled"] = *n.PortSecurity
-	}
-	if n.VLANTransparent != nil {
-		inner["vlan_transparent"] = *n.VLANTransparent
-	}
-	var v networkView
-	if err := networks.Create(ctx, c.Network, body).ExtractInto(&v); err != nil {
-		return nil, fmt.Errorf("%s: create: %w", n.Addr(), err)
-	}
-	if !tagged {
-		undo := func() error { return networks.Delete(ctx, c.Network, v.ID).ExtractErr() }
-		if err := tagAfterCreate(ctx, c, "networks", v.ID, tags, n.Description, undo); err != nil {
-			return nil, fmt.Errorf("%s: create: %w", n.Addr(), err)
+		if n.PortSecurity != nil {
+			inner["port_security_enabled"] = *n.PortSecurity
 		}
-		v.Tags, v.Description = tags, n.Description
+		if n.VLANTransparent != nil {
+			inner["vlan_transparent"] = *n.VLANTransparent
+		}
 	}
-	return v.object(specs.KindNetwork, lab), nil
+	opts := networks.CreateOpts{Name: n.Name, Description: n.Description}
+	return createNeutron[networkView](ctx, c, "networks", lab, n.Addr(), n.Description, adopt, opts.ToNetworkCreateMap, fill)
 }
 
 func (Network) Update(ctx context.Context, c *Cloud, r specs.Resource, live *Object, fields []string, _ IDs) (*Object, error) {
@@ -207,14 +192,9 @@ func (Network) Update(ctx context.Context, c *Cloud, r specs.Resource, live *Obj
 	if err := networks.Update(ctx, c.Network, live.ID, updateBody{key: "network", attrs: body}).ExtractInto(&v); err != nil {
 		return nil, fmt.Errorf("%s: update: %w", n.Addr(), err)
 	}
-	o := v.object(specs.KindNetwork, "")
-	o.Address, o.Owned = n.Addr(), true
-	return o, nil
+	return updated(&v, n.Addr()), nil
 }
 
 func (Network) Delete(ctx context.Context, c *Cloud, live *Object) error {
-	if err := ignoreNotFound(networks.Delete(ctx, c.Network, live.ID).ExtractErr()); err != nil {
-		return fmt.Errorf("%s: delete: %w", liveLabel(live), err)
-	}
-	return nil
+	return deleteNeutron(ctx, c, "networks", live)
 }

@@ -301,3 +301,115 @@ func getError(what, id string, err error) error {
 	}
 	return fmt.Errorf("%s %s: read: %w", what, id, err)
 }
+
+// neutronView is what the helpers below need of a taggable kind's view
+// type (networkView, portView, ...): its ID, its live object, and a way to
+// note the mark tagAfterCreate put on a new object without a second read.
+type neutronView interface {
+	id() string
+	object(lab string) *Object
+	marked(tags []string, description string)
+}
+
+// neutronRef constrains a view's pointer type, so that the helpers can
+// decode into a V and still call the view's methods.
+type neutronRef[V any] interface {
+	*V
+	neutronView
+}
+
+// createNeutron is the create sequence every taggable Neutron kind shares,
+// in one place so that they all mark their objects the same way: adopt
+// what a create cut short left (adopt; nil object = nothing), build the
+// body (build, a gophercloud ToXCreateMap), mark it (markedBody), let fill
+// add what the builder cannot express (nil = nothing), POST it and, on a
+// cloud without tag-creation, tag the new object at once, deleting it if
+// that fails. description is the spec's, for tagAfterCreate ("" = none).
+// Every error is "ADDR: create: ...", as each adapter wrapped it before.
+func createNeutron[V any, P neutronRef[V]](ctx context.Context, c *Cloud, collection, lab string, a specs.Address,
+	description string, adopt func() (*Object, error), build func() (map[string]any, error),
+	fill func(inner map[string]any)) (*Object, error) {
+	if o, err := adopt(); err != nil || o != nil {
+		if err != nil {
+			return nil, fmt.Errorf("%s: create: %w", a, err)
+		}
+		return o, nil
+	}
+	key := neutronKeys[collection][0]
+	tags := markTags(lab, a)
+	m, err := build()
+	body, tagged, err := markedBody(c, m, err, key, tags)
+	if err != nil {
+		return nil, fmt.Errorf("%s: create: %w", a, err)
+	}
+	if fill != nil {
+		fill(body[key].(map[string]any))
+	}
+	var v V
+	// The same request gophercloud's X.Create sends: POST to the
+	// collection, default OK codes, the object under key in the response.
+	var r gophercloud.Result
+	_, err = c.Network.Post(ctx, c.Network.ServiceURL(collection), body, &r.Body, nil)
+	if err == nil {
+		err = r.ExtractIntoStructPtr(&v, key)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: create: %w", a, err)
+	}
+	p := P(&v)
+	if !tagged {
+		undo := func() error { return deleteNeutronID(ctx, c, collection, p.id()) }
+		if err := tagAfterCreate(ctx, c, collection, p.id(), tags, description, undo); err != nil {
+			return nil, fmt.Errorf("%s: create: %w", a, err)
+		}
+		p.marked(tags, description)
+	}
+	return p.object(lab), nil
+}
+
+// getNeutron reads one object of a taggable kind by ID (what names the
+// kind in getError's message), as gophercloud's X.Get would.
+func getNeutron[V any, P neutronRef[V]](ctx context.Context, c *Cloud, collection, what, id string) (*Object, error) {
+	var v V
+	var r gophercloud.Result
+	_, err := c.Network.Get(ctx, c.Network.ServiceURL(collection, id), &r.Body, nil)
+	if err == nil {
+		err = r.ExtractIntoStructPtr(&v, neutronKeys[collection][0])
+	}
+	if err != nil {
+		return nil, getError(what, id, err)
+	}
+	return P(&v).object(""), nil
+}
+
+// deleteNeutronID is gophercloud's X.Delete for any Neutron collection.
+func deleteNeutronID(ctx context.Context, c *Cloud, collection, id string) error {
+	_, err := c.Network.Delete(ctx, c.Network.ServiceURL(collection, id), nil)
+	return err
+}
+
+// deleteNeutron is the Delete of a taggable kind: one already gone is a
+// success.
+func deleteNeutron(ctx context.Context, c *Cloud, collection string, live *Object) error {
+	if err := ignoreNotFound(deleteNeutronID(ctx, c, collection, live.ID)); err != nil {
+		return fmt.Errorf("%s: delete: %w", liveLabel(live), err)
+	}
+	return nil
+}
+
+// objectsOf turns the views one list call read for lab into objects.
+func objectsOf[V any, P neutronRef[V]](vs []V, lab string) []*Object {
+	out := make([]*Object, len(vs))
+	for i := range vs {
+		out[i] = P(&vs[i]).object(lab)
+	}
+	return out
+}
+
+// updated is the object an Update returns: the view as the API answered,
+// the lab's, at the instance's address.
+func updated(v neutronView, a specs.Address) *Object {
+	o := v.object("")
+	o.Address, o.Owned = a, true
+	return o
+}

@@ -108,6 +108,12 @@ type portView struct {
 	RevisionNumber      int                 `json:"revision_number"`
 }
 
+func (v portView) id() string { return v.ID }
+
+// marked notes the tags; the description stays as created, the spec
+// having none to put back.
+func (v *portView) marked(tags []string, _ string) { v.Tags = tags }
+
 func (v portView) object(lab string) *Object {
 	o := neutronObject(specs.KindPort, lab, v.ID, v.Name, v.Tags, v.RevisionNumber)
 	readCreationMark(o, v.Tags, v.Description)
@@ -148,11 +154,7 @@ func (Port) List(ctx context.Context, c *Cloud, q Query) ([]*Object, error) {
 		if err != nil {
 			return nil, err
 		}
-		out := make([]*Object, len(vs))
-		for i, v := range vs {
-			out[i] = v.object(q.Lab)
-		}
-		return out, nil
+		return objectsOf(vs, q.Lab), nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list ports: %w", err)
@@ -161,11 +163,7 @@ func (Port) List(ctx context.Context, c *Cloud, q Query) ([]*Object, error) {
 }
 
 func (Port) Get(ctx context.Context, c *Cloud, id string) (*Object, error) {
-	var v portView
-	if err := ports.Get(ctx, c.Network, id).ExtractInto(&v); err != nil {
-		return nil, getError("port", id, err)
-	}
-	return v.object(""), nil
+	return getNeutron[portView](ctx, c, "ports", "port", id)
 }
 
 // securityGroupIDs resolves the spec's groups; with port security off
@@ -223,33 +221,14 @@ func (Port) Create(ctx context.Context, c *Cloud, lab string, r specs.Resource, 
 		SecurityGroups:      sgs,
 		AllowedAddressPairs: addressPairs(p.AllowedAddressPairs),
 	}
-	if o, err := adoptCutShort(ctx, c, Port{}, "ports", lab, p, "", ids); err != nil || o != nil {
-		if err != nil {
-			return nil, fmt.Errorf("%s: create: %w", p.Addr(), err)
+	// gophercloud's CreateOpts have no port security: fill adds it.
+	fill := func(inner map[string]any) {
+		if p.PortSecurity != nil {
+			inner["port_security_enabled"] = *p.PortSecurity
 		}
-		return o, nil
 	}
-	tags := markTags(lab, p.Addr())
-	m, err := opts.ToPortCreateMap()
-	body, tagged, err := markedBody(c, m, err, "port", tags)
-	if err != nil {
-		return nil, fmt.Errorf("%s: create: %w", p.Addr(), err)
-	}
-	if p.PortSecurity != nil {
-		body["port"].(map[string]any)["port_security_enabled"] = *p.PortSecurity
-	}
-	var v portView
-	if err := ports.Create(ctx, c.Network, body).ExtractInto(&v); err != nil {
-		return nil, fmt.Errorf("%s: create: %w", p.Addr(), err)
-	}
-	if !tagged {
-		undo := func() error { return ports.Delete(ctx, c.Network, v.ID).ExtractErr() }
-		if err := tagAfterCreate(ctx, c, "ports", v.ID, tags, "", undo); err != nil {
-			return nil, fmt.Errorf("%s: create: %w", p.Addr(), err)
-		}
-		v.Tags = tags
-	}
-	return v.object(lab), nil
+	adopt := func() (*Object, error) { return adoptCutShort(ctx, c, Port{}, "ports", lab, p, "", ids) }
+	return createNeutron[portView](ctx, c, "ports", lab, p.Addr(), "", adopt, opts.ToPortCreateMap, fill)
 }
 
 // Update changes the port in one request. Turning port security off also
@@ -299,14 +278,9 @@ func (Port) Update(ctx context.Context, c *Cloud, r specs.Resource, live *Object
 	if err := ports.Update(ctx, c.Network, live.ID, updateBody{key: "port", attrs: body}).ExtractInto(&v); err != nil {
 		return nil, fmt.Errorf("%s: update: %w", p.Addr(), err)
 	}
-	o := v.object("")
-	o.Address, o.Owned = p.Addr(), true
-	return o, nil
+	return updated(&v, p.Addr()), nil
 }
 
 func (Port) Delete(ctx context.Context, c *Cloud, live *Object) error {
-	if err := ignoreNotFound(ports.Delete(ctx, c.Network, live.ID).ExtractErr()); err != nil {
-		return fmt.Errorf("%s: delete: %w", liveLabel(live), err)
-	}
-	return nil
+	return deleteNeutron(ctx, c, "ports", live)
 }

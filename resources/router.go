@@ -45,6 +45,12 @@ type routerView struct {
 	RevisionNumber int      `json:"revision_number"`
 }
 
+func (v routerView) id() string { return v.ID }
+
+// marked notes the tags; the description stays as created, the spec
+// having none to put back.
+func (v *routerView) marked(tags []string, _ string) { v.Tags = tags }
+
 func (v routerView) object(lab string) *Object {
 	o := neutronObject(specs.KindRouter, lab, v.ID, v.Name, v.Tags, v.RevisionNumber)
 	readCreationMark(o, v.Tags, v.Description)
@@ -66,11 +72,7 @@ func (Router) List(ctx context.Context, c *Cloud, q Query) ([]*Object, error) {
 		if err := routers.ExtractRoutersInto(pages, &vs); err != nil {
 			return nil, err
 		}
-		out := make([]*Object, len(vs))
-		for i, v := range vs {
-			out[i] = v.object(q.Lab)
-		}
-		return out, nil
+		return objectsOf(vs, q.Lab), nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list routers: %w", err)
@@ -79,11 +81,7 @@ func (Router) List(ctx context.Context, c *Cloud, q Query) ([]*Object, error) {
 }
 
 func (Router) Get(ctx context.Context, c *Cloud, id string) (*Object, error) {
-	var v routerView
-	if err := routers.Get(ctx, c.Network, id).ExtractIntoStructPtr(&v, "router"); err != nil {
-		return nil, getError("router", id, err)
-	}
-	return v.object(""), nil
+	return getNeutron[routerView](ctx, c, "routers", "router", id)
 }
 
 func (Router) Create(ctx context.Context, c *Cloud, lab string, r specs.Resource, ids IDs) (*Object, error) {
@@ -99,30 +97,8 @@ func (Router) Create(ctx context.Context, c *Cloud, lab string, r specs.Resource
 		}
 		opts.GatewayInfo = &routers.GatewayInfo{NetworkID: ext}
 	}
-	if o, err := adoptCutShort(ctx, c, Router{}, "routers", lab, rt, "", ids); err != nil || o != nil {
-		if err != nil {
-			return nil, fmt.Errorf("%s: create: %w", rt.Addr(), err)
-		}
-		return o, nil
-	}
-	tags := markTags(lab, rt.Addr())
-	m, err := opts.ToRouterCreateMap()
-	body, tagged, err := markedBody(c, m, err, "router", tags)
-	if err != nil {
-		return nil, fmt.Errorf("%s: create: %w", rt.Addr(), err)
-	}
-	var v routerView
-	if err := routers.Create(ctx, c.Network, body).ExtractIntoStructPtr(&v, "router"); err != nil {
-		return nil, fmt.Errorf("%s: create: %w", rt.Addr(), err)
-	}
-	if !tagged {
-		undo := func() error { return routers.Delete(ctx, c.Network, v.ID).ExtractErr() }
-		if err := tagAfterCreate(ctx, c, "routers", v.ID, tags, "", undo); err != nil {
-			return nil, fmt.Errorf("%s: create: %w", rt.Addr(), err)
-		}
-		v.Tags = tags
-	}
-	return v.object(lab), nil
+	adopt := func() (*Object, error) { return adoptCutShort(ctx, c, Router{}, "routers", lab, rt, "", ids) }
+	return createNeutron[routerView](ctx, c, "routers", lab, rt.Addr(), "", adopt, opts.ToRouterCreateMap, nil)
 }
 
 // Update renames the router and sets or clears its gateway: an empty
@@ -154,18 +130,13 @@ func (Router) Update(ctx context.Context, c *Cloud, r specs.Resource, live *Obje
 	if err := routers.Update(ctx, c.Network, live.ID, opts).ExtractIntoStructPtr(&v, "router"); err != nil {
 		return nil, fmt.Errorf("%s: update: %w", rt.Addr(), err)
 	}
-	o := v.object("")
-	o.Address, o.Owned = rt.Addr(), true
-	return o, nil
+	return updated(&v, rt.Addr()), nil
 }
 
 // Delete removes the router. Neutron refuses while interfaces remain; the
 // engine deletes those first (they depend on the router).
 func (Router) Delete(ctx context.Context, c *Cloud, live *Object) error {
-	if err := ignoreNotFound(routers.Delete(ctx, c.Network, live.ID).ExtractErr()); err != nil {
-		return fmt.Errorf("%s: delete: %w", liveLabel(live), err)
-	}
-	return nil
+	return deleteNeutron(ctx, c, "routers", live)
 }
 
 // RouterInterface manages the attachment of a lab subnet to the router.

@@ -42,6 +42,13 @@ type secGroupView struct {
 	RevisionNumber int      `json:"revision_number"`
 }
 
+func (v secGroupView) id() string { return v.ID }
+
+// marked notes the tags and the spec's description tagAfterCreate put on.
+func (v *secGroupView) marked(tags []string, description string) {
+	v.Tags, v.Description = tags, description
+}
+
 func (v secGroupView) object(lab string) *Object {
 	o := neutronObject(specs.KindSecurityGroup, lab, v.ID, v.Name, v.Tags, v.RevisionNumber)
 	readCreationMark(o, v.Tags, v.Description)
@@ -71,11 +78,7 @@ func (SecurityGroup) List(ctx context.Context, c *Cloud, q Query) ([]*Object, er
 		if err != nil {
 			return nil, err
 		}
-		out := make([]*Object, len(vs))
-		for i, v := range vs {
-			out[i] = v.object(q.Lab)
-		}
-		return out, nil
+		return objectsOf(vs, q.Lab), nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list security groups: %w", err)
@@ -84,11 +87,7 @@ func (SecurityGroup) List(ctx context.Context, c *Cloud, q Query) ([]*Object, er
 }
 
 func (SecurityGroup) Get(ctx context.Context, c *Cloud, id string) (*Object, error) {
-	var v secGroupView
-	if err := groups.Get(ctx, c.Network, id).ExtractIntoStructPtr(&v, "security_group"); err != nil {
-		return nil, getError("security group", id, err)
-	}
-	return v.object(""), nil
+	return getNeutron[secGroupView](ctx, c, "security-groups", "security group", id)
 }
 
 // Create makes the group. Neutron gives every new group two egress rules
@@ -99,30 +98,11 @@ func (SecurityGroup) Create(ctx context.Context, c *Cloud, lab string, r specs.R
 	if !ok {
 		return nil, wrongType(r, "security_group")
 	}
-	if o, err := adoptCutShort(ctx, c, SecurityGroup{}, "security-groups", lab, g, g.Description, nil); err != nil || o != nil {
-		if err != nil {
-			return nil, fmt.Errorf("%s: create: %w", g.Addr(), err)
-		}
-		return o, nil
+	opts := groups.CreateOpts{Name: g.Name, Description: g.Description}
+	adopt := func() (*Object, error) {
+		return adoptCutShort(ctx, c, SecurityGroup{}, "security-groups", lab, g, g.Description, nil)
 	}
-	tags := markTags(lab, g.Addr())
-	m, err := groups.CreateOpts{Name: g.Name, Description: g.Description}.ToSecGroupCreateMap()
-	body, tagged, err := markedBody(c, m, err, "security_group", tags)
-	if err != nil {
-		return nil, fmt.Errorf("%s: create: %w", g.Addr(), err)
-	}
-	var v secGroupView
-	if err := groups.Create(ctx, c.Network, body).ExtractIntoStructPtr(&v, "security_group"); err != nil {
-		return nil, fmt.Errorf("%s: create: %w", g.Addr(), err)
-	}
-	if !tagged {
-		undo := func() error { return groups.Delete(ctx, c.Network, v.ID).ExtractErr() }
-		if err := tagAfterCreate(ctx, c, "security-groups", v.ID, tags, g.Description, undo); err != nil {
-			return nil, fmt.Errorf("%s: create: %w", g.Addr(), err)
-		}
-		v.Tags, v.Description = tags, g.Description
-	}
-	return v.object(lab), nil
+	return createNeutron[secGroupView](ctx, c, "security-groups", lab, g.Addr(), g.Description, adopt, opts.ToSecGroupCreateMap, nil)
 }
 
 func (SecurityGroup) Update(ctx context.Context, c *Cloud, r specs.Resource, live *Object, fields []string, _ IDs) (*Object, error) {
@@ -146,18 +126,13 @@ func (SecurityGroup) Update(ctx context.Context, c *Cloud, r specs.Resource, liv
 	if err := groups.Update(ctx, c.Network, live.ID, opts).ExtractIntoStructPtr(&v, "security_group"); err != nil {
 		return nil, fmt.Errorf("%s: update: %w", g.Addr(), err)
 	}
-	o := v.object("")
-	o.Address, o.Owned = g.Addr(), true
-	return o, nil
+	return updated(&v, g.Addr()), nil
 }
 
 // Delete removes the group with its rules. Neutron refuses while a port
 // uses it; the engine deletes ports first (they depend on the group).
 func (SecurityGroup) Delete(ctx context.Context, c *Cloud, live *Object) error {
-	if err := ignoreNotFound(groups.Delete(ctx, c.Network, live.ID).ExtractErr()); err != nil {
-		return fmt.Errorf("%s: delete: %w", liveLabel(live), err)
-	}
-	return nil
+	return deleteNeutron(ctx, c, "security-groups", live)
 }
 
 // SecurityGroupRule manages one rule of a lab group. Rules carry no tags,

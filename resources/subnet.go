@@ -74,6 +74,12 @@ type subnetView struct {
 	RevisionNumber int                      `json:"revision_number"`
 }
 
+func (v subnetView) id() string { return v.ID }
+
+// marked notes the tags; the description stays as created, the spec
+// having none to put back.
+func (v *subnetView) marked(tags []string, _ string) { v.Tags = tags }
+
 func (v subnetView) object(lab string) *Object {
 	o := neutronObject(specs.KindSubnet, lab, v.ID, v.Name, v.Tags, v.RevisionNumber)
 	readCreationMark(o, v.Tags, v.Description)
@@ -103,11 +109,7 @@ func (Subnet) List(ctx context.Context, c *Cloud, q Query) ([]*Object, error) {
 		if err := pages.(subnets.SubnetPage).ExtractIntoSlicePtr(&vs, "subnets"); err != nil {
 			return nil, err
 		}
-		out := make([]*Object, len(vs))
-		for i, v := range vs {
-			out[i] = v.object(q.Lab)
-		}
-		return out, nil
+		return objectsOf(vs, q.Lab), nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("list subnets: %w", err)
@@ -116,11 +118,7 @@ func (Subnet) List(ctx context.Context, c *Cloud, q Query) ([]*Object, error) {
 }
 
 func (Subnet) Get(ctx context.Context, c *Cloud, id string) (*Object, error) {
-	var v subnetView
-	if err := subnets.Get(ctx, c.Network, id).ExtractIntoStructPtr(&v, "subnet"); err != nil {
-		return nil, getError("subnet", id, err)
-	}
-	return v.object(""), nil
+	return getNeutron[subnetView](ctx, c, "subnets", "subnet", id)
 }
 
 func gophercloudPools(ps []specs.AllocationPool) []subnets.AllocationPool {
@@ -159,30 +157,8 @@ func (Subnet) Create(ctx context.Context, c *Cloud, lab string, r specs.Resource
 		GatewayIP: gatewayOpt(s), EnableDHCP: &dhcp,
 		AllocationPools: gophercloudPools(s.AllocationPools), DNSNameservers: s.DNSNameservers,
 	}
-	if o, err := adoptCutShort(ctx, c, Subnet{}, "subnets", lab, s, "", ids); err != nil || o != nil {
-		if err != nil {
-			return nil, fmt.Errorf("%s: create: %w", s.Addr(), err)
-		}
-		return o, nil
-	}
-	tags := markTags(lab, s.Addr())
-	m, err := opts.ToSubnetCreateMap()
-	body, tagged, err := markedBody(c, m, err, "subnet", tags)
-	if err != nil {
-		return nil, fmt.Errorf("%s: create: %w", s.Addr(), err)
-	}
-	var v subnetView
-	if err := subnets.Create(ctx, c.Network, body).ExtractIntoStructPtr(&v, "subnet"); err != nil {
-		return nil, fmt.Errorf("%s: create: %w", s.Addr(), err)
-	}
-	if !tagged {
-		undo := func() error { return subnets.Delete(ctx, c.Network, v.ID).ExtractErr() }
-		if err := tagAfterCreate(ctx, c, "subnets", v.ID, tags, "", undo); err != nil {
-			return nil, fmt.Errorf("%s: create: %w", s.Addr(), err)
-		}
-		v.Tags = tags
-	}
-	return v.object(lab), nil
+	adopt := func() (*Object, error) { return adoptCutShort(ctx, c, Subnet{}, "subnets", lab, s, "", ids) }
+	return createNeutron[subnetView](ctx, c, "subnets", lab, s.Addr(), "", adopt, opts.ToSubnetCreateMap, nil)
 }
 
 func (Subnet) Update(ctx context.Context, c *Cloud, r specs.Resource, live *Object, fields []string, _ IDs) (*Object, error) {
@@ -213,14 +189,9 @@ func (Subnet) Update(ctx context.Context, c *Cloud, r specs.Resource, live *Obje
 	if err := subnets.Update(ctx, c.Network, live.ID, opts).ExtractIntoStructPtr(&v, "subnet"); err != nil {
 		return nil, fmt.Errorf("%s: update: %w", s.Addr(), err)
 	}
-	o := v.object("")
-	o.Address, o.Owned = s.Addr(), true
-	return o, nil
+	return updated(&v, s.Addr()), nil
 }
 
 func (Subnet) Delete(ctx context.Context, c *Cloud, live *Object) error {
-	if err := ignoreNotFound(subnets.Delete(ctx, c.Network, live.ID).ExtractErr()); err != nil {
-		return fmt.Errorf("%s: delete: %w", liveLabel(live), err)
-	}
-	return nil
+	return deleteNeutron(ctx, c, "subnets", live)
 }
