@@ -406,6 +406,7 @@ func (ap *Applier) run(ctx context.Context, lab *specs.Lab, st *State, table *id
 	default: // create
 		r, _ := lab.Resource(base)
 		var obj *resources.Object
+		adopted := false
 		err := retry(ctx, ap.backoff(), func(ctx context.Context) error {
 			var err error
 			obj, err = ad.Create(ctx, ap.Cloud, lab.Name, r, table)
@@ -419,11 +420,28 @@ func (ap *Applier) run(ctx context.Context, lab *specs.Lab, st *State, table *id
 			if lerr != nil || found == nil {
 				return false, nil
 			}
-			obj = found
+			obj, adopted = found, true
 			return true, nil
 		})
 		if err != nil {
 			return "", err
+		}
+		if adopted {
+			// The attempt that made it may have stopped short of its last
+			// step (a description put back after tagging): finish it, so
+			// the next plan is empty.
+			if fields := updatable(ad, r, obj); len(fields) > 0 {
+				err := retry(ctx, ap.backoff(), func(ctx context.Context) error {
+					o, err := ad.Update(ctx, ap.Cloud, r, obj, fields, table)
+					if err == nil {
+						obj = o
+					}
+					return err
+				}, onRetry)
+				if err != nil {
+					return obj.ID, err
+				}
+			}
 		}
 		table.set(base, obj.ID)
 		return obj.ID, nil
@@ -441,6 +459,20 @@ func (ap *Applier) findOwned(ctx context.Context, lab *specs.Lab, st *State, ad 
 		}
 	}
 	return nil, nil
+}
+
+// updatable lists the plain fields, sorted, in which an object differs from
+// the spec and which the API can change in place.
+func updatable(ad resources.Adapter, r specs.Resource, o *resources.Object) []string {
+	schema := ad.Schema()
+	var out []string
+	for n, want := range ad.Desired(r).Fields {
+		if f, _ := schema.Lookup(n); !f.ForceNew && o.Fields[n] != want {
+			out = append(out, n)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // forcesReplace reports whether an object differs from the spec in a
