@@ -1,6 +1,7 @@
 package resources
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"fmt"
@@ -58,7 +59,7 @@ func authOptions(t Target) (gophercloud.AuthOptions, gophercloud.EndpointOpts, *
 	}
 	opts := []clouds.ParseOption{clouds.WithCloudName(name)}
 	if t.CloudsYAML != nil {
-		opts = append(opts, clouds.WithCloudsYAML(bytesReader(t.CloudsYAML)))
+		opts = append(opts, clouds.WithCloudsYAML(bytes.NewReader(t.CloudsYAML)))
 	}
 	ao, eo, tlsConf, err := clouds.Parse(opts...)
 	if err != nil {
