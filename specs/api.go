@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -33,15 +34,42 @@ type Spec struct {
 // every problem found (errors and warnings); the spec is nil when any
 // diagnostic is an error.
 func Load(path string, env Env) (*Spec, Diagnostics) {
-	data, err := os.ReadFile(path)
+	data, err := ReadFile(path)
 	if err != nil {
-		msg := err.Error()
-		if errors.Is(err, os.ErrNotExist) {
-			msg = "no such file"
-		}
-		return nil, Diagnostics{{Pos: Pos{File: path}, Message: msg}}
+		return nil, Diagnostics{{Pos: Pos{File: path}, Message: err.Error()}}
 	}
 	return Parse(path, data, env)
+}
+
+// MaxSize is the largest spec accepted, in bytes. A lab of 4,096 slaves
+// written out one by one fits in a fraction of it; the limit bounds the
+// time and memory validation may take on hostile input (README,
+// "Performance").
+const MaxSize = 1 << 20
+
+// errTooLarge names the limit, never the content.
+var errTooLarge = fmt.Errorf("larger than the spec size limit of %d bytes (1 MiB)", MaxSize)
+
+// ReadFile reads a spec file, refusing one larger than MaxSize without
+// reading past the limit (a spec named /dev/zero ends at 1 MiB, not when
+// memory does). Errors never quote the file.
+func ReadFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, errors.New("no such file")
+		}
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxSize {
+		return nil, errTooLarge
+	}
+	return data, nil
 }
 
 // Parse decodes and validates spec bytes as if read from file; file
@@ -49,6 +77,9 @@ func Load(path string, env Env) (*Spec, Diagnostics) {
 func Parse(file string, data []byte, env Env) (*Spec, Diagnostics) {
 	sum := sha256.Sum256(data)
 	s := &Spec{File: file, Dir: filepath.Dir(file), Hash: hex.EncodeToString(sum[:])}
+	if len(data) > MaxSize {
+		return nil, Diagnostics{{Pos: Pos{File: file}, Message: errTooLarge.Error()}}
+	}
 	root, diags := parseYAML(file, data)
 	if root == nil {
 		diags.Sort()
@@ -59,6 +90,12 @@ func Parse(file string, data []byte, env Env) (*Spec, Diagnostics) {
 	d.decode(root, reflect.ValueOf(doc), "", 0)
 	s.Doc = doc
 	diags = append(diags, d.diags...)
+	if d.truncated {
+		// Past the node limit the document is only partly decoded:
+		// validating the rest would report holes that are not in the file.
+		diags.Sort()
+		return nil, capKinds(diags)
+	}
 	// Validate even a document with decode errors: every problem is
 	// reported in one run, not one layer at a time.
 	v := &validator{doc: doc, file: file, dir: s.Dir}
@@ -67,6 +104,7 @@ func Parse(file string, data []byte, env Env) (*Spec, Diagnostics) {
 	s.v = v
 	diags = dedupe(diags)
 	diags.Sort()
+	diags = capKinds(diags)
 	if diags.HasErrors() {
 		return nil, diags
 	}
@@ -85,6 +123,42 @@ func dedupe(ds Diagnostics) Diagnostics {
 		}
 	}
 	return out
+}
+
+// maxPerKind bounds the diagnostics of one kind (one message template):
+// 3,000 networks with one CIDR are one mistake, not 3,000 lines to read.
+const maxPerKind = 10
+
+// capKinds keeps the first maxPerKind diagnostics of each kind, in order,
+// and says after the last one kept how many more there were.
+func capKinds(ds Diagnostics) Diagnostics {
+	count := map[string]int{}
+	for _, d := range ds {
+		count[d.kind]++
+	}
+	seen := map[string]int{}
+	out := ds[:0:0]
+	for _, d := range ds {
+		seen[d.kind]++
+		switch n := seen[d.kind]; {
+		case n < maxPerKind || count[d.kind] == maxPerKind:
+			out = append(out, d)
+		case n == maxPerKind:
+			more := Diagnostic{Pos: d.Pos, Severity: d.Severity, kind: d.kind,
+				Message: d.Message + fmt.Sprintf(" (and %s more like it)", thousands(count[d.kind]-maxPerKind))}
+			out = append(out, more)
+		}
+	}
+	return out
+}
+
+// thousands writes n with comma separators: 2,997.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)

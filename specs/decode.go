@@ -25,6 +25,8 @@ type decoder struct {
 	diags Diagnostics
 	// nodes bounds the work done on hostile input (alias bombs).
 	nodes int
+	// truncated: the node or depth limit cut decoding short.
+	truncated bool
 }
 
 const (
@@ -39,7 +41,7 @@ type nodeDecoder interface {
 }
 
 func (d *decoder) errorf(p Pos, format string, args ...any) {
-	d.diags = append(d.diags, Diagnostic{Pos: p, Severity: SeverityError, Message: fmt.Sprintf(format, args...)})
+	d.diags = append(d.diags, Diagnostic{Pos: p, Severity: SeverityError, Message: fmt.Sprintf(format, args...), kind: format})
 }
 
 // field describes one key of a schema struct.
@@ -98,6 +100,7 @@ func infoOf(t reflect.Type) *structInfo {
 func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string, depth int) {
 	d.nodes++
 	if d.nodes > maxNodes || depth > maxDepth {
+		d.truncated = true
 		if d.nodes == maxNodes+1 || depth == maxDepth+1 {
 			d.errorf(posOf(d.file, n), "%s: document too large or too deeply nested", path)
 		}

@@ -19,6 +19,8 @@ type Diagnostic struct {
 	Pos      Pos
 	Severity Severity
 	Message  string
+	// kind is the message's template, for capping one kind's count.
+	kind string
 }
 
 // String renders "FILE:LINE:COL: message" (warnings say so after the place).

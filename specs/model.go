@@ -13,11 +13,16 @@ type netModel struct {
 	prefix    netip.Prefix // invalid when the CIDR did not parse
 	gateway   netip.Addr
 	noGateway bool
-	pools     []poolRange
+	pools     []poolRange // in spec order
+	byStart   []poolRange // sorted by start address, see checkPoolOverlaps
+	poolReach []int
 	routed    bool
 }
 
-type poolRange struct{ start, end netip.Addr }
+type poolRange struct {
+	start, end netip.Addr
+	spec       *PoolSpec
+}
 
 func (p poolRange) contains(a netip.Addr) bool {
 	return p.start.Compare(a) <= 0 && a.Compare(p.end) <= 0

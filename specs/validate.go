@@ -29,11 +29,11 @@ type validator struct {
 }
 
 func (v *validator) errorf(p Pos, format string, args ...any) {
-	v.diags = append(v.diags, Diagnostic{Pos: p, Severity: SeverityError, Message: fmt.Sprintf(format, args...)})
+	v.diags = append(v.diags, Diagnostic{Pos: p, Severity: SeverityError, Message: fmt.Sprintf(format, args...), kind: format})
 }
 
 func (v *validator) warnf(p Pos, format string, args ...any) {
-	v.diags = append(v.diags, Diagnostic{Pos: p, Severity: SeverityWarning, Message: fmt.Sprintf(format, args...)})
+	v.diags = append(v.diags, Diagnostic{Pos: p, Severity: SeverityWarning, Message: fmt.Sprintf(format, args...), kind: format})
 }
 
 // maxSlaves bounds the slave count: beyond it a typo is likelier than a lab.

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
+	"sort"
 )
 
 // parsePrefix reads an IPv4 CIDR in canonical form (no host bits set).
@@ -96,11 +98,33 @@ func (v *validator) checkNetworks() {
 		v.errorf(v.doc.At, "networks: a lab needs at least one network")
 	}
 	// Overlapping CIDRs make routing between lab networks ambiguous.
-	for i, a := range v.netOrder {
-		for _, b := range v.netOrder[:i] {
-			if a.prefix.IsValid() && b.prefix.IsValid() && a.prefix.Overlaps(b.prefix) {
-				v.errorf(a.spec.CIDR.At, "%s.cidr: %s overlaps network %q (%s)", a.spec.Path, a.prefix, b.name, b.prefix)
-			}
+	v.checkNetworkOverlaps()
+}
+
+// checkNetworkOverlaps reports each network whose CIDR overlaps one
+// before it in address order, naming that one. A sweep over the networks
+// sorted by first address finds them in O(n log n): comparing every pair
+// made a spec of thousands of equal CIDRs take minutes and gigabytes.
+func (v *validator) checkNetworkOverlaps() {
+	var nets []*netModel
+	for _, n := range v.netOrder {
+		if n.prefix.IsValid() {
+			nets = append(nets, n)
+		}
+	}
+	sort.SliceStable(nets, func(i, j int) bool {
+		if c := nets[i].prefix.Addr().Compare(nets[j].prefix.Addr()); c != 0 {
+			return c < 0
+		}
+		return nets[i].index < nets[j].index
+	})
+	var reach *netModel // the network reaching furthest so far
+	for _, a := range nets {
+		if reach != nil && a.prefix.Addr().Compare(lastAddr(reach.prefix)) <= 0 {
+			v.errorf(a.spec.CIDR.At, "%s.cidr: %s overlaps network %q (%s)", a.spec.Path, a.prefix, reach.name, reach.prefix)
+		}
+		if reach == nil || lastAddr(reach.prefix).Less(lastAddr(a.prefix)) {
+			reach = a
 		}
 	}
 }
@@ -141,17 +165,48 @@ func (v *validator) checkGatewayAndPools(n *netModel) {
 			v.errorf(ps.At, "%s: pool %s-%s is not inside %s", ps.Path, s, e, p)
 			continue
 		}
-		pr := poolRange{s, e}
+		pr := poolRange{s, e, ps}
 		if n.gateway.IsValid() && pr.contains(n.gateway) {
 			v.errorf(ps.At, "%s: pool %s-%s contains the gateway %s", ps.Path, s, e, n.gateway)
 		}
-		for _, o := range n.pools {
-			if pr.contains(o.start) || o.contains(s) {
-				v.errorf(ps.At, "%s: pool %s-%s overlaps pool %s-%s", ps.Path, s, e, o.start, o.end)
-			}
-		}
 		n.pools = append(n.pools, pr)
 	}
+	v.checkPoolOverlaps(n)
+}
+
+// checkPoolOverlaps reports each pool that overlaps one before it in
+// address order, and leaves n.byStart the pools sorted by start address
+// with n.poolReach[i] the pool among its first i+1 that ends last, so a fixed
+// IP is looked up in O(log n). A sweep in address order is O(n log n):
+// recording every overlapping pair made 4,000 pools take 18 s and 2 GB.
+func (v *validator) checkPoolOverlaps(n *netModel) {
+	n.byStart = slices.Clone(n.pools)
+	sort.SliceStable(n.byStart, func(i, j int) bool { return n.byStart[i].start.Less(n.byStart[j].start) })
+	n.poolReach = make([]int, len(n.byStart))
+	reach := -1
+	for i, pr := range n.byStart {
+		if reach >= 0 && pr.start.Compare(n.byStart[reach].end) <= 0 {
+			o := n.byStart[reach]
+			v.errorf(pr.spec.At, "%s: pool %s-%s overlaps pool %s-%s", pr.spec.Path, pr.start, pr.end, o.start, o.end)
+		}
+		if reach < 0 || n.byStart[reach].end.Less(pr.end) {
+			reach = i
+		}
+		n.poolReach[i] = reach
+	}
+}
+
+// poolHolding returns a pool of n that contains a.
+func (n *netModel) poolHolding(a netip.Addr) (poolRange, bool) {
+	// The last pool starting at or before a; of those, the one ending last.
+	i := sort.Search(len(n.byStart), func(i int) bool { return a.Less(n.byStart[i].start) }) - 1
+	if i < 0 {
+		return poolRange{}, false
+	}
+	if pr := n.byStart[n.poolReach[i]]; pr.contains(a) {
+		return pr, true
+	}
+	return poolRange{}, false
 }
 
 // checkFixedIP checks one port's fixed IP against its network; owner
@@ -170,10 +225,8 @@ func (n *netModel) checkFixedIP(a netip.Addr) string {
 	if a == n.gateway {
 		return fmt.Sprintf("%s is the gateway of network %q", a, n.name)
 	}
-	for _, pr := range n.pools {
-		if pr.contains(a) {
-			return fmt.Sprintf("%s is inside allocation pool %s-%s of network %q: Neutron may give it to another port", a, pr.start, pr.end, n.name)
-		}
+	if pr, ok := n.poolHolding(a); ok {
+		return fmt.Sprintf("%s is inside allocation pool %s-%s of network %q: Neutron may give it to another port", a, pr.start, pr.end, n.name)
 	}
 	return ""
 }
