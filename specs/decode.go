@@ -152,7 +152,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string, depth int) 
 				continue
 			}
 			if seen[k.Value] {
-				d.errorf(posOf(d.file, k), "%s: duplicate key %q", path, k.Value)
+				d.errorf(posOf(d.file, k), "%s: duplicate key %s", path, quote(k.Value))
 				continue
 			}
 			seen[k.Value] = true
@@ -167,6 +167,9 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string, depth int) 
 }
 
 func joinPath(path, key string) string {
+	if len(key) > maxQuoted {
+		key = quote(key)
+	}
 	if path == "" {
 		return key
 	}
@@ -182,11 +185,13 @@ func (d *decoder) decodeStruct(n *yaml.Node, e reflect.Value, path string, depth
 		e.FieldByIndex(si.path).SetString(path)
 	}
 	if n.Kind != yaml.MappingNode {
-		what := path
-		if what == "" {
-			what = "spec"
+		if path == "" {
+			// The whole file is not what the message is about: a spec
+			// pointed at a private key must not print the key.
+			d.errorf(posOf(d.file, n), "spec: expected a mapping, got %s", kindWord(n))
+			return
 		}
-		d.errorf(posOf(d.file, n), "%s: expected a mapping, got %s", what, kindName(n))
+		d.errorf(posOf(d.file, n), "%s: expected a mapping, got %s", path, kindName(n))
 		return
 	}
 	seen := map[string]bool{}

@@ -155,3 +155,74 @@ func BenchmarkValidateHostile(b *testing.B) {
 		})
 	}
 }
+
+// TestMessagesQuoteOnlyTheirValue (issue 13, items 2 and 7): a message
+// quotes the value it is about, cut short, and never the file around it;
+// types are strict; positions survive the node limit.
+func TestMessagesQuoteOnlyTheirValue(t *testing.T) {
+	const keyBody = "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW"
+	huge := strings.Repeat("a", 900_000)
+	// Rules decoded past the node limit used to be validated empty:
+	// ": : duplicate rule ... (same as line 0)".
+	nodes := hostileHead + "networks: [{name: n0, cidr: 10.0.0.0/24, dns_nameservers: [" + strings.Repeat("1,", 199_990) +
+		"1]}]\nsecurity_groups:\n  - name: g\n    rules:\n" + strings.Repeat("      - {protocol: tcp}\n", 20)
+	tests := []struct {
+		name    string
+		spec    string
+		want    []string // substrings of the diagnostics
+		notWant []string
+	}{
+		{"private key as spec", "-----BEGIN OPENSSH PRIVATE KEY-----\n" + keyBody + "\n-----END OPENSSH PRIVATE KEY-----\n",
+			[]string{"x.yaml:1:1: spec: expected a mapping, got a scalar"}, []string{keyBody, "PRIVATE"}},
+		{"huge scalar", "lab: " + huge + "\n",
+			[]string{`lab: invalid lab name "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"... (900000 bytes)`}, []string{huge[:100]}},
+		{"huge key", hostileHead + "networks: [{name: n0, cidr: 10.0.0.0/24}]\n? " + huge + "\n: 1\n",
+			[]string{`"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"... (900000 bytes): unknown field`}, []string{huge[:100]}},
+		{"quoted integer", hostileHead + "networks: [{name: n0, cidr: 10.0.0.0/24, mtu: \"1500\"}]\n",
+			[]string{`networks[0].mtu: expected an integer, got the quoted string "1500"`}, nil},
+		{"quoted boolean", hostileHead + "networks: [{name: n0, cidr: 10.0.0.0/24, dhcp: \"true\"}]\n",
+			[]string{`networks[0].dhcp: expected true or false, got the quoted string "true"`}, nil},
+		{"integer as a list", hostileHead + "networks: [{name: n0, cidr: 10.0.0.0/24, mtu: [1]}]\n",
+			[]string{`networks[0].mtu: expected an integer, got a list`}, []string{"expected a string"}},
+		{"past the node limit", nodes,
+			[]string{"document too large or too deeply nested"}, []string{": : ", "line 0"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, diags := Parse("x.yaml", []byte(tt.spec), nil)
+			got := diags.Error()
+			for _, w := range tt.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("want %q in:\n%.2000s", w, got)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(got, w) {
+					t.Errorf("%q quoted in:\n%.2000s", w[:min(len(w), 40)], got)
+				}
+			}
+			for _, d := range diags {
+				if d.Pos.Line == 0 {
+					t.Errorf("diagnostic without a position: %s", d)
+				}
+				if len(d.String()) > 400 {
+					t.Errorf("a %d-byte diagnostic", len(d.String()))
+				}
+			}
+		})
+	}
+}
+
+// TestEnvKeepsTypedFields: an ${env:} reference is how an integer or a
+// boolean comes from the environment, strict types notwithstanding.
+func TestEnvKeepsTypedFields(t *testing.T) {
+	env := func(name string) (string, bool) { return map[string]string{"MTU": "1400", "DHCP": "false"}[name], true }
+	s, diags := Parse("x.yaml", []byte(hostileHead+"networks: [{name: n0, cidr: 10.0.0.0/24, mtu: \"${env:MTU}\", dhcp: \"${env:DHCP}\"}]\n"), env)
+	if s == nil {
+		t.Fatal(diags)
+	}
+	n := s.Doc.Networks[0]
+	if n.MTU.V != 1400 || n.DHCP.V || !n.DHCP.Set {
+		t.Errorf("mtu %d dhcp %v", n.MTU.V, n.DHCP.V)
+	}
+}

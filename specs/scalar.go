@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
@@ -25,7 +26,24 @@ func (s String) Q() string {
 	if s.FromEnv {
 		return "(value from environment)"
 	}
-	return strconv.Quote(s.V)
+	return quote(s.V)
+}
+
+// maxQuoted bounds a value quoted in a message: a 1 MB scalar makes a
+// short line, not a 1 MB one.
+const maxQuoted = 64
+
+// quote quotes v for a message, cut to maxQuoted bytes (on a rune
+// boundary) with its full length said.
+func quote(v string) string {
+	if len(v) <= maxQuoted {
+		return strconv.Quote(v)
+	}
+	cut := maxQuoted
+	for cut > 0 && !utf8.RuneStart(v[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s... (%d bytes)", strconv.Quote(v[:cut]), len(v))
 }
 
 // Or returns the value, or def when the spec leaves the field out.
@@ -127,10 +145,31 @@ func (d *decoder) interpolate(s *String, path string) {
 	s.FromEnv = true
 }
 
+// typedScalar reads a scalar that must be written as a plain YAML value
+// of the given tag (types are strict: `count: "3"` is a string, not a
+// number), or as an ${env:} reference, the one way to take it from the
+// environment. want names the type for the message.
+func (d *decoder) typedScalar(n *yaml.Node, path, tag, want string) (String, bool) {
+	if n.Kind != yaml.ScalarNode {
+		d.errorf(posOf(d.file, n), "%s: expected %s, got %s", path, want, kindName(n))
+		return String{}, false
+	}
+	s := String{V: n.Value, At: posOf(d.file, n), Set: true}
+	if n.Tag != tag && !envLike.MatchString(n.Value) {
+		what := ""
+		if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 {
+			what = "the quoted string "
+		}
+		d.errorf(s.At, "%s: expected %s, got %s%s", path, want, what, s.Q())
+		return String{}, false
+	}
+	d.interpolate(&s, path)
+	return s, true
+}
+
 func (i *Int) decodeNode(d *decoder, n *yaml.Node, path string) {
-	var s String
-	s.decodeNode(d, n, path)
-	if !s.Set {
+	s, ok := d.typedScalar(n, path, "!!int", "an integer")
+	if !ok {
 		return
 	}
 	v, err := strconv.Atoi(s.V)
@@ -142,9 +181,8 @@ func (i *Int) decodeNode(d *decoder, n *yaml.Node, path string) {
 }
 
 func (b *Bool) decodeNode(d *decoder, n *yaml.Node, path string) {
-	var s String
-	s.decodeNode(d, n, path)
-	if !s.Set {
+	s, ok := d.typedScalar(n, path, "!!bool", "true or false")
+	if !ok {
 		return
 	}
 	v, err := strconv.ParseBool(s.V)
@@ -164,7 +202,21 @@ func kindName(n *yaml.Node) string {
 	case yaml.SequenceNode:
 		return "a list"
 	case yaml.ScalarNode:
-		return fmt.Sprintf("%q", n.Value)
+		return quote(n.Value)
+	default:
+		return "something else"
+	}
+}
+
+// kindWord names a node's kind without its value.
+func kindWord(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		return "a scalar"
 	default:
 		return "something else"
 	}
