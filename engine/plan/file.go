@@ -1,10 +1,17 @@
 package plan
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
+
+	"github.com/fuelplan/fuelplan/specs"
 )
 
 // Save writes the plan to path atomically (temp file, fsync, rename), so
@@ -38,27 +45,80 @@ func Save(path string, p *Plan) error {
 	return nil
 }
 
-// Load reads a saved plan, refusing other formats and versions.
+// MaxSize bounds a plan file read back: a plan of a 4,096-slave lab is a
+// few MB, so anything near this is not a plan.
+const MaxSize = 64 << 20
+
+// Load reads a saved plan, refusing other formats and versions. Its
+// errors never quote the file.
 func Load(path string) (*Plan, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	p, err := Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return p, nil
+}
+
+// Parse decodes a saved plan and checks what apply relies on: the format
+// version, known actions, addresses that parse.
+func Parse(data []byte) (*Plan, error) {
+	if len(data) > MaxSize {
+		return nil, fmt.Errorf("damaged plan file: larger than %d bytes", MaxSize)
+	}
 	var p Plan
 	if err := json.Unmarshal(data, &p); err != nil {
-		return nil, fmt.Errorf("%s: not a fuelplan plan file: %w", path, err)
+		return nil, fmt.Errorf("damaged plan file (%s): make a new plan", jsonProblem(err))
 	}
 	if p.FormatVersion != FormatVersion {
-		return nil, fmt.Errorf("%s: plan format version %q, this fuelplan reads %q", path, p.FormatVersion, FormatVersion)
+		return nil, fmt.Errorf("plan format version %s, this fuelplan reads %q", quote(p.FormatVersion), FormatVersion)
+	}
+	for i, c := range p.Changes {
+		if !slices.Contains(specs.Kinds, c.Address.Kind()) {
+			return nil, fmt.Errorf("damaged plan file: changes[%d]: bad address", i)
+		}
+		if !c.Action.valid() {
+			return nil, fmt.Errorf("damaged plan file: changes[%d]: bad action", i)
+		}
 	}
 	return &p, nil
 }
 
-// IsPlanFile reports whether data looks like a saved plan (JSON object
-// with a format_version), as opposed to a YAML spec.
-func IsPlanFile(data []byte) bool {
-	var probe struct {
-		FormatVersion string `json:"format_version"`
+// jsonProblem says what is wrong without quoting the file: json's syntax
+// errors give an offset; type errors name a field, never a value.
+func jsonProblem(err error) string {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.As(err, &se) && se.Error() == "unexpected end of JSON input":
+		return "cut short"
+	case errors.As(err, &se):
+		return fmt.Sprintf("not valid JSON at byte %d", se.Offset)
+	case errors.As(err, &te):
+		return fmt.Sprintf("field %s holds a JSON %s", quote(te.Field), te.Value)
 	}
-	return json.Unmarshal(data, &probe) == nil && probe.FormatVersion != ""
+	return "not a plan"
+}
+
+func quote(s string) string {
+	if len(s) > 32 {
+		s = s[:32] + "..."
+	}
+	return strconv.QuoteToASCII(s)
+}
+
+// IsPlanFile reports whether data is meant as a saved plan (a JSON object
+// naming a format_version) rather than a YAML spec. A plan cut short still
+// counts, so that it is reported as a damaged plan, not as bad YAML.
+func IsPlanFile(data []byte) bool {
+	trimmed := bytes.TrimLeft(data, " \t\r\n")
+	return len(trimmed) > 0 && trimmed[0] == '{' && bytes.Contains(data[:min(len(data), 4096)], []byte(`"format_version"`))
 }

@@ -4,6 +4,7 @@
 package plan
 
 import (
+	"errors"
 	"sort"
 
 	"github.com/fuelplan/fuelplan/specs"
@@ -47,7 +48,8 @@ func (a Action) Word() string {
 // MarshalText writes the word, so JSON plans say "create", not "+".
 func (a Action) MarshalText() ([]byte, error) { return []byte(a.Word()), nil }
 
-// UnmarshalText reads the word back.
+// UnmarshalText reads the word back; an unknown word is an error (a
+// damaged plan), not a no-op.
 func (a *Action) UnmarshalText(b []byte) error {
 	for _, c := range []Action{NoOp, Create, Update, Replace, Delete, Read} {
 		if c.Word() == string(b) {
@@ -55,8 +57,15 @@ func (a *Action) UnmarshalText(b []byte) error {
 			return nil
 		}
 	}
-	*a = NoOp
-	return nil
+	return errors.New("unknown action")
+}
+
+func (a Action) valid() bool {
+	switch a {
+	case NoOp, Create, Update, Replace, Delete, Read:
+		return true
+	}
+	return false
 }
 
 // Unknown is the value of a field only the cloud will decide.

@@ -3,9 +3,12 @@ package cli
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -143,11 +146,56 @@ func (o *changeOptions) applySaved(ctx context.Context, s *streams, planPath str
 	if len(o.targets) > 0 || len(o.excludes) > 0 {
 		return errors.New("--target/--exclude cannot change a saved plan: make a new plan with them")
 	}
+	if err := checkSavedSpec(planPath, saved); err != nil {
+		return err
+	}
 	if o.cloud == "" {
 		o.cloud = saved.Cloud
 	}
 	o.phase = saved.Phase
 	return o.change(ctx, s, saved.SpecFile, engine.PlanOptions{Destroy: saved.Destroy, Targets: saved.Targets, Excludes: saved.Excludes}, saved)
+}
+
+// checkSavedSpec vets the spec a saved plan names before anything reads
+// it as a spec: a plan file from a pull request could name /etc/passwd or
+// a CI secret, and a spec's diagnostics would print it. The spec must lie
+// inside the plan file's folder and have the bytes the plan was made
+// from; neither error quotes the file.
+func checkSavedSpec(planPath string, saved *plan.Plan) error {
+	if err := insideFolderOf(planPath, saved.SpecFile); err != nil {
+		return fmt.Errorf("%s: the plan's spec file %w: refused", planPath, err)
+	}
+	data, err := specs.ReadFile(saved.SpecFile)
+	if err != nil {
+		return fmt.Errorf("%s: the plan's spec file: %w", planPath, err)
+	}
+	if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != saved.SpecHash {
+		return fmt.Errorf("%s changed since the plan was made: make a new plan", saved.SpecFile)
+	}
+	return nil
+}
+
+// insideFolderOf checks that spec names a file inside the folder holding
+// planPath (symbolic links followed), the rule for a saved plan's spec.
+func insideFolderOf(planPath, spec string) error {
+	dir, err := filepath.EvalSymlinks(filepath.Dir(planPath))
+	if err == nil {
+		dir, err = filepath.Abs(dir)
+	}
+	if err != nil {
+		return fmt.Errorf("cannot be checked (%v)", err)
+	}
+	target, err := filepath.EvalSymlinks(spec)
+	if err == nil {
+		target, err = filepath.Abs(target)
+	}
+	if err != nil {
+		return errors.New("cannot be found")
+	}
+	if rel, err := filepath.Rel(dir, target); err != nil || !filepath.IsLocal(rel) {
+		return errors.New("is outside the plan file's folder")
+	}
+	return nil
 }
 
 // change plans and applies under the lab lock; saved, when set, is the

@@ -78,6 +78,12 @@ func (o *planOptions) run(cmd *cobra.Command, s *streams, path string) (err erro
 		return err
 	}
 	p.Cloud, p.Phase = o.name(lab), o.phase
+	if o.out != "" {
+		// Apply refuses a saved plan whose spec is elsewhere; say so now.
+		if insideFolderOf(o.out, path) != nil {
+			return fmt.Errorf("--out %s: save the plan in the spec's folder or above it (apply refuses a plan whose spec lies outside the plan file's folder)", o.out)
+		}
+	}
 	if err := printPlan(s.out, p, o.json, o.noColor); err != nil {
 		return err
 	}

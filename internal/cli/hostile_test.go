@@ -1,0 +1,94 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/fuelplan/fuelplan/engine/plan"
+)
+
+// TestSavedPlanNeverPrintsOtherFiles (issue 13, item 2): a saved plan
+// from a pull request names the file apply reads as its spec. Apply must
+// refuse one outside the plan's folder, or one whose bytes are not the
+// plan's spec, without printing a byte of it.
+func TestSavedPlanNeverPrintsOtherFiles(t *testing.T) {
+	const secret = "CI_RUNNER_TOKEN_0123456789"
+	root := t.TempDir()
+	dir := filepath.Join(root, "lab")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	outside := filepath.Join(root, "secrets.env")
+	inside := filepath.Join(dir, "secrets.env")
+	for _, f := range []string{outside, inside} {
+		if err := os.WriteFile(f, []byte("lab: "+secret+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	link := filepath.Join(dir, "link.yaml")
+	if err := os.Symlink(outside, link); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, specFile, want string
+	}{
+		{"outside the folder", outside, "is outside the plan file's folder: refused"},
+		{"dot-dot", filepath.Join(dir, "..", "secrets.env"), "is outside the plan file's folder: refused"},
+		{"symbolic link out", link, "is outside the plan file's folder: refused"},
+		{"inside, other bytes", inside, "changed since the plan was made"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := plan.Plan{FormatVersion: plan.FormatVersion, Lab: "x", SpecFile: tt.specFile,
+				SpecHash: strings.Repeat("0", 64), Changes: []plan.Change{}}
+			data, err := json.Marshal(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			planFile := filepath.Join(dir, "x.plan")
+			if err := os.WriteFile(planFile, data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			code, out, errOut := run(t, "apply", planFile, "--cloud", "sim", "--sim-state", filepath.Join(root, "state.json"))
+			if code != ExitError || !strings.Contains(errOut, tt.want) {
+				t.Errorf("exit %d, stderr %q; want %q", code, errOut, tt.want)
+			}
+			if strings.Contains(out+errOut, secret) {
+				t.Errorf("the file the plan names was printed:\n%s%s", out, errOut)
+			}
+		})
+	}
+}
+
+// TestDamagedPlanFile (issue 13, item 7): a saved plan cut short is a
+// damaged plan, not a YAML syntax error.
+func TestDamagedPlanFile(t *testing.T) {
+	dir := t.TempDir()
+	spec := writeLab(t, dir, 1)
+	planFile := filepath.Join(dir, "lab.plan")
+	sim := []string{"--cloud", "sim", "--sim-state", filepath.Join(dir, "state.json")}
+	if code, out, errOut := run(t, append([]string{"plan", spec, "--out", planFile}, sim...)...); code != ExitOK {
+		t.Fatalf("plan --out: exit %d\n%s%s", code, out, errOut)
+	}
+	data, err := os.ReadFile(planFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cut := range []int{len(data) / 2, 40} {
+		if err := os.WriteFile(planFile, data[:cut], 0o600); err != nil {
+			t.Fatal(err)
+		}
+		code, _, errOut := run(t, append([]string{"apply", planFile}, sim...)...)
+		if code != ExitError || !strings.Contains(errOut, "damaged plan file (cut short): make a new plan") || strings.Contains(errOut, "YAML") {
+			t.Errorf("plan cut at %d bytes: exit %d, stderr %q", cut, code, errOut)
+		}
+	}
+	// And plan --out refuses to save where apply would refuse to read.
+	code, _, errOut := run(t, append([]string{"plan", spec, "--out", filepath.Join(t.TempDir(), "x.plan")}, sim...)...)
+	if code != ExitError || !strings.Contains(errOut, "save the plan in the spec's folder or above it") {
+		t.Errorf("plan --out outside: exit %d, stderr %q", code, errOut)
+	}
+}
