@@ -226,3 +226,22 @@ func TestEnvKeepsTypedFields(t *testing.T) {
 		t.Errorf("mtu %d dhcp %v", n.MTU.V, n.DHCP.V)
 	}
 }
+
+// TestPortNamesCollideAfterTemplating (issue 13, item 7): a port is named
+// <server>-<network> in the cloud, so a server and a network with dashes
+// can make two ports one name.
+func TestPortNamesCollideAfterTemplating(t *testing.T) {
+	spec := `apiVersion: fuelplan/v1
+lab: big
+images: [{name: cirros, existing: true}]
+flavors: [{name: small, existing: true}]
+networks: [{name: n0, cidr: 10.0.0.0/24}, {name: x-n0, cidr: 10.0.1.0/24}]
+master: {flavor: small, image: cirros, cloud_name: big-slave-1-x, ports: [{network: n0}]}
+slaves: {count: 1, name: "slave-{index}", flavor: small, image: cirros, ports: [{network: x-n0}]}
+`
+	_, diags := Parse("x.yaml", []byte(spec), nil)
+	want := `x.yaml:7:81: slaves.ports[0]: slave-1's port on network "x-n0" is named "big-slave-1-x-n0" in the cloud, as is master's port on network "n0": rename a server or a network`
+	if got := diags.Error(); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}

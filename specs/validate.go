@@ -60,6 +60,7 @@ func (v *validator) run() {
 	v.checkGroups()
 	v.checkKeypair()
 	v.checkServers()
+	v.checkObjectNames()
 	v.checkInventory()
 	v.checkPatches()
 	v.checkWaits()
@@ -340,4 +341,41 @@ func sortedKeys[T any](m map[string]T) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// checkObjectNames refuses two ports, or two volumes, that get one name
+// in the cloud: a port is named <server>-<network>, so server "a-b" on
+// network "c" and server "a" on network "b-c" would both make "a-b-c",
+// and the live read could not tell them apart.
+func (v *validator) checkObjectNames() {
+	type owner struct {
+		server *serverModel
+		what   string
+	}
+	ports, vols := map[string]owner{}, map[string]owner{}
+	for _, s := range v.servers {
+		for i := range s.ports {
+			p := &s.ports[i]
+			name := s.cloudName + "-" + p.net.name
+			if o, dup := ports[name]; dup && o.server != s {
+				v.errorf(p.at, "%s: %s's port on network %q is named %s in the cloud, as is %s's port on network %q: rename a server or a network",
+					p.path, s.name, p.net.name, quote(name), o.server.name, o.what)
+				continue
+			} else if dup {
+				continue // a second port on one network: reported already
+			}
+			ports[name] = owner{s, p.net.name}
+		}
+		for _, vol := range s.volumes {
+			name := s.cloudName + "-" + vol.Name.V
+			if o, dup := vols[name]; dup && o.server != s {
+				v.errorf(vol.At, "%s: %s's volume %q is named %s in the cloud, as is %s's volume %q: rename a server or a volume",
+					vol.Path, s.name, vol.Name.V, quote(name), o.server.name, o.what)
+				continue
+			} else if dup {
+				continue // a duplicate volume name: reported already
+			}
+			vols[name] = owner{s, vol.Name.V}
+		}
+	}
 }

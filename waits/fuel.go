@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -113,16 +115,26 @@ func drain(resp *http.Response) {
 	resp.Body.Close()
 }
 
+// keystoneURL is where the Fuel password goes: the check's KeystoneURL,
+// else Fuel's Keystone on port 5000 of the wait URL's host, with the wait
+// URL's scheme, so a password meant for https never crosses plain http.
+func keystoneURL(c *Check) (string, error) {
+	if c.KeystoneURL != "" {
+		return c.KeystoneURL, nil
+	}
+	u, err := url.Parse(c.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return "", errors.New("keystone URL: the wait URL is not an http or https URL")
+	}
+	return u.Scheme + "://" + net.JoinHostPort(u.Hostname(), "5000") + "/v2.0", nil
+}
+
 // fuelLogin asks Fuel's Keystone (v2.0, as Fuel 6.x runs) for a token in
 // the admin tenant. The error never holds the password.
 func fuelLogin(ctx context.Context, client *http.Client, c *Check) (string, error) {
-	ks := c.KeystoneURL
-	if ks == "" {
-		u, err := url.Parse(c.URL)
-		if err != nil {
-			return "", fmt.Errorf("keystone URL: %v", err)
-		}
-		ks = "http://" + u.Hostname() + ":5000/v2.0"
+	ks, err := keystoneURL(c)
+	if err != nil {
+		return "", err
 	}
 	body, _ := json.Marshal(map[string]any{"auth": map[string]any{
 		"tenantName":          "admin",

@@ -24,10 +24,16 @@ type HostKeyError struct {
 	Changed bool
 	Revoked bool
 	Lines   []string
+	// Refused is any other reason the key was not accepted (a host
+	// certificate whose authority, principals or dates do not match an
+	// @cert-authority line).
+	Refused string
 }
 
 func (e *HostKeyError) Error() string {
 	switch {
+	case e.Refused != "":
+		return fmt.Sprintf("%s: host key %s refused: %s (checked against %s)", e.Host, e.Fingerprint, e.Refused, e.KnownHosts)
 	case e.Revoked:
 		return fmt.Sprintf("%s: host key %s is marked @revoked in %s", e.Host, e.Fingerprint, e.KnownHosts)
 	case e.Changed:
@@ -93,7 +99,10 @@ func hostKeyCheck(h Host) (ssh.HostKeyCallback, []string, error) {
 				he.Lines = append(he.Lines, fmt.Sprintf("%s:%d (%s)", w.Filename, w.Line, ssh.FingerprintSHA256(w.Key)))
 			}
 		default:
-			return fmt.Errorf("%s: host key check: %w", h, err)
+			// Certificates checked against @cert-authority lines fail
+			// with plain errors: still a refused host key, never an
+			// "unknown" state a plan could pass over.
+			he.Refused = err.Error()
 		}
 		return he
 	}
