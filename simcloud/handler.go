@@ -1,6 +1,7 @@
 package simcloud
 
 import (
+	"log"
 	"net/http"
 	"strings"
 	"time"
@@ -64,15 +65,39 @@ func (c *Cloud) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r2.URL.RawPath = strings.TrimPrefix(r.URL.RawPath, m.prefix)
 	}
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-	c.stateMu.RLock()
-	m.svc.ServeHTTP(rec, r2)
-	c.stateMu.RUnlock()
+	c.handle(m, rec, r2)
 	if c.stateFile != "" && !m.public && mutating(r.Method) && rec.status < 400 {
 		// The state file is current after every successful change, so a
 		// crash or Ctrl-C loses nothing. A failed save cannot fail the
 		// request, which did succeed; Close saves again and reports it.
 		_ = c.Save()
 	}
+}
+
+// handle runs the service under the shared state lock. A panic in a
+// handler (a bug, or state the service did not expect) answers 500 in the
+// service's error format, as a real API's WSGI layer answers an unexpected
+// exception, and releases the lock: held, it left Save (and Ctrl-C's
+// Close) waiting forever.
+func (c *Cloud) handle(m *mount, rec *statusRecorder, r *http.Request) {
+	c.stateMu.RLock()
+	defer c.stateMu.RUnlock()
+	defer func() {
+		v := recover()
+		if v == nil {
+			return
+		}
+		if v == http.ErrAbortHandler {
+			panic(v)
+		}
+		log.Printf("simcloud: %s %s: internal error: %v", r.Method, m.prefix+r.URL.Path, v)
+		rec.status = http.StatusInternalServerError
+		if !rec.wrote {
+			simcore.WriteJSON(rec.ResponseWriter, http.StatusInternalServerError, m.errorBody(http.StatusInternalServerError,
+				"The server has either erred or is incapable of performing the requested operation."))
+		}
+	}()
+	m.svc.ServeHTTP(rec, r)
 }
 
 // route finds the mount for path and the path the service sees.
@@ -122,9 +147,15 @@ func mutating(method string) bool {
 type statusRecorder struct {
 	http.ResponseWriter
 	status int
+	wrote  bool // the header is sent: a 500 can no longer be
 }
 
 func (s *statusRecorder) WriteHeader(code int) {
-	s.status = code
+	s.status, s.wrote = code, true
 	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	s.wrote = true
+	return s.ResponseWriter.Write(b)
 }

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 )
 
 // stateFormat names the state file's layout; a file in another format is
@@ -96,7 +97,11 @@ func (c *Cloud) load() error {
 		return fmt.Errorf("simcloud: state file %s is corrupt (%v); delete it to start afresh", c.stateFile, err)
 	}
 	if st.Format != stateFormat {
-		return fmt.Errorf("simcloud: state file %s: format %q, want %q; delete it to start afresh", c.stateFile, st.Format, stateFormat)
+		return fmt.Errorf("simcloud: state file %s: format %s, want %q; delete it to start afresh", c.stateFile, quoteShort(st.Format), stateFormat)
+	}
+	if st.Services == nil {
+		// Taken as an empty cloud, it would be saved over the lab.
+		return fmt.Errorf("simcloud: state file %s has no services; delete it to start afresh", c.stateFile)
 	}
 	for _, m := range c.mounts {
 		raw, ok := st.Services[m.name]
@@ -108,4 +113,11 @@ func (c *Cloud) load() error {
 		}
 	}
 	return nil
+}
+
+func quoteShort(s string) string {
+	if len(s) > 40 {
+		s = s[:40] + "..."
+	}
+	return strconv.Quote(s)
 }

@@ -132,6 +132,9 @@ func (s *Service) Restore(raw json.RawMessage) error {
 	if st.Volumes == nil {
 		return fmt.Errorf("cinder: restore: snapshot lacks volumes")
 	}
+	if err := simcore.CheckSnapshot(&st); err != nil {
+		return fmt.Errorf("cinder: restore: %w", err)
+	}
 	s.mu.Lock()
 	s.st = st
 	s.mu.Unlock()

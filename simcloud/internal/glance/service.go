@@ -130,7 +130,10 @@ func (s *Service) Restore(raw json.RawMessage) error {
 		return fmt.Errorf("glance: restore: %w", err)
 	}
 	if st.Images == nil {
-		st.Images = map[string]*image{}
+		return fmt.Errorf("glance: restore: snapshot lacks images")
+	}
+	if err := simcore.CheckSnapshot(&st); err != nil {
+		return fmt.Errorf("glance: restore: %w", err)
 	}
 	s.mu.Lock()
 	s.images = st.Images

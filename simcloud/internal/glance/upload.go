@@ -18,16 +18,20 @@ func (s *Service) upload(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, http.StatusUnsupportedMediaType, "Unsupported Content-Type: %s", ct)
 		return
 	}
-	s.mu.Lock()
-	im, ok := s.editable(w, r)
-	if ok && im.Status != "queued" {
-		fail(w, r, http.StatusConflict, "Image status transition from %s to saving is not allowed", im.Status)
-		ok = false
-	}
-	if ok {
-		im.Status = "saving"
-	}
-	s.mu.Unlock()
+	// The lock is released by defer, even if a handler panics.
+	im, ok := func() (*image, bool) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		im, ok := s.editable(w, r)
+		if ok && im.Status != "queued" {
+			fail(w, r, http.StatusConflict, "Image status transition from %s to saving is not allowed", im.Status)
+			return nil, false
+		}
+		if ok {
+			im.Status = "saving"
+		}
+		return im, ok
+	}()
 	if !ok {
 		return
 	}

@@ -231,6 +231,9 @@ func (s *Service) Restore(data json.RawMessage) error {
 		st.SecGroups == nil || st.SGRules == nil || st.FloatingIPs == nil || st.DefaultSG == nil {
 		return fmt.Errorf("neutron: restore: snapshot has a null collection")
 	}
+	if err := simcore.CheckSnapshot(st); err != nil {
+		return fmt.Errorf("neutron: restore: %w", err)
+	}
 	s.mu.Lock()
 	s.st = st
 	s.mu.Unlock()

@@ -163,7 +163,7 @@ func (s *Service) serverView(r *http.Request, sv *server) map[string]any {
 		if mvr >= 3 {
 			m["OS-EXT-SRV-ATTR:user_data"] = nilIfEmpty(sv.UserData)
 			m["OS-EXT-SRV-ATTR:hostname"] = sv.Name
-			m["OS-EXT-SRV-ATTR:reservation_id"] = "r-" + sv.ID[:8]
+			m["OS-EXT-SRV-ATTR:reservation_id"] = "r-" + sv.ID[:min(8, len(sv.ID))]
 			m["OS-EXT-SRV-ATTR:launch_index"] = 0
 			m["OS-EXT-SRV-ATTR:kernel_id"] = ""
 			m["OS-EXT-SRV-ATTR:ramdisk_id"] = ""

@@ -223,6 +223,9 @@ func (s *Service) Restore(raw json.RawMessage) error {
 			return fmt.Errorf("nova: restore: snapshot lacks flavors, keypairs or servers")
 		}
 	}
+	if err := simcore.CheckSnapshot(&st); err != nil {
+		return fmt.Errorf("nova: restore: %w", err)
+	}
 	s.mu.Lock()
 	s.st = st
 	s.mu.Unlock()

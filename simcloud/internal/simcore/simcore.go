@@ -10,6 +10,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -242,3 +246,48 @@ var (
 	ErrForbidden          = fmt.Errorf("forbidden")
 	ErrVolumeNotAvailable = fmt.Errorf("volume not available")
 )
+
+// CheckSnapshot checks a service's restored state before the service
+// serves from it: in every map of objects (a struct's map fields, one
+// level down) no entry may be null, and an object with an ID must sit
+// under that ID. A state file is edited by hand or cut short by a crash;
+// a null port used to panic the list handler. The error names the entry.
+func CheckSnapshot(st any) error {
+	v := reflect.ValueOf(st)
+	for v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			return fmt.Errorf("no state")
+		}
+		v = v.Elem()
+	}
+	if v.Kind() != reflect.Struct {
+		return nil
+	}
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f := v.Field(i)
+		if !t.Field(i).IsExported() || f.Kind() != reflect.Map || f.Type().Key().Kind() != reflect.String {
+			continue
+		}
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if name == "" {
+			name = t.Field(i).Name
+		}
+		keys := f.MapKeys()
+		sort.Slice(keys, func(a, b int) bool { return keys[a].String() < keys[b].String() })
+		for _, k := range keys {
+			e := f.MapIndex(k)
+			if e.Kind() != reflect.Pointer {
+				continue
+			}
+			at := fmt.Sprintf("%s[%s]", name, strconv.Quote(k.String()))
+			if e.IsNil() {
+				return fmt.Errorf("%s is null", at)
+			}
+			if id := e.Elem().FieldByName("ID"); id.IsValid() && id.Kind() == reflect.String && id.String() != k.String() {
+				return fmt.Errorf("%s has id %s", at, strconv.Quote(id.String()))
+			}
+		}
+	}
+	return nil
+}
