@@ -15,7 +15,7 @@ import (
 type panicking struct{}
 
 func (panicking) ServeHTTP(http.ResponseWriter, *http.Request) { panic("boom") }
-func (panicking) Snapshot() (json.RawMessage, error)          { return json.RawMessage(`{}`), nil }
+func (panicking) Snapshot() (json.RawMessage, error)           { return json.RawMessage(`{}`), nil }
 func (panicking) Restore(json.RawMessage) error                { return nil }
 
 // TestHandlerPanicIs500 (issue 13, item 4): a panic in a service handler

@@ -154,4 +154,3 @@ func closeWithin(t *testing.T, c *simcloud.Cloud, d time.Duration) {
 		t.Fatal("Close still waiting: a handler kept the request lock")
 	}
 }
-
