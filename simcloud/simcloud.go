@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -41,6 +42,16 @@ type Config struct {
 	StateFile string
 	// Listen is the loopback address to serve on; default 127.0.0.1:0.
 	Listen string
+	// ReadOnly loads the state file but never writes it: for commands
+	// that only read the cloud, so one running beside a change cannot
+	// write back a stale copy. Changes made through its API are lost.
+	ReadOnly bool
+	// LockWait is how long Start waits for another process's exclusive
+	// lock on the state file (held by a writing cloud from Start to
+	// Close) before it fails with ErrStateLocked; LockProgress, when set,
+	// is told once that it waits.
+	LockWait     time.Duration
+	LockProgress io.Writer
 }
 
 // Credentials are what a client needs to authenticate as one user.
@@ -60,6 +71,8 @@ type Cloud struct {
 	keystone  *keystone.Service
 	mounts    []mount
 	stateFile string
+	readOnly  bool
+	lock      *stateLock
 	srv       *http.Server
 	served    chan struct{} // closed when Serve returns
 	closing   chan struct{} // closed by Close: releases held requests
@@ -77,7 +90,10 @@ type Cloud struct {
 }
 
 // Start serves a simulated cloud until Close.
-func Start(cfg Config) (*Cloud, error) {
+func Start(cfg Config) (*Cloud, error) { return StartContext(context.Background(), cfg) }
+
+// StartContext is Start; ctx ends a wait for the state file's lock.
+func StartContext(ctx context.Context, cfg Config) (*Cloud, error) {
 	world := cfg.World
 	if world == nil {
 		world = DefaultWorld()
@@ -89,9 +105,17 @@ func Start(cfg Config) (*Cloud, error) {
 	if err := checkLoopback(listen); err != nil {
 		return nil, err
 	}
+	var lock *stateLock
+	if cfg.StateFile != "" && !cfg.ReadOnly {
+		l, err := lockState(ctx, cfg.StateFile, cfg.LockWait, cfg.LockProgress)
+		if err != nil {
+			return nil, err
+		}
+		lock = l
+	}
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
-		return nil, fmt.Errorf("simcloud: %w", err)
+		return nil, errors.Join(fmt.Errorf("simcloud: %w", err), lock.release())
 	}
 	base := "http://" + ln.Addr().String()
 	c := &Cloud{
@@ -100,6 +124,8 @@ func Start(cfg Config) (*Cloud, error) {
 		world:     world,
 		knobs:     simcore.NewKnobs(),
 		stateFile: cfg.StateFile,
+		readOnly:  cfg.ReadOnly,
+		lock:      lock,
 		latency:   cfg.Latency,
 		requests:  map[string]int{},
 		served:    make(chan struct{}),
@@ -109,7 +135,7 @@ func Start(cfg Config) (*Cloud, error) {
 	if cfg.StateFile != "" {
 		if err := c.load(); err != nil {
 			ln.Close()
-			return nil, err
+			return nil, errors.Join(err, lock.release())
 		}
 	}
 	c.srv = &http.Server{Handler: c, ReadHeaderTimeout: 10 * time.Second}
@@ -149,6 +175,7 @@ func (c *Cloud) Close() error {
 		if c.stateFile != "" {
 			err = errors.Join(err, c.Save())
 		}
+		err = errors.Join(err, c.lock.release())
 	})
 	return err
 }

@@ -364,8 +364,8 @@ func TestStateSurvivesRestart(t *testing.T) {
 		t.Errorf("port after restart: %+v, want bound to %s", p, srv.ID)
 	}
 	entries, _ := os.ReadDir(filepath.Dir(state))
-	if len(entries) != 1 {
-		t.Errorf("state folder holds %d files, want only the state file", len(entries))
+	if len(entries) != 2 || entries[0].Name() != "sim-state.json" || entries[1].Name() != "sim-state.json.lock" {
+		t.Errorf("state folder holds %v, want only the state file and its lock", entries)
 	}
 }
 

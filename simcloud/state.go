@@ -22,9 +22,10 @@ type state struct {
 
 // Save writes every service's state to the state file atomically (a temp
 // file in the same folder, fsync, rename), so a crash leaves either the
-// old file or the new one. It does nothing without a state file.
+// old file or the new one. It does nothing without a state file, or for a
+// read-only cloud.
 func (c *Cloud) Save() error {
-	if c.stateFile == "" {
+	if c.stateFile == "" || c.readOnly {
 		return nil
 	}
 	c.saveMu.Lock()

@@ -47,7 +47,7 @@ func (o *changeOptions) addFlags(cmd *cobra.Command, targets bool) {
 	cmd.Flags().BoolVar(&o.autoApprove, "auto-approve", false, "do not ask for confirmation")
 	cmd.Flags().IntVar(&o.parallelism, "parallelism", 10, "operations in flight at once")
 	cmd.Flags().StringToIntVar(&o.kindLimit, "kind-limit", nil, "cap one kind's operations in flight below --parallelism, e.g. server=20 (repeatable; default image=2)")
-	cmd.Flags().DurationVar(&o.lockTimeout, "lock-timeout", 0, "wait this long for the lab lock held by another apply (0: fail at once)")
+	cmd.Flags().DurationVar(&o.lockTimeout, "lock-timeout", 0, "wait this long for the lab lock held by another apply, and with --cloud sim for the simulated cloud's state (0: fail at once)")
 	cmd.Flags().BoolVar(&o.noColor, "no-color", false, "never colour the output (NO_COLOR is honoured too)")
 	if targets {
 		cmd.Flags().StringArrayVar(&o.targets, "target", nil, "apply only ADDR and what it depends on (repeatable)")
@@ -216,7 +216,7 @@ func (o *changeOptions) change(ctx context.Context, s *streams, path string, pop
 	if saved != nil && lab.Hash != saved.SpecHash {
 		return fmt.Errorf("%s changed since the plan was made: make a new plan", path)
 	}
-	cloud, closeCloud, err := o.connect(ctx, lab, path)
+	cloud, closeCloud, err := o.connect(ctx, lab, path, simAccess{write: true, lockWait: o.lockTimeout, progress: s.err})
 	if err != nil {
 		return err
 	}

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -26,7 +28,7 @@ type cloudOptions struct {
 
 func (o *cloudOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.cloud, "cloud", "", `clouds.yaml entry to use (default: $OS_CLOUD, then the spec's "cloud:"); "sim" runs the built-in simulated cloud`)
-	fs.StringVar(&o.simState, "sim-state", "", "with --cloud sim: the simulated cloud's state file (default .fuelplan/sim-state.json beside the spec)")
+	fs.StringVar(&o.simState, "sim-state", "", "with --cloud sim: the simulated cloud's state file (default .fuelplan/sim-state.json beside the spec); apply, destroy and unlock hold its lock (FILE.lock) while they run, plan and wait never write it")
 	fs.StringVar(&o.simWorld, "sim-world", "", "with --cloud sim: a world file describing the host cloud (default: the built-in world)")
 }
 
@@ -41,11 +43,25 @@ func (o *cloudOptions) name(lab *specs.Lab) string {
 	return lab.Cloud
 }
 
+// simAccess is what a command does to the simulated cloud's state file.
+type simAccess struct {
+	// write: the command changes the cloud. It holds the state file's
+	// lock for its whole run, waiting up to lockWait for another writer
+	// (and saying so on progress). A command that only reads never
+	// writes the state back, so it cannot erase a concurrent change.
+	write    bool
+	lockWait time.Duration
+	progress io.Writer
+}
+
+// readOnly is the access of plan and wait.
+var readOnly = simAccess{}
+
 // connect authenticates against the chosen cloud. With --cloud sim it
-// starts the simulated cloud in-process, loading and saving its state file,
-// so apply, plan and destroy work across separate invocations; the
-// returned closer saves it.
-func (o *cloudOptions) connect(ctx context.Context, lab *specs.Lab, specPath string) (*resources.Cloud, func() error, error) {
+// starts the simulated cloud in-process from its state file, so apply,
+// plan and destroy work across separate invocations; a writing command's
+// closer saves the state and releases its lock.
+func (o *cloudOptions) connect(ctx context.Context, lab *specs.Lab, specPath string, access simAccess) (*resources.Cloud, func() error, error) {
 	name := o.name(lab)
 	if name != simCloudName {
 		c, err := resources.Connect(ctx, resources.Target{CloudName: name})
@@ -54,7 +70,7 @@ func (o *cloudOptions) connect(ctx context.Context, lab *specs.Lab, specPath str
 		}
 		return c, func() error { return nil }, nil
 	}
-	cfg := simcloud.Config{StateFile: o.simState}
+	cfg := simcloud.Config{StateFile: o.simState, ReadOnly: !access.write, LockWait: access.lockWait, LockProgress: access.progress}
 	if cfg.StateFile == "" {
 		cfg.StateFile = filepath.Join(filepath.Dir(specPath), ".fuelplan", "sim-state.json")
 	}
@@ -68,7 +84,7 @@ func (o *cloudOptions) connect(ctx context.Context, lab *specs.Lab, specPath str
 		}
 		cfg.World = w
 	}
-	sim, err := simcloud.Start(cfg)
+	sim, err := simcloud.StartContext(ctx, cfg)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -68,7 +68,7 @@ func (o *planOptions) run(cmd *cobra.Command, s *streams, path string) (err erro
 	if lab, err = withPhase(lab, o.phase); err != nil {
 		return err
 	}
-	cloud, closeCloud, err := o.connect(ctx, lab, path)
+	cloud, closeCloud, err := o.connect(ctx, lab, path, readOnly)
 	if err != nil {
 		return err
 	}

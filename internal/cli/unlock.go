@@ -25,7 +25,7 @@ with an error at its next renewal.`,
 			if err != nil {
 				return err
 			}
-			cloud, closeCloud, err := o.connect(cmd.Context(), lab, path)
+			cloud, closeCloud, err := o.connect(cmd.Context(), lab, path, simAccess{write: true, progress: s.err})
 			if err != nil {
 				return err
 			}

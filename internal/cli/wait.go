@@ -61,7 +61,7 @@ func runWaits(ctx context.Context, s *streams, co *cloudOptions, lab *specs.Lab,
 	if !hasWaits(lab) {
 		return nil
 	}
-	cloud, closeCloud, err := co.connect(ctx, lab, path)
+	cloud, closeCloud, err := co.connect(ctx, lab, path, readOnly)
 	if err != nil {
 		return err
 	}
