@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"sort"
 	"strings"
 
@@ -13,14 +15,15 @@ import (
 // address will be after apply: its live ID, or unknown when it is created
 // or replaced.
 type resolver struct {
+	lab     *specs.Lab // which values came from the environment
 	state   *State
 	actions map[specs.Address]plan.Action
 	// addrOf maps live IDs back to addresses, to print references readably.
 	addrOf map[string]specs.Address
 }
 
-func newResolver(s *State) *resolver {
-	r := &resolver{state: s, actions: map[specs.Address]plan.Action{}, addrOf: map[string]specs.Address{}}
+func newResolver(lab *specs.Lab, s *State) *resolver {
+	r := &resolver{lab: lab, state: s, actions: map[specs.Address]plan.Action{}, addrOf: map[string]specs.Address{}}
 	for a, objs := range s.owned {
 		for _, o := range objs {
 			r.addrOf[o.ID] = a
@@ -85,7 +88,7 @@ func fieldNames(d resources.Desired) []string {
 // diff compares one desired instance with its live object. It returns the
 // fields that differ, each marked when it forces replacement; references
 // to objects that will be replaced count as differing.
-func (r *resolver) diff(schema resources.Schema, d resources.Desired, live *resources.Object) []plan.FieldChange {
+func (r *resolver) diff(a specs.Address, schema resources.Schema, d resources.Desired, live *resources.Object) []plan.FieldChange {
 	var out []plan.FieldChange
 	add := func(name, before, after string, unknown bool) {
 		f, _ := schema.Lookup(name)
@@ -93,7 +96,12 @@ func (r *resolver) diff(schema resources.Schema, d resources.Desired, live *reso
 		if unknown {
 			fc.After += " " + plan.Unknown
 		}
-		if f.Sensitive {
+		if !f.Sensitive && (r.lab.FromEnv(after) || r.lab.FromEnv(before)) {
+			// The field holds an ${env:} value: the live side is
+			// the same kind of secret, from an earlier apply.
+			fc.Sensitive, fc.AfterSHA256 = true, envHash(a, name, after)
+		}
+		if fc.Sensitive {
 			fc.Before, fc.After = maskNonEmpty(fc.Before), maskNonEmpty(fc.After)
 		}
 		out = append(out, fc)
@@ -186,7 +194,7 @@ func setsFamily(d resources.Desired, prefix string) bool {
 }
 
 // createFields lists every field of a create, references as addresses.
-func createFields(schema resources.Schema, d resources.Desired) []plan.FieldChange {
+func createFields(lab *specs.Lab, a specs.Address, schema resources.Schema, d resources.Desired) []plan.FieldChange {
 	var out []plan.FieldChange
 	for _, n := range fieldNames(d) {
 		f, _ := schema.Lookup(n)
@@ -194,10 +202,26 @@ func createFields(schema resources.Schema, d resources.Desired) []plan.FieldChan
 		if !ok {
 			v = joinAddrs(d.Refs[n])
 		}
-		if f.Sensitive {
-			v = maskNonEmpty(v)
+		fc := plan.FieldChange{Name: n, After: v, Sensitive: f.Sensitive}
+		if !f.Sensitive && lab.FromEnv(v) {
+			fc.Sensitive, fc.AfterSHA256 = true, envHash(a, n, v)
 		}
-		out = append(out, plan.FieldChange{Name: n, After: v, Sensitive: f.Sensitive})
+		if fc.Sensitive {
+			fc.After = maskNonEmpty(fc.After)
+		}
+		out = append(out, fc)
 	}
 	return out
+}
+
+// envHash is what a plan keeps of a value from the environment: enough
+// to see that it changed, salted with where it goes so that equal values
+// in two fields do not show as equal. A short value can still be guessed
+// from its hash by trying them all; a plan file is not for publishing.
+func envHash(a specs.Address, field, v string) string {
+	if v == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte("fuelplan env\x00" + string(a) + "\x00" + field + "\x00" + v))
+	return hex.EncodeToString(sum[:])
 }

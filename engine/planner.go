@@ -41,7 +41,7 @@ func BuildPlan(lab *specs.Lab, st *State, reg resources.Registry, opts PlanOptio
 	if err != nil {
 		return nil, err
 	}
-	res := newResolver(st)
+	res := newResolver(lab, st)
 	var errs []error
 	unmanaged := map[specs.Kind]bool{}
 
@@ -79,11 +79,11 @@ func BuildPlan(lab *specs.Lab, st *State, reg resources.Registry, opts PlanOptio
 			}
 			res.actions[a] = plan.Create
 			d := ad.Desired(r)
-			p.Changes = append(p.Changes, plan.Change{Address: a, Action: plan.Create, Name: nameOf(r), Fields: createFields(ad.Schema(), d)})
+			p.Changes = append(p.Changes, plan.Change{Address: a, Action: plan.Create, Name: nameOf(r), Fields: createFields(lab, a, ad.Schema(), d)})
 			continue
 		}
 		p.Observed = append(p.Observed, plan.Observation{Address: a, ID: live.ID, Revision: live.Revision})
-		fields := res.diff(ad.Schema(), ad.Desired(r), live)
+		fields := res.diff(a, ad.Schema(), ad.Desired(r), live)
 		if len(fields) == 0 {
 			res.actions[a] = plan.NoOp
 			continue

@@ -28,6 +28,9 @@ type Spec struct {
 	Doc  *Document
 
 	v *validator // the resolved model Compile reads
+	// env holds every string value an ${env:} reference made, for the
+	// plan to mask (Lab.FromEnv).
+	env []string
 }
 
 // Load reads, decodes and validates the spec at path. Diagnostics hold
@@ -89,6 +92,7 @@ func Parse(file string, data []byte, env Env) (*Spec, Diagnostics) {
 	doc := &Document{}
 	d.decode(root, reflect.ValueOf(doc), "", 0)
 	s.Doc = doc
+	s.env = d.envValues
 	diags = append(diags, d.diags...)
 	if d.truncated {
 		// Past the node limit the document is only partly decoded:

@@ -27,6 +27,8 @@ type decoder struct {
 	nodes int
 	// truncated: the node or depth limit cut decoding short.
 	truncated bool
+	// envValues are the values of strings an ${env:} reference made.
+	envValues []string
 }
 
 const (

@@ -6,6 +6,7 @@ import (
 	"io"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/dominikbraun/graph"
@@ -27,12 +28,34 @@ type Lab struct {
 	// dominikbraun/graph view of it on first use, because adding 25,000
 	// edges through that library is most of compiling a 1,000-slave lab
 	// and validate never needs it.
-	deps      map[Address][]Address
+	deps map[Address][]Address
+	// env: the string values ${env:} references gave the spec (FromEnv).
+	env       []string
 	graphOnce sync.Once
 	graph     graph.Graph[Address, Resource]
 }
 
 func resourceHash(r Resource) Address { return r.Addr() }
+
+// InheritEnv makes l mask what from masks: for a lab rebuilt from
+// another's resources (apply --phase).
+func (l *Lab) InheritEnv(from *Lab) { l.env = from.env }
+
+// FromEnv reports whether v holds a value that came from the environment
+// through an ${env:} reference in the spec. Such values are secrets
+// wherever they land (a description, server metadata), so plans mask
+// them and never store them.
+func (l *Lab) FromEnv(v string) bool {
+	if v == "" {
+		return false
+	}
+	for _, e := range l.env {
+		if strings.Contains(v, e) {
+			return true
+		}
+	}
+	return false
+}
 
 // NewLab starts an empty lab; the compiler adds instances, then edges.
 func NewLab(name string) *Lab {

@@ -143,6 +143,9 @@ func (d *decoder) interpolate(s *String, path string) {
 		return v
 	})
 	s.FromEnv = true
+	if s.V != "" {
+		d.envValues = append(d.envValues, s.V)
+	}
 }
 
 // typedScalar reads a scalar that must be written as a plain YAML value

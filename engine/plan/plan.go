@@ -77,12 +77,18 @@ const Sensitive = "(sensitive)"
 // FieldChange is one field of a change. For a create Before is empty; for a
 // delete After is empty. Values are canonical strings (lists joined,
 // references as the address they point to), so output is deterministic.
+//
+// A value that came from the environment (${env:} in the spec) is
+// sensitive wherever it lands: Before and After are masked, and
+// AfterSHA256 (a hash salted with the address and field) lets a saved
+// plan tell that the environment changed without holding the value.
 type FieldChange struct {
 	Name          string `json:"name"`
 	Before        string `json:"before,omitempty"`
 	After         string `json:"after,omitempty"`
 	ForcesReplace bool   `json:"forces_replace,omitempty"`
 	Sensitive     bool   `json:"sensitive,omitempty"`
+	AfterSHA256   string `json:"after_sha256,omitempty"`
 }
 
 // Change is what happens to one resource.

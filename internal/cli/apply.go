@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -252,6 +253,9 @@ func (o *changeOptions) change(ctx context.Context, s *streams, path string, pop
 		// Same spec, same objects: the plan is the same, unless this
 		// fuelplan plans differently from the one that saved it.
 		if !reflect.DeepEqual(saved.Changes, p.Changes) {
+			if envChanged(saved, p) {
+				return errors.New("a value the spec takes from the environment (${env:}) changed since the plan was made; make a new plan")
+			}
 			return errors.New("the plan made now differs from the saved one (another fuelplan version?); make a new plan")
 		}
 	} else {
@@ -341,4 +345,21 @@ func (o *changeOptions) kindLimits() map[string]int {
 		out[k] = v
 	}
 	return out
+}
+
+// envChanged reports whether the two plans differ in a field's hash of a
+// value from the environment (the values themselves are never saved).
+func envChanged(saved, now *plan.Plan) bool {
+	hashes := func(p *plan.Plan) map[string]string {
+		m := map[string]string{}
+		for _, c := range p.Changes {
+			for _, f := range c.Fields {
+				if f.AfterSHA256 != "" {
+					m[string(c.Address)+" "+f.Name] = f.AfterSHA256
+				}
+			}
+		}
+		return m
+	}
+	return !maps.Equal(hashes(saved), hashes(now))
 }

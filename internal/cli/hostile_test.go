@@ -92,3 +92,48 @@ func TestDamagedPlanFile(t *testing.T) {
 		t.Errorf("plan --out outside: exit %d, stderr %q", code, errOut)
 	}
 }
+
+// TestEnvValuesNeverShown (issue 13, item 3): a value from ${env:} in an
+// ordinary field (a security group's description, server metadata) is
+// masked in the text plan, --json and the saved plan; the saved plan
+// keeps a hash, so a changed environment makes its apply refuse.
+func TestEnvValuesNeverShown(t *testing.T) {
+	const secret = "s3cret-from-the-env"
+	t.Setenv("LAB_DESC", secret)
+	t.Setenv("LAB_ROLE", "role-"+secret)
+	dir := t.TempDir()
+	spec := writeLab(t, dir, 1, func(s string) string {
+		s = strings.Replace(s, "description: Fuel lab traffic", "description: \"${env:LAB_DESC}\"", 1)
+		return strings.Replace(s, "  floating_ip: true\n", "  floating_ip: true\n  metadata: {role: \"${env:LAB_ROLE}\"}\n", 1)
+	})
+	sim := []string{"--cloud", "sim", "--sim-state", filepath.Join(dir, "state.json")}
+	planFile := filepath.Join(dir, "lab.plan")
+	var all strings.Builder
+	for _, args := range [][]string{{"plan", spec}, {"plan", spec, "--json"}, {"plan", spec, "--out", planFile}} {
+		code, out, errOut := run(t, append(args, sim...)...)
+		if code != ExitOK {
+			t.Fatalf("%v: exit %d\n%s%s", args, code, out, errOut)
+		}
+		all.WriteString(out + errOut)
+	}
+	saved, err := os.ReadFile(planFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all.Write(saved)
+	if strings.Contains(all.String(), secret) {
+		t.Fatalf("a value from the environment is shown or saved:\n%s", all.String())
+	}
+	if !strings.Contains(string(saved), `"after_sha256"`) {
+		t.Error("the saved plan keeps no hash of the masked values")
+	}
+	t.Setenv("LAB_DESC", "another-value")
+	code, _, errOut := run(t, append([]string{"apply", planFile}, sim...)...)
+	if code != ExitError || !strings.Contains(errOut, "a value the spec takes from the environment (${env:}) changed since the plan was made") {
+		t.Errorf("apply after the environment changed: exit %d, stderr %q", code, errOut)
+	}
+	t.Setenv("LAB_DESC", secret)
+	if code, out, errOut := run(t, append([]string{"apply", planFile}, sim...)...); code != ExitOK {
+		t.Errorf("apply of the saved plan: exit %d\n%s%s", code, out, errOut)
+	}
+}

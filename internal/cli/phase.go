@@ -58,6 +58,7 @@ func withPhase(lab *specs.Lab, phase string) (*specs.Lab, error) {
 	}
 	out := specs.NewLab(lab.Name)
 	out.Cloud, out.File, out.Hash = lab.Cloud, lab.File, lab.Hash
+	out.InheritEnv(lab)
 	for _, a := range lab.Addresses() {
 		r, _ := lab.Resource(a)
 		if n, ok := replaced[a]; ok {
