@@ -5,6 +5,11 @@ STATICCHECK_VERSION ?= v0.8.2
 GOBIN       ?= $(shell $(GO) env GOPATH)/bin
 STATICCHECK ?= $(GOBIN)/staticcheck
 FUZZTIME    ?= 15s
+# Minimizing a new input takes 60 s per input by default, which left the
+# fuzzers no time to run (FuzzParse made 40 executions a minute); 1 s
+# leaves the time to executions. FUZZPARALLEL workers share the machine.
+FUZZMINIMIZETIME ?= 1s
+FUZZPARALLEL     ?= 1
 BENCHTIME   ?= 1x
 
 .PHONY: all build test vet lint unit bench fuzz demo tools fmt clean e2e-real
@@ -52,11 +57,15 @@ e2e-real:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
 
-# A short run of every fuzz target (go test -fuzz takes one target at a time).
+# A run of every fuzz target, one after the other (go test -fuzz takes one
+# target at a time); each prints its executions. Findings are written to
+# the package's testdata/fuzz/TARGET/, where `go test` replays them.
 fuzz:
 	@set -e; for pkg in $$($(GO) list ./...); do \
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
-	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	    echo "== $$pkg $$f"; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) \
+	      -parallel $(FUZZPARALLEL) $$pkg; \
 	  done; done
 
 # The Fuel lab of examples/fuel-lab.yaml on the built-in simulated cloud:

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"regexp"
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack"
@@ -63,9 +64,20 @@ func authOptions(t Target) (gophercloud.AuthOptions, gophercloud.EndpointOpts, *
 	}
 	ao, eo, tlsConf, err := clouds.Parse(opts...)
 	if err != nil {
-		return ao, eo, nil, fmt.Errorf("cloud %q: %w", name, err)
+		return ao, eo, nil, fmt.Errorf("cloud %q: %s", name, unquoteYAML(err.Error()))
 	}
 	return ao, eo, tlsConf, nil
+}
+
+// yamlQuoted is how yaml.v3 quotes a value in its errors ("cannot
+// unmarshal !!str `VALUE` into ...").
+var yamlQuoted = regexp.MustCompile("`[^`]*`")
+
+// unquoteYAML drops the values yaml.v3 quotes from a clouds.yaml error:
+// `auth: PASSWORD` (a mistyped nesting) must not print the password.
+// Found by FuzzCloudsYAML.
+func unquoteYAML(msg string) string {
+	return yamlQuoted.ReplaceAllString(msg, "a value")
 }
 
 func connect(ctx context.Context, ao gophercloud.AuthOptions, eo gophercloud.EndpointOpts, tlsConf *tls.Config) (*Cloud, error) {

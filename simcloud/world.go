@@ -138,11 +138,17 @@ func parseWorld(path string, data []byte) (*World, error) {
 	return &w, nil
 }
 
+// yamlQuoted is how yaml.v3 quotes a value in its errors.
+var yamlQuoted = regexp.MustCompile("`[^`]*`")
+
+// yamlError names the file and line, without the value yaml.v3 quotes
+// (a password given where a list was expected).
 func yamlError(path string, err error) error {
-	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+	msg := yamlQuoted.ReplaceAllString(err.Error(), "a value")
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
 		return fmt.Errorf("%s:%s: %s", path, m[1], m[2])
 	}
-	return fmt.Errorf("%s: %v", path, err)
+	return fmt.Errorf("%s: %s", path, msg)
 }
 
 // lineOf is the line of item i of the top-level list key (i < 0: the key).
