@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -62,11 +63,23 @@ func authOptions(t Target) (gophercloud.AuthOptions, gophercloud.EndpointOpts, *
 	if t.CloudsYAML != nil {
 		opts = append(opts, clouds.WithCloudsYAML(bytes.NewReader(t.CloudsYAML)))
 	}
-	ao, eo, tlsConf, err := clouds.Parse(opts...)
+	ao, eo, tlsConf, err := parseClouds(opts...)
 	if err != nil {
 		return ao, eo, nil, fmt.Errorf("cloud %q: %s", name, unquoteYAML(err.Error()))
 	}
 	return ao, eo, tlsConf, nil
+}
+
+// parseClouds is clouds.Parse, which panics on an entry without an auth
+// section (gophercloud v2.15, found by FuzzCloudsYAML): that is an error
+// about the entry, not a crash.
+func parseClouds(opts ...clouds.ParseOption) (ao gophercloud.AuthOptions, eo gophercloud.EndpointOpts, tlsConf *tls.Config, err error) {
+	defer func() {
+		if recover() != nil {
+			err = errors.New("the clouds.yaml entry cannot be used: does it have an auth: section?")
+		}
+	}()
+	return clouds.Parse(opts...)
 }
 
 // yamlQuoted is how yaml.v3 quotes a value in its errors ("cannot

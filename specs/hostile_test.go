@@ -17,13 +17,16 @@ flavors: [{name: small, existing: true}]
 master: {flavor: small, image: cirros, ports: [{network: n0, fixed_ip: 10.0.0.5}]}
 `
 
-// fill repeats line(i) after head until the spec is as large as it may be.
-func fill(head string, line func(i int) string) []byte {
+// fill repeats line(i) after head, then ends with tail, making the spec
+// as large as it may be.
+func fill(head string, line func(i int) string, tail ...string) []byte {
 	var b strings.Builder
 	b.WriteString(head)
+	end := strings.Join(tail, "")
 	for i := 0; ; i++ {
 		l := line(i)
-		if b.Len()+len(l) > MaxSize {
+		if b.Len()+len(l)+len(end) > MaxSize {
+			b.WriteString(end)
 			return []byte(b.String())
 		}
 		b.WriteString(l)
@@ -51,7 +54,7 @@ func hostileSpecs() map[string][]byte {
 			func(i int) string { return "      - {protocol: tcp, ports: 22}\n" }),
 		// As many YAML nodes as bytes allow.
 		"many-nodes": fill(hostileHead+"networks: [{name: n0, cidr: 10.0.0.0/24, dns_nameservers: [",
-			func(i int) string { return "1," }),
+			func(i int) string { return "1," }, "1]}]\n"),
 	}
 }
 

@@ -39,6 +39,10 @@ func (v *validator) warnf(p Pos, format string, args ...any) {
 // maxSlaves bounds the slave count: beyond it a typo is likelier than a lab.
 const maxSlaves = 4096
 
+// maxSlaveObjects bounds the objects the slaves expand to: 4,096 Fuel
+// slaves (server, 4 ports, 2 volumes) are 28,672.
+const maxSlaveObjects = 100_000
+
 var (
 	labName     = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$`)
 	logicalName = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9._-]{0,62})$`)

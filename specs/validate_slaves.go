@@ -10,6 +10,18 @@ func (v *validator) expandSlaves(sl *SlavesSpec) {
 		v.errorf(sl.Count.At, "slaves.count: %d is out of range 0-%d", sl.Count.V, maxSlaves)
 		return
 	}
+	// A short template times a large count can ask for millions of
+	// objects (4,096 slaves with a port on each of 1,000 networks is a
+	// 60 KB spec and 4 million ports): bound what expansion builds.
+	ports := len(sl.Ports)
+	if ports == 0 {
+		ports = len(v.netOrder) // a port on every network
+	}
+	if per := 1 + ports + len(sl.Volumes); sl.Count.V*per > maxSlaveObjects {
+		v.errorf(sl.Count.At, "slaves.count: %d slaves of %d objects each (server, ports, volumes) make %s objects; at most %s",
+			sl.Count.V, per, thousands(sl.Count.V*per), thousands(maxSlaveObjects))
+		return
+	}
 	namePat := sl.Name.Or("slave-{index:02d}")
 	pat, err := parsePattern(namePat, true)
 	if err != nil {

@@ -1,9 +1,9 @@
 package plan
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
-	"reflect"
 	"testing"
 )
 
@@ -32,8 +32,9 @@ func FuzzParse(f *testing.F) {
 		if err != nil {
 			t.Fatalf("a saved plan does not read back: %v", err)
 		}
-		if !reflect.DeepEqual(p, q) {
-			t.Fatalf("read back differs:\n%+v\n%+v", p, q)
+		// Compared as saved: an empty list and none save alike.
+		if again2, _ := json.Marshal(q); !bytes.Equal(again, again2) {
+			t.Fatalf("read back differs:\n%s\n%s", again, again2)
 		}
 	})
 }
