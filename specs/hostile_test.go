@@ -248,3 +248,20 @@ slaves: {count: 1, name: "slave-{index}", flavor: small, image: cirros, ports: [
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
 }
+
+// TestSlaveExpansionBounded: a short template times the largest count
+// could ask for millions of objects (a 60 KB spec made 4 million ports);
+// the objects slaves expand to are bounded.
+func TestSlaveExpansionBounded(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("apiVersion: fuelplan/v1\nlab: big\nimages: [{name: cirros, existing: true}]\nflavors: [{name: small, existing: true}]\nmaster: {flavor: small, image: cirros}\nnetworks:\n")
+	for i := range 30 {
+		fmt.Fprintf(&b, "  - {name: n%d, cidr: 10.0.%d.0/24}\n", i, i)
+	}
+	b.WriteString("slaves: {count: 4096, name: \"s-{index}\", flavor: small, image: cirros}\n")
+	_, diags := Parse("x.yaml", []byte(b.String()), nil)
+	want := "x.yaml:37:17: slaves.count: 4096 slaves of 31 objects each (server, ports, volumes) make 126,976 objects; at most 100,000"
+	if got := diags.Error(); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
