@@ -93,6 +93,12 @@ func (c *Cloud) load() error {
 	if err != nil {
 		return fmt.Errorf("simcloud: state file %s: %w", c.stateFile, err)
 	}
+	return c.restore(data)
+}
+
+// restore sets the services from a state file's bytes; errors name the
+// file and the entry.
+func (c *Cloud) restore(data []byte) error {
 	var st state
 	if err := json.Unmarshal(data, &st); err != nil {
 		return fmt.Errorf("simcloud: state file %s is corrupt (%v); delete it to start afresh", c.stateFile, err)
