@@ -227,7 +227,6 @@ func TestFuzzSeedsAccepted(t *testing.T) {
 	}
 }
 
-
 // snapshots and restoreAll set a cloud's services back between fuzz
 // executions.
 func snapshots(t testing.TB, c *Cloud) []json.RawMessage {
