@@ -52,6 +52,17 @@ func hostileSpecs() map[string][]byte {
 		// One security group, every rule the same.
 		"duplicate-rules": fill(hostileHead+"networks: [{name: n0, cidr: 10.0.0.0/24}]\nsecurity_groups:\n  - name: g\n    rules:\n",
 			func(i int) string { return "      - {protocol: tcp, ports: 22}\n" }),
+		// The most objects slaves may expand to: 4,096 slaves with a port
+		// on each of 23 networks, 98,304 objects (a few more fail).
+		"widest-slaves": func() []byte {
+			var b strings.Builder
+			b.WriteString("apiVersion: fuelplan/v1\nlab: big\nimages: [{name: cirros, existing: true}]\nflavors: [{name: small, existing: true}]\nmaster: {flavor: small, image: cirros}\nnetworks:\n")
+			for i := range 23 {
+				fmt.Fprintf(&b, "  - {name: n%d, cidr: 10.%d.0.0/16}\n", i, i)
+			}
+			b.WriteString("slaves: {count: 4096, name: \"s-{index}\", flavor: small, image: cirros}\n")
+			return []byte(b.String())
+		}(),
 		// As many YAML nodes as bytes allow.
 		"many-nodes": fill(hostileHead+"networks: [{name: n0, cidr: 10.0.0.0/24, dns_nameservers: [",
 			func(i int) string { return "1," }, "1]}]\n"),
@@ -143,11 +154,12 @@ func TestSizeLimit(t *testing.T) {
 }
 
 // BenchmarkValidateHostile validates each worst-case spec of the largest
-// accepted size (MaxSize). B/op is every byte allocated, an upper bound
-// of the peak heap; README "Performance" has the figures.
+// accepted size (MaxSize), and the largest expansion validation accepts.
+// B/op is every byte allocated, an upper bound of the peak heap; README
+// "Performance" has the figures, with the peak RSS of `fuelplan validate`.
 func BenchmarkValidateHostile(b *testing.B) {
 	specs := hostileSpecs()
-	for _, name := range []string{"overlapping-pools", "same-cidr-networks", "disjoint-pools", "duplicate-rules", "many-nodes"} {
+	for _, name := range []string{"overlapping-pools", "same-cidr-networks", "disjoint-pools", "duplicate-rules", "many-nodes", "widest-slaves"} {
 		data := specs[name]
 		b.Run(name, func(b *testing.B) {
 			b.SetBytes(int64(len(data)))
