@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -83,15 +84,27 @@ func writeAtomic(path string, data []byte) error {
 	return nil
 }
 
+// maxStateFile bounds a state file read: a built 1,000-slave lab saves
+// about 20 MB.
+const maxStateFile = 512 << 20
+
 // load restores the services from the state file; a missing file is a
 // fresh cloud, a corrupt one an error naming the file.
 func (c *Cloud) load() error {
-	data, err := os.ReadFile(c.stateFile)
+	f, err := os.Open(c.stateFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("simcloud: state file %s: %w", c.stateFile, err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxStateFile+1))
+	if err != nil {
+		return fmt.Errorf("simcloud: state file %s: %w", c.stateFile, err)
+	}
+	if len(data) > maxStateFile {
+		return fmt.Errorf("simcloud: state file %s is larger than %d bytes; delete it to start afresh", c.stateFile, maxStateFile)
 	}
 	return c.restore(data)
 }

@@ -6,6 +6,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"io"
 	"net/netip"
 	"os"
 	"regexp"
@@ -108,12 +109,23 @@ func DefaultWorld() *World {
 
 // LoadWorld reads a world file; errors name FILE:LINE.
 func LoadWorld(path string) (*World, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxWorldFile+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(data) > maxWorldFile {
+		return nil, fmt.Errorf("%s: larger than %d bytes: not a world file", path, maxWorldFile)
+	}
 	return parseWorld(path, data)
 }
+
+// maxWorldFile bounds a world file read (the default one is 3 KB).
+const maxWorldFile = 1 << 20
 
 // yamlLine finds the line number yaml.v3 puts in its messages.
 var yamlLine = regexp.MustCompile(`^yaml: (?:unmarshal errors:\n\s*)?line (\d+): (.*)`)

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,6 +19,8 @@ func (v *validator) resolve(p string) string {
 	return filepath.Join(v.dir, p)
 }
 
+const maxKeyFile = 64 << 10
+
 var errPrivateKey = errors.New("this is a private key: give the public key (.pub)")
 
 var publicKeyTypes = []string{
@@ -28,12 +31,22 @@ var publicKeyTypes = []string{
 // readPublicKey reads an OpenSSH public key file. The error never quotes
 // the file's content: if it is a private key, that would leak it.
 func readPublicKey(path string) (string, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return "", fmt.Errorf("file %s does not exist", path)
 		}
 		return "", fmt.Errorf("cannot read %s: %v", path, errors.Unwrap(err))
+	}
+	defer f.Close()
+	// An OpenSSH public key is one line of a few KB at most; reading no
+	// further bounds a key file named /dev/zero.
+	data, err := io.ReadAll(io.LimitReader(f, maxKeyFile+1))
+	if err != nil {
+		return "", fmt.Errorf("cannot read %s: %v", path, err)
+	}
+	if len(data) > maxKeyFile {
+		return "", fmt.Errorf("%s: larger than %d bytes: not an OpenSSH public key", path, maxKeyFile)
 	}
 	if err := checkPublicKey(data); err != nil {
 		return "", fmt.Errorf("%s: %w", path, err)

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fuelplan/fuelplan/engine/plan"
 )
@@ -135,5 +136,49 @@ func TestEnvValuesNeverShown(t *testing.T) {
 	t.Setenv("LAB_DESC", secret)
 	if code, out, errOut := run(t, append([]string{"apply", planFile}, sim...)...); code != ExitOK {
 		t.Errorf("apply of the saved plan: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// TestEndlessFilesRefused (issue 13, item 1): every file fuelplan reads
+// is read to a limit, so one named /dev/zero is refused at once instead of
+// growing until memory runs out.
+func TestEndlessFilesRefused(t *testing.T) {
+	if _, err := os.Stat("/dev/zero"); err != nil {
+		t.Skip("no /dev/zero")
+	}
+	dir := t.TempDir()
+	keySpec := writeLab(t, dir, 1, func(s string) string {
+		return strings.Replace(s, "  public_key: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB3cX0pEDMzJcZ0Fq7c9u0wqkBq9l5y3wS0r2M2kJp8x ops@lab", "  public_key_file: /dev/zero", 1)
+	})
+	spec := filepath.Join(dir, "lab.yaml")
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"validate", "/dev/zero"}, "larger than the spec size limit of 1048576 bytes"},
+		{[]string{"apply", "/dev/zero", "--cloud", "sim", "--sim-state", filepath.Join(dir, "s.json")}, "larger than the spec size limit of 1048576 bytes"},
+		{[]string{"validate", keySpec}, "/dev/zero: larger than 65536 bytes: not an OpenSSH public key"},
+		{[]string{"plan", spec, "--cloud", "sim", "--sim-state", "/dev/zero"}, "state file /dev/zero is larger than"},
+		{[]string{"plan", spec, "--cloud", "sim", "--sim-state", filepath.Join(dir, "s.json"), "--sim-world", "/dev/zero"}, "/dev/zero: larger than 1048576 bytes: not a world file"},
+	}
+	for _, tt := range tests {
+		if strings.Contains(tt.args[1], "lab.yaml") && tt.args[0] == "plan" {
+			writeLab(t, dir, 1) // the spec without the key file
+		}
+		done := make(chan struct{})
+		var code int
+		var out, errOut string
+		go func() {
+			defer close(done)
+			code, out, errOut = run(t, tt.args...)
+		}()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			t.Fatalf("%v: still reading after 30 s", tt.args)
+		}
+		if code != ExitError || !strings.Contains(out+errOut, tt.want) {
+			t.Errorf("%v: exit %d, output %q; want %q", tt.args, code, out+errOut, tt.want)
+		}
 	}
 }
