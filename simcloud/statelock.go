@@ -56,7 +56,7 @@ func lockState(ctx context.Context, stateFile string, wait time.Duration, progre
 			return nil, fmt.Errorf("%w: %s is locked by %s (--lock-timeout waits for it)", ErrStateLocked, stateFile, holder)
 		}
 		if !said && progress != nil {
-			fmt.Fprintf(progress, "Waiting up to %s for the simulated cloud's state %s, locked by %s...\n", wait.Round(time.Second), stateFile, holder)
+			fmt.Fprintf(progress, "Waiting up to %s for the simulated cloud's state %s, locked by %s...\n", wait, stateFile, holder)
 			said = true
 		}
 		select {
