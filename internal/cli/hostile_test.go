@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -87,8 +88,14 @@ func TestDamagedPlanFile(t *testing.T) {
 			t.Errorf("plan cut at %d bytes: exit %d, stderr %q", cut, code, errOut)
 		}
 	}
+	// plan --out replaces a plan, never another file (the spec itself).
+	before, _ := os.ReadFile(spec)
+	code, _, errOut := run(t, append([]string{"plan", spec, "--out", spec}, sim...)...)
+	if after, _ := os.ReadFile(spec); code != ExitError || !strings.Contains(errOut, "is not a saved plan; refusing to overwrite it") || !bytes.Equal(before, after) {
+		t.Errorf("plan --out SPEC: exit %d, stderr %q", code, errOut)
+	}
 	// And plan --out refuses to save where apply would refuse to read.
-	code, _, errOut := run(t, append([]string{"plan", spec, "--out", filepath.Join(t.TempDir(), "x.plan")}, sim...)...)
+	code, _, errOut = run(t, append([]string{"plan", spec, "--out", filepath.Join(t.TempDir(), "x.plan")}, sim...)...)
 	if code != ExitError || !strings.Contains(errOut, "save the plan in the spec's folder or above it") {
 		t.Errorf("plan --out outside: exit %d, stderr %q", code, errOut)
 	}

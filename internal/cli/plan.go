@@ -83,6 +83,10 @@ func (o *planOptions) run(cmd *cobra.Command, s *streams, path string) (err erro
 		if insideFolderOf(o.out, path) != nil {
 			return fmt.Errorf("--out %s: save the plan in the spec's folder or above it (apply refuses a plan whose spec lies outside the plan file's folder)", o.out)
 		}
+		// Only a plan is replaced: --out lab.yaml must not eat the spec.
+		if data, err := head(o.out, 4096); err == nil && !plan.IsPlanFile(data) {
+			return fmt.Errorf("--out %s: the file exists and is not a saved plan; refusing to overwrite it", o.out)
+		}
 	}
 	if err := printPlan(s.out, p, o.json, o.noColor); err != nil {
 		return err
