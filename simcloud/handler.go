@@ -93,11 +93,25 @@ func (c *Cloud) handle(m *mount, rec *statusRecorder, r *http.Request) {
 		log.Printf("simcloud: %s %s: internal error: %v", r.Method, m.prefix+r.URL.Path, v)
 		rec.status = http.StatusInternalServerError
 		if !rec.wrote {
-			simcore.WriteJSON(rec.ResponseWriter, http.StatusInternalServerError, m.errorBody(http.StatusInternalServerError,
-				"The server has either erred or is incapable of performing the requested operation."))
+			msg, ok := internalErrors[m.name]
+			if !ok {
+				msg = internalErrors[""]
+			}
+			simcore.WriteJSON(rec.ResponseWriter, http.StatusInternalServerError, m.errorBody(http.StatusInternalServerError, msg))
 		}
 	}()
 	m.svc.ServeHTTP(rec, r)
+}
+
+// internalErrors are the messages each service's API layer answers an
+// unexpected exception with, by mount name: Neutron's resource layer
+// (neutron/api/v2/resource.py), Nova's expected_errors wrapper
+// (nova/api/openstack/wsgi.py); Glance, Cinder and Keystone answer
+// webob's HTTPInternalServerError text (the "" entry).
+var internalErrors = map[string]string{
+	"network": "Request Failed: internal server error while processing your request.",
+	"compute": "Unexpected API Error. Please report this at http://bugs.launchpad.net/nova/ and attach the Nova API log if possible.",
+	"":        "The server has either erred or is incapable of performing the requested operation.",
 }
 
 // route finds the mount for path and the path the service sees.

@@ -27,14 +27,14 @@ func TestHandlerPanicIs500(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.mounts = append(c.mounts, mount{prefix: "/panic", name: "panic", svc: panicking{}, public: true, errorBody: novaError})
+	c.mounts = append(c.mounts, mount{prefix: "/panic", name: "compute", svc: panicking{}, public: true, errorBody: novaError})
 	resp, err := http.Post(c.URL+"/panic/v1/things", "application/json", strings.NewReader(`{}`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusInternalServerError || !strings.Contains(string(body), `"computeFault"`) {
+	if resp.StatusCode != http.StatusInternalServerError || !strings.Contains(string(body), `"computeFault"`) || !strings.Contains(string(body), "Unexpected API Error.") {
 		t.Errorf("answer %d %s, want 500 with a computeFault", resp.StatusCode, body)
 	}
 	done := make(chan error, 1)
