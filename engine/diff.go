@@ -63,6 +63,19 @@ func (r *resolver) show(v string) string {
 	return strings.Join(parts, ",")
 }
 
+// unknownRefs returns the addresses among as whose IDs are known only
+// after apply (created or replaced), sorted.
+func (r *resolver) unknownRefs(as []specs.Address) []specs.Address {
+	var out []specs.Address
+	for _, a := range as {
+		if _, ok := r.id(a); !ok {
+			out = append(out, a)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
 func joinAddrs(as []specs.Address) string {
 	ss := make([]string, len(as))
 	for i, a := range as {
@@ -92,10 +105,7 @@ func (r *resolver) diff(a specs.Address, schema resources.Schema, d resources.De
 	var out []plan.FieldChange
 	add := func(name, before, after string, unknown bool) {
 		f, _ := schema.Lookup(name)
-		fc := plan.FieldChange{Name: name, Before: before, After: after, ForcesReplace: f.ForceNew, Sensitive: f.Sensitive}
-		if unknown {
-			fc.After += " " + plan.Unknown
-		}
+		fc := plan.FieldChange{Name: name, Before: before, After: after, AfterUnknown: unknown, ForcesReplace: f.ForceNew, Sensitive: f.Sensitive}
 		if !f.Sensitive && (r.lab.FromEnv(after) || r.lab.FromEnv(before)) {
 			// The field holds an ${env:} value: the live side is
 			// the same kind of secret, from an earlier apply.

@@ -288,7 +288,7 @@ func TestSpecChangesPlanExactly(t *testing.T) {
 			t.Errorf("master or network touched: %v", got)
 		}
 		c, _ := p.Change("subnet.mgmt")
-		if len(c.Reasons) == 0 || !strings.Contains(c.Reasons[0], "cidr") {
+		if len(c.Reasons) == 0 || c.Reasons[0].Cause != plan.CauseField || c.Reasons[0].Field != "cidr" {
 			t.Errorf("subnet.mgmt replace reasons %v, want cidr named", c.Reasons)
 		}
 	})

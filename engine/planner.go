@@ -83,7 +83,8 @@ func BuildPlan(lab *specs.Lab, st *State, reg resources.Registry, opts PlanOptio
 			continue
 		}
 		p.Observed = append(p.Observed, plan.Observation{Address: a, ID: live.ID, Revision: live.Revision})
-		fields := res.diff(a, ad.Schema(), ad.Desired(r), live)
+		d := ad.Desired(r)
+		fields := res.diff(a, ad.Schema(), d, live)
 		if len(fields) == 0 {
 			res.actions[a] = plan.NoOp
 			continue
@@ -92,11 +93,11 @@ func BuildPlan(lab *specs.Lab, st *State, reg resources.Registry, opts PlanOptio
 		for _, f := range fields {
 			if f.ForcesReplace {
 				c.Action = plan.Replace
-				c.Reasons = append(c.Reasons, replaceReason(f))
+				c.Reasons = append(c.Reasons, replaceReason(f, res.unknownRefs(d.Refs[f.Name])))
 			}
 		}
 		if c.Action == plan.Replace && isProtected(r) {
-			errs = append(errs, fmt.Errorf("%s: protected, but the change would replace it (%s)", a, strings.Join(c.Reasons, "; ")))
+			errs = append(errs, fmt.Errorf("%s: protected, but the change would replace it (%s)", a, joinReasons(c.Reasons)))
 		}
 		res.actions[a] = c.Action
 		p.Changes = append(p.Changes, c)
@@ -119,7 +120,7 @@ func BuildPlan(lab *specs.Lab, st *State, reg resources.Registry, opts PlanOptio
 				continue
 			case !inLab && i == 0:
 				p.Changes = append(p.Changes, plan.Change{Address: a, Action: plan.Delete, Name: o.Name, ID: o.ID,
-					Reasons: []string{"not in the spec any more"}})
+					Reasons: []plan.Reason{{Cause: plan.CauseNotInSpec}}})
 				p.Observed = append(p.Observed, plan.Observation{Address: a, ID: o.ID, Revision: o.Revision})
 				continue
 			case i == 0:
@@ -127,7 +128,7 @@ func BuildPlan(lab *specs.Lab, st *State, reg resources.Registry, opts PlanOptio
 			}
 			da := DuplicateAddress(a, o.ID)
 			p.Changes = append(p.Changes, plan.Change{Address: da, Action: plan.Delete, Name: o.Name, ID: o.ID,
-				Reasons: []string{fmt.Sprintf("duplicate of %s (%s), left by an interrupted apply", a, objs[0].ID)}})
+				Reasons: []plan.Reason{{Cause: plan.CauseDuplicate, Of: a, OfID: objs[0].ID}}})
 			p.Observed = append(p.Observed, plan.Observation{Address: da, ID: o.ID, Revision: o.Revision})
 		}
 	}
@@ -158,11 +159,22 @@ func BaseAddress(a specs.Address) specs.Address {
 	return specs.Address(base)
 }
 
-func replaceReason(f plan.FieldChange) string {
-	if strings.HasSuffix(f.After, plan.Unknown) {
-		return fmt.Sprintf("%s forces replacement (%s is replaced or recreated)", f.Name, strings.TrimSpace(strings.TrimSuffix(f.After, plan.Unknown)))
+// replaceReason says why a field forces replacement: its own value, or,
+// when its value is known only after apply, the referenced resources
+// (unknown) that get new IDs.
+func replaceReason(f plan.FieldChange, unknown []specs.Address) plan.Reason {
+	if f.AfterUnknown && len(unknown) > 0 {
+		return plan.Reason{Cause: plan.CauseDependency, Field: f.Name, Dependencies: unknown}
 	}
-	return fmt.Sprintf("%s forces replacement", f.Name)
+	return plan.Reason{Cause: plan.CauseField, Field: f.Name}
+}
+
+func joinReasons(rs []plan.Reason) string {
+	ss := make([]string, len(rs))
+	for i, r := range rs {
+		ss[i] = r.String()
+	}
+	return strings.Join(ss, "; ")
 }
 
 func nameOf(r specs.Resource) string {

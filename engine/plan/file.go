@@ -74,12 +74,19 @@ func Parse(data []byte) (*Plan, error) {
 	if len(data) > MaxSize {
 		return nil, fmt.Errorf("damaged plan file: larger than %d bytes", MaxSize)
 	}
+	// The version first: an older format's fields may not decode.
+	var probe struct {
+		FormatVersion string `json:"format_version"`
+	}
+	if err := json.Unmarshal(data, &probe); err != nil {
+		return nil, fmt.Errorf("damaged plan file (%s): make a new plan", jsonProblem(err))
+	}
+	if err := checkVersion(probe.FormatVersion); err != nil {
+		return nil, err
+	}
 	var p Plan
 	if err := json.Unmarshal(data, &p); err != nil {
 		return nil, fmt.Errorf("damaged plan file (%s): make a new plan", jsonProblem(err))
-	}
-	if p.FormatVersion != FormatVersion {
-		return nil, fmt.Errorf("plan format version %s, this fuelplan reads %q", quote(p.FormatVersion), FormatVersion)
 	}
 	for i, c := range p.Changes {
 		if !slices.Contains(specs.Kinds, c.Address.Kind()) {
@@ -90,6 +97,19 @@ func Parse(data []byte) (*Plan, error) {
 		}
 	}
 	return &p, nil
+}
+
+// checkVersion refuses a plan of another format. Version 1 is not
+// migrated: it held unknown values and reasons as text, and a saved plan
+// is cheap to make again, while guessing its meaning back is not safe.
+func checkVersion(v string) error {
+	switch v {
+	case FormatVersion:
+		return nil
+	case "1":
+		return fmt.Errorf("plan format version 1 was written by an older fuelplan; this fuelplan reads version %s: make the plan again (fuelplan plan --out)", FormatVersion)
+	}
+	return fmt.Errorf("plan format version %s, this fuelplan reads %q: use the fuelplan that made the plan, or make the plan again", quote(v), FormatVersion)
 }
 
 // jsonProblem says what is wrong without quoting the file: json's syntax

@@ -14,8 +14,8 @@ func FuzzParse(f *testing.F) {
 	if data, err := os.ReadFile("../../testdata/plans/change.json"); err == nil {
 		f.Add(data)
 	}
-	f.Add([]byte(`{"format_version": "1", "lab": "x", "spec_file": "lab.yaml", "changes": [{"address": "network.a", "action": "create", "fields": [{"name": "mtu", "after": "1400", "after_sha256": "00"}]}]}`))
-	f.Add([]byte(`{"format_version": "1", "changes": [{"address": "network.a", "action": "explode"}]}`))
+	f.Add([]byte(`{"format_version": "2", "lab": "x", "spec_file": "lab.yaml", "changes": [{"address": "network.a", "action": "create", "fields": [{"name": "mtu", "after": "1400", "after_sha256": "00"}]}]}`))
+	f.Add([]byte(`{"format_version": "2", "changes": [{"address": "network.a", "action": "explode"}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, err := Parse(data)
 		if err != nil {

@@ -5,14 +5,18 @@ package plan
 
 import (
 	"errors"
+	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/fuelplan/fuelplan/specs"
 )
 
 // FormatVersion is the version of the saved and --json plan format.
 // It changes only when a field's meaning changes or a field is removed.
-const FormatVersion = "1"
+// Version 2 made unknown values (FieldChange.AfterUnknown) and reasons
+// (Reason) typed; version 1 wrote them as text inside strings.
+const FormatVersion = "2"
 
 // Action is what a change does. Its value is its glyph in the text plan.
 type Action string
@@ -68,9 +72,6 @@ func (a Action) valid() bool {
 	return false
 }
 
-// Unknown is the value of a field only the cloud will decide.
-const Unknown = "(known after apply)"
-
 // Sensitive is printed in place of a secret value.
 const Sensitive = "(sensitive)"
 
@@ -83,13 +84,73 @@ const Sensitive = "(sensitive)"
 // AfterSHA256 (a hash salted with the address and field) lets a saved
 // plan tell that the environment changed without holding the value.
 type FieldChange struct {
-	Name          string `json:"name"`
-	Before        string `json:"before,omitempty"`
-	After         string `json:"after,omitempty"`
+	Name   string `json:"name"`
+	Before string `json:"before,omitempty"`
+	After  string `json:"after,omitempty"`
+	// AfterUnknown says the value the cloud will hold is known only after
+	// apply: After names the resources the field will refer to, and at
+	// least one of them is created or replaced, so gets a new ID.
+	AfterUnknown  bool   `json:"after_unknown,omitempty"`
 	ForcesReplace bool   `json:"forces_replace,omitempty"`
 	Sensitive     bool   `json:"sensitive,omitempty"`
 	AfterSHA256   string `json:"after_sha256,omitempty"`
 }
+
+// Cause is why a change replaces or deletes an object.
+type Cause string
+
+const (
+	// CauseField: Field differs and the API cannot change it in place.
+	CauseField Cause = "field"
+	// CauseDependency: Field refers to Dependencies, which are replaced
+	// or created anew and so get new IDs, and the API cannot change it in
+	// place: the replace propagates to this object.
+	CauseDependency Cause = "dependency"
+	// CauseNotInSpec: the lab owns the object but its spec no longer has it.
+	CauseNotInSpec Cause = "not_in_spec"
+	// CauseDuplicate: an extra object implementing Of, whose kept object
+	// is OfID, left by an interrupted apply.
+	CauseDuplicate Cause = "duplicate"
+)
+
+// Reason is one typed reason for a replace or a delete. Which fields are
+// set depends on Cause; String words it for people.
+type Reason struct {
+	Cause        Cause           `json:"cause"`
+	Field        string          `json:"field,omitempty"`
+	Dependencies []specs.Address `json:"dependencies,omitempty"`
+	Of           specs.Address   `json:"of,omitempty"`
+	OfID         string          `json:"of_id,omitempty"`
+}
+
+// String words the reason: "cidr forces replacement", "subnet forces
+// replacement (subnet.mgmt is replaced or recreated)", "not in the spec
+// any more", "duplicate of port.x (ID), left by an interrupted apply".
+func (r Reason) String() string {
+	switch r.Cause {
+	case CauseField:
+		return r.Field + " forces replacement"
+	case CauseDependency:
+		verb := "is"
+		if len(r.Dependencies) > 1 {
+			verb = "are"
+		}
+		ds := make([]string, len(r.Dependencies))
+		for i, d := range r.Dependencies {
+			ds[i] = string(d)
+		}
+		return fmt.Sprintf("%s forces replacement (%s %s replaced or recreated)", r.Field, strings.Join(ds, ", "), verb)
+	case CauseNotInSpec:
+		return "not in the spec any more"
+	case CauseDuplicate:
+		return fmt.Sprintf("duplicate of %s (%s), left by an interrupted apply", r.Of, r.OfID)
+	}
+	return string(r.Cause)
+}
+
+// Forced reports whether the reason is a field that forces replacement
+// (its own value or a dependency's new ID), which the field list shows.
+func (r Reason) Forced() bool { return r.Cause == CauseField || r.Cause == CauseDependency }
 
 // Change is what happens to one resource.
 type Change struct {
@@ -101,10 +162,9 @@ type Change struct {
 	// Fields: for create, every field the spec sets; for update and
 	// replace, the fields that differ; for delete, none.
 	Fields []FieldChange `json:"fields,omitempty"`
-	// Reasons say why a replace or delete happens ("cidr forces
-	// replacement", "depends on subnet.admin, which is replaced", "not in
-	// the spec any more"), and note anything the operator should know.
-	Reasons []string `json:"reasons,omitempty"`
+	// Reasons say why a replace or delete happens: the fields that force
+	// replacement, the spec no longer having the object, a duplicate.
+	Reasons []Reason `json:"reasons,omitempty"`
 }
 
 // Conflict is an object that blocks the lab: it has a lab resource's name

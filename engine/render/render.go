@@ -62,14 +62,26 @@ func headline(c plan.Change) string {
 	return "unchanged"
 }
 
+// unknown is printed for a value only the cloud will decide.
+const unknown = "(known after apply)"
+
 func quote(v string) string {
-	if v == plan.Sensitive || v == "" || strings.HasSuffix(v, plan.Unknown) && strings.TrimSpace(strings.TrimSuffix(v, plan.Unknown)) == "" {
+	if v == plan.Sensitive || v == "" {
 		return v
 	}
-	if strings.HasSuffix(v, plan.Unknown) {
-		return fmt.Sprintf("%q %s", strings.TrimSpace(strings.TrimSuffix(v, plan.Unknown)), plan.Unknown)
-	}
 	return fmt.Sprintf("%q", v)
+}
+
+// after prints a field's new value; a value known only after apply is
+// printed as what it will refer to, then unknown.
+func after(f plan.FieldChange) string {
+	switch {
+	case !f.AfterUnknown:
+		return quote(f.After)
+	case f.After == "":
+		return unknown
+	}
+	return quote(f.After) + " " + unknown
 }
 
 // Plan writes the human view of p.
@@ -88,7 +100,11 @@ func (t Text) Plan(w io.Writer, p *plan.Plan) error {
 		b.WriteString("\n")
 		note := ""
 		if c.Action == plan.Delete && len(c.Reasons) > 0 {
-			note = " (" + strings.Join(c.Reasons, "; ") + ")"
+			rs := make([]string, len(c.Reasons))
+			for i, r := range c.Reasons {
+				rs[i] = r.String()
+			}
+			note = " (" + strings.Join(rs, "; ") + ")"
 		}
 		fmt.Fprintf(&b, "  # %s %s%s\n", c.Address, headline(c), note)
 		id := ""
@@ -103,19 +119,19 @@ func (t Text) Plan(w io.Writer, p *plan.Plan) error {
 		for _, f := range c.Fields {
 			switch c.Action {
 			case plan.Create:
-				fmt.Fprintf(&b, "      %s %-*s = %s\n", t.paint(green, "+"), width, f.Name, quote(f.After))
+				fmt.Fprintf(&b, "      %s %-*s = %s\n", t.paint(green, "+"), width, f.Name, after(f))
 			default:
 				g := t.paint(yellow, "~")
 				switch {
 				case f.Before == "":
 					g = t.paint(green, "+")
-				case f.After == "":
+				case f.After == "" && !f.AfterUnknown:
 					g = t.paint(red, "-")
 				}
-				line := fmt.Sprintf("      %s %-*s = %s -> %s", g, width, f.Name, orNull(f.Before), orNull(f.After))
-				if ref, ok := strings.CutSuffix(f.After, " "+plan.Unknown); ok && ref == f.Before {
+				line := fmt.Sprintf("      %s %-*s = %s -> %s", g, width, f.Name, orNull(f.Before), afterOrNull(f))
+				if f.AfterUnknown && f.After != "" && f.After == f.Before {
 					// The same resource, recreated: only its ID changes.
-					line = fmt.Sprintf("      %s %-*s = %s (gets a new ID)", g, width, f.Name, quote(ref))
+					line = fmt.Sprintf("      %s %-*s = %s (gets a new ID)", g, width, f.Name, quote(f.After))
 				}
 				if f.ForcesReplace {
 					line += t.paint(red, " # forces replacement")
@@ -125,7 +141,8 @@ func (t Text) Plan(w io.Writer, p *plan.Plan) error {
 		}
 		if c.Action == plan.Replace {
 			for _, r := range c.Reasons {
-				if !strings.Contains(r, "forces replacement") {
+				// Forcing fields are marked on their lines already.
+				if !r.Forced() {
 					fmt.Fprintf(&b, "      # %s\n", r)
 				}
 			}
@@ -150,6 +167,13 @@ func orNull(v string) string {
 		return "null"
 	}
 	return quote(v)
+}
+
+func afterOrNull(f plan.FieldChange) string {
+	if f.After == "" && !f.AfterUnknown {
+		return "null"
+	}
+	return after(f)
 }
 
 func (t Text) warnings(b *strings.Builder, p *plan.Plan) {
