@@ -24,6 +24,50 @@ type State struct {
 	conflicts []*resources.Object
 }
 
+// NewState builds a State from live objects given as literals, so the
+// planner can be tested as data, without a cloud. Each object is taken as
+// an adapter's List and Relate leave it: Owned with an Address is the
+// lab's (several for one address are duplicates; the first by ID is
+// kept); an Address without Owned is an unowned object with a wanted
+// name: a lookup's result when the lab's resource at that address is a
+// lookup (reg says), a conflict otherwise. Every object is also listed by
+// kind (Objects), as Read lists them.
+func NewState(lab *specs.Lab, reg resources.Registry, objs ...*resources.Object) (*State, error) {
+	s := &State{
+		byKind: map[specs.Kind][]*resources.Object{},
+		owned:  map[specs.Address][]*resources.Object{},
+		found:  map[specs.Address]*resources.Object{},
+	}
+	for _, o := range objs {
+		s.byKind[o.Kind] = append(s.byKind[o.Kind], o)
+		switch {
+		case o.Owned && o.Address != "":
+			s.owned[o.Address] = append(s.owned[o.Address], o)
+		case o.Address != "":
+			r, inLab := lab.Resource(o.Address)
+			if lk, ok := reg[o.Kind].(resources.Lookup); ok && inLab && lk.IsLookup(r) {
+				if prev, dup := s.found[o.Address]; dup {
+					return nil, fmt.Errorf("%s: more than one %s named %q (%s, %s): name it by ID or remove one",
+						o.Address, o.Kind, o.Name, prev.ID, o.ID)
+				}
+				s.found[o.Address] = o
+			} else {
+				s.conflicts = append(s.conflicts, o)
+			}
+		}
+	}
+	for _, objs := range s.owned {
+		sort.Slice(objs, func(i, j int) bool { return objs[i].ID < objs[j].ID })
+	}
+	sort.Slice(s.conflicts, func(i, j int) bool {
+		if s.conflicts[i].Address != s.conflicts[j].Address {
+			return specs.Less(s.conflicts[i].Address, s.conflicts[j].Address)
+		}
+		return s.conflicts[i].ID < s.conflicts[j].ID
+	})
+	return s, nil
+}
+
 // Objects implements resources.Snapshot.
 func (s *State) Objects(k specs.Kind) []*resources.Object { return s.byKind[k] }
 
