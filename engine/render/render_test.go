@@ -1,0 +1,134 @@
+package render_test
+
+// Both renderers from plan literals, against golden files under
+// testdata/ (go test ./engine/render -update rewrites them). No cloud.
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/fuelplan/fuelplan/engine/plan"
+	"github.com/fuelplan/fuelplan/engine/render"
+	"github.com/fuelplan/fuelplan/specs"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// plans are the literals rendered: every action, every kind of field
+// line, every reason, conflicts and warnings.
+var plans = map[string]*plan.Plan{
+	"empty": {FormatVersion: plan.FormatVersion, Lab: "eng", Changes: []plan.Change{}},
+	"empty-warnings": {FormatVersion: plan.FormatVersion, Lab: "eng", Changes: []plan.Change{},
+		Warnings: []string{"server.master: protected: destroy leaves it in place"}},
+	"mixed": {
+		FormatVersion: plan.FormatVersion, Lab: "eng", Cloud: "sim", SpecFile: "lab.yaml", SpecHash: "abc123",
+		Targets: []string{"server.slave-01"},
+		Changes: []plan.Change{
+			{Address: "network.storage", Action: plan.Update, Name: "eng-storage", ID: "n-1",
+				Fields: []plan.FieldChange{
+					{Name: "mtu", Before: "1450", After: "1400"},
+					{Name: "description", After: "storage"},
+					{Name: "port_security", Before: "true"},
+				}},
+			{Address: "subnet.mgmt", Action: plan.Replace, Name: "eng-mgmt", ID: "s-1",
+				Fields:  []plan.FieldChange{{Name: "cidr", Before: "192.168.0.0/24", After: "192.168.10.0/24", ForcesReplace: true}},
+				Reasons: []plan.Reason{{Cause: plan.CauseField, Field: "cidr"}}},
+			{Address: "port.slave-01.mgmt", Action: plan.Replace, Name: "eng-slave-01-mgmt", ID: "p-1",
+				Fields: []plan.FieldChange{
+					{Name: "subnet", Before: "subnet.mgmt", After: "subnet.mgmt", AfterUnknown: true, ForcesReplace: true},
+					{Name: "network", Before: "network.old", After: "network.mgmt", AfterUnknown: true, ForcesReplace: true},
+				},
+				Reasons: []plan.Reason{
+					{Cause: plan.CauseDependency, Field: "subnet", Dependencies: []specs.Address{"subnet.mgmt"}},
+					{Cause: plan.CauseDependency, Field: "network", Dependencies: []specs.Address{"network.mgmt"}},
+				}},
+			{Address: "server.slave-01", Action: plan.Update, Name: "eng-slave-01", ID: "v-1",
+				Fields: []plan.FieldChange{{Name: "user_data", Before: plan.Sensitive, After: plan.Sensitive, Sensitive: true}}},
+			{Address: "server.slave-02", Action: plan.Create, Name: "eng-slave-02",
+				Fields: []plan.FieldChange{
+					{Name: "flavor", After: "flavor.m1.small"},
+					{Name: "name", After: "eng-slave-02"},
+					{Name: "user_data", After: plan.Sensitive, Sensitive: true},
+				}},
+			{Address: "server.slave-03", Action: plan.Delete, Name: "eng-slave-03", ID: "v-3",
+				Reasons: []plan.Reason{{Cause: plan.CauseNotInSpec}}},
+			{Address: "port.slave-01.admin~dup00001", Action: plan.Delete, Name: "eng-slave-01-admin", ID: "dup00001-aaaa",
+				Reasons: []plan.Reason{{Cause: plan.CauseDuplicate, Of: "port.slave-01.admin", OfID: "p-2"}}},
+		},
+		Conflicts: []plan.Conflict{{Address: "network.public", Kind: "network", Name: "eng-public", ID: "x-1",
+			Message: `a network named "eng-public" exists without lab "eng"'s mark; fuelplan will not adopt or touch it: rename or delete it, or rename the lab's`}},
+		Observed: []plan.Observation{{Address: "network.storage", ID: "n-1", Revision: "2"}},
+		Warnings: []string{"the plan is partial (--target/--exclude): the rest of the lab may not match the spec"},
+	},
+	"destroy": {FormatVersion: plan.FormatVersion, Lab: "eng", Destroy: true, Changes: []plan.Change{
+		{Address: "network.admin", Action: plan.Delete, Name: "eng-admin", ID: "n-1"},
+		{Address: "server.slave-01", Action: plan.Delete, Name: "eng-slave-01", ID: "v-1"},
+	}},
+}
+
+func checkGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (go test ./engine/render -update writes it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file\n--- got\n%s--- want\n%s", path, got, want)
+	}
+}
+
+func TestRenderGolden(t *testing.T) {
+	for name, p := range plans {
+		t.Run(name, func(t *testing.T) {
+			for _, v := range []struct {
+				suffix string
+				render func(*bytes.Buffer) error
+			}{
+				{".txt", func(b *bytes.Buffer) error { return render.Text{}.Plan(b, p) }},
+				{".color.txt", func(b *bytes.Buffer) error { return render.Text{Color: true}.Plan(b, p) }},
+				{".json", func(b *bytes.Buffer) error { return render.JSON(b, p) }},
+			} {
+				var b bytes.Buffer
+				if err := v.render(&b); err != nil {
+					t.Fatal(err)
+				}
+				checkGolden(t, name+v.suffix, b.Bytes())
+			}
+		})
+	}
+}
+
+// The JSON view reads back into the same plan: nothing is only in text.
+func TestJSONRoundTrip(t *testing.T) {
+	for name, p := range plans {
+		t.Run(name, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := render.JSON(&b, p); err != nil {
+				t.Fatal(err)
+			}
+			var back render.JSONPlan
+			back.Plan = &plan.Plan{}
+			if err := json.Unmarshal(b.Bytes(), &back); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(back.Plan, p) {
+				t.Errorf("round trip changed the plan:\n got %+v\nwant %+v", back.Plan, p)
+			}
+			if back.Summary != p.Summary() || back.HasChanges != p.HasChanges() {
+				t.Errorf("summary %+v/%v, want %+v/%v", back.Summary, back.HasChanges, p.Summary(), p.HasChanges())
+			}
+		})
+	}
+}
