@@ -8,6 +8,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -358,6 +359,42 @@ func TestUnownedNetworkIsAConflict(t *testing.T) {
 	}
 	if len(got.Tags) != 0 {
 		t.Errorf("the unowned network was marked: %v", got.Tags)
+	}
+}
+
+// NewState, which the planner's table tests build states with, classifies
+// objects as Read does: the same objects give the same plan.
+func TestNewStateAgreesWithRead(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	h.apply(h.lab(2), engine.PlanOptions{})
+	// An unowned namesake of a network to be created (a conflict), and a
+	// subnet change that propagates.
+	if _, err := networks.Create(ctx, h.cloud.Network, networks.CreateOpts{Name: "eng-extra"}).Extract(); err != nil {
+		t.Fatal(err)
+	}
+	lab := h.lab(2, func(s string) string {
+		s = strings.Replace(s, "cidr: 192.168.0.0/24", "cidr: 192.168.10.0/24", 1)
+		return strings.Replace(s, "networks:\n", "networks:\n  - name: extra\n    cidr: 10.99.0.0/24\n", 1)
+	})
+	want, st := h.plan(lab, engine.PlanOptions{})
+	if len(want.Conflicts) != 1 || countKind(want, plan.Replace, specs.KindServer) != 2 {
+		t.Fatalf("plan from Read: %d conflicts, %d servers replaced; want 1 and 2", len(want.Conflicts), countKind(want, plan.Replace, specs.KindServer))
+	}
+	var objs []*resources.Object
+	for _, k := range specs.Kinds {
+		objs = append(objs, st.Objects(k)...)
+	}
+	lit, err := engine.NewState(lab, h.reg, objs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := engine.BuildPlan(lab, lit, h.reg, engine.PlanOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("plan from NewState differs from the plan from Read:\n got %+v\nwant %+v", got, want)
 	}
 }
 
