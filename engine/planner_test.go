@@ -6,7 +6,10 @@ package engine_test
 
 import (
 	"fmt"
+	"go/parser"
+	"go/token"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -351,5 +354,23 @@ func TestNewStateRefusesTwoLookupResults(t *testing.T) {
 	_, err := engine.NewState(lab, reg, l.objects()...)
 	if err == nil || !strings.Contains(err.Error(), `image.cirros: more than one image named "cirros"`) {
 		t.Fatalf("NewState: %v, want two images named", err)
+	}
+}
+
+// The planner, ordering and renderer tests are data only (issue 11): their
+// files import nothing that could start a server.
+func TestPlanDataTestsStartNoServer(t *testing.T) {
+	t.Parallel()
+	for _, f := range []string{"planner_test.go", "graph_test.go", "render/render_test.go", "plan/file_test.go"} {
+		file, err := parser.ParseFile(token.NewFileSet(), f, nil, parser.ImportsOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, imp := range file.Imports {
+			p, _ := strconv.Unquote(imp.Path.Value)
+			if strings.HasSuffix(p, "/simcloud") || strings.HasPrefix(p, "net") {
+				t.Errorf("%s imports %s: the plan is tested as data, without a server", f, p)
+			}
+		}
 	}
 }
