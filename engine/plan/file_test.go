@@ -45,7 +45,7 @@ func TestLoadRefusesOtherVersions(t *testing.T) {
 			"plan format version 1 was written by an older fuelplan; this fuelplan reads version 2: make the plan again (fuelplan plan --out)"},
 		{"a version from the future", `{"format_version": "9", "changes": [{"reasons": [{"cause": "new"}]}]}`,
 			`plan format version "9", this fuelplan reads "2": use the fuelplan that made the plan, or make the plan again`},
-		{"not JSON", "lab: eng\n", "not a fuelplan plan file"},
+		{"not JSON", "lab: eng\n", "damaged plan file (not valid JSON at byte 1): make a new plan"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
