@@ -62,8 +62,9 @@ func TestAddDuplicate(t *testing.T) {
 	}
 }
 
-// The lab's own DAG code and the dominikbraun/graph view of it must agree:
-// the same edges, and TopologicalOrder equal to StableTopologicalSort.
+// The DAG is a dominikbraun/graph graph: it holds exactly every instance's
+// Deps, Dependencies reads them back from it, and TopologicalOrder (a
+// linear sort over it) equals the library's StableTopologicalSort.
 func TestGraphViewAgrees(t *testing.T) {
 	t.Parallel()
 	for _, f := range []string{"../examples/fuel-lab.yaml", "../testdata/lab-200.yaml"} {
@@ -93,6 +94,14 @@ func TestGraphViewAgrees(t *testing.T) {
 				if _, ok := pm[a][d]; !ok {
 					t.Fatalf("%s: graph lacks edge %s -> %s", f, d, a)
 				}
+			}
+			r, _ := lab.Resource(a)
+			want := slices.Clone(r.Deps())
+			slices.SortFunc(want, func(x, y Address) int { return strings.Compare(string(x), string(y)) })
+			got := slices.Clone(ds)
+			slices.SortFunc(got, func(x, y Address) int { return strings.Compare(string(x), string(y)) })
+			if !slices.Equal(slices.Compact(want), got) {
+				t.Fatalf("%s: %s: Dependencies %v, Deps %v", f, a, got, want)
 			}
 		}
 		if edges == 0 {
