@@ -7,15 +7,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/keypairs"
-	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
-	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/layer3/floatingips"
-	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/layer3/routers"
-	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/security/groups"
-	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
-	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/ports"
-	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/subnets"
-
 	"github.com/fuelplan/fuelplan/resources"
 )
 
@@ -28,93 +19,26 @@ type inventory map[string][]string
 func (e *env) inventory(tag string) inventory {
 	e.t.Helper()
 	ctx := context.Background()
-	c := e.cloud
+	q := resources.InventoryQuery{ProjectID: e.cloud.ProjectID, Tag: tag, NamePrefix: e.lab + "-"}
 	inv := inventory{}
-	// add keeps what is not another e2e lab's: on a real cloud the
-	// suite's lanes run side by side in one project.
-	add := func(kind, id, name string, tags ...string) {
-		if e.othersLab(name, tags) {
-			return
+	// others are the IDs of objects of another e2e lab, listed so far: on
+	// a real cloud the suite's lanes run side by side in one project.
+	others := map[string]bool{}
+	// Kinds in build order: what a floating IP's Via names is listed first.
+	for _, k := range resources.Kinds() {
+		if k.Inventory == nil {
+			continue
 		}
-		inv[kind] = append(inv[kind], id+" "+name)
-	}
-	must := func(kind string, err error) {
+		objs, err := k.Inventory(ctx, e.cloud, q)
 		if err != nil {
-			e.t.Fatalf("inventory of %s: %v", kind, err)
+			e.t.Fatalf("inventory of %s: %v", k.Kind, err)
 		}
-	}
-	np, err := networks.List(c.Network, networks.ListOpts{ProjectID: c.ProjectID, Tags: tag}).AllPages(ctx)
-	must("networks", err)
-	ns, err := networks.ExtractNetworks(np)
-	must("networks", err)
-	for _, n := range ns {
-		add("network", n.ID, n.Name, n.Tags...)
-	}
-	sp, err := subnets.List(c.Network, subnets.ListOpts{ProjectID: c.ProjectID, Tags: tag}).AllPages(ctx)
-	must("subnets", err)
-	ss, err := subnets.ExtractSubnets(sp)
-	must("subnets", err)
-	for _, s := range ss {
-		add("subnet", s.ID, s.Name, s.Tags...)
-	}
-	pp, err := ports.List(c.Network, ports.ListOpts{ProjectID: c.ProjectID, Tags: tag}).AllPages(ctx)
-	must("ports", err)
-	ps, err := ports.ExtractPorts(pp)
-	must("ports", err)
-	othersPort := map[string]bool{}
-	for _, p := range ps {
-		othersPort[p.ID] = e.othersLab(p.Name, p.Tags)
-		// A router's interface ports go with their router (a router
-		// with interfaces cannot be deleted), and have no name to tell
-		// one lab's from another's.
-		if p.DeviceOwner != "network:router_interface" {
-			add("port", p.ID, p.Name, p.Tags...)
-		}
-	}
-	rp, err := routers.List(c.Network, routers.ListOpts{ProjectID: c.ProjectID, Tags: tag}).AllPages(ctx)
-	must("routers", err)
-	rs, err := routers.ExtractRouters(rp)
-	must("routers", err)
-	for _, r := range rs {
-		add("router", r.ID, r.Name, r.Tags...)
-	}
-	gp, err := groups.List(c.Network, groups.ListOpts{ProjectID: c.ProjectID, Tags: tag}).AllPages(ctx)
-	must("security groups", err)
-	gs, err := groups.ExtractGroups(gp)
-	must("security groups", err)
-	for _, g := range gs {
-		add("security_group", g.ID, g.Name, g.Tags...)
-	}
-	fp, err := floatingips.List(c.Network, floatingips.ListOpts{ProjectID: c.ProjectID, Tags: tag}).AllPages(ctx)
-	must("floating IPs", err)
-	fs, err := floatingips.ExtractFloatingIPs(fp)
-	must("floating IPs", err)
-	for _, f := range fs {
-		// A floating IP has no name, and on a cloud without tag-creation
-		// another lane's is untagged for a moment after its create: its
-		// port tells whose it is.
-		if !othersPort[f.PortID] {
-			add("floating_ip", f.ID, f.FloatingIP, f.Tags...)
-		}
-	}
-	// Nova has no tag filter the same way for every release; servers and
-	// keypairs of the lab are the ones with its name prefix.
-	svp, err := servers.List(c.Compute, servers.ListOpts{}).AllPages(ctx)
-	must("servers", err)
-	svs, err := servers.ExtractServers(svp)
-	must("servers", err)
-	for _, s := range svs {
-		if tag == "" || strings.HasPrefix(s.Name, e.lab+"-") {
-			add("server", s.ID, s.Name)
-		}
-	}
-	kp, err := keypairs.List(c.Compute, nil).AllPages(ctx)
-	must("keypairs", err)
-	ks, err := keypairs.ExtractKeyPairs(kp)
-	must("keypairs", err)
-	for _, k := range ks {
-		if tag == "" || strings.HasPrefix(k.Name, e.lab+"-") {
-			add("keypair", "keypair", k.Name)
+		for _, o := range objs {
+			if e.othersLab(o.Name, o.Tags) || (o.Via != "" && others[o.Via]) {
+				others[o.ID] = true
+				continue
+			}
+			inv[string(k.Kind)] = append(inv[string(k.Kind)], o.ID+" "+o.Name)
 		}
 	}
 	for k := range inv {

@@ -25,8 +25,9 @@ type Applier struct {
 	// cap some kinds further (default: DefaultKindLimits).
 	Parallelism int
 	KindLimits  map[string]int
-	// OpTimeout bounds one operation with its retries and waits; per kind
-	// overrides in KindTimeouts (servers take longer).
+	// OpTimeout bounds one operation with its retries and waits, for
+	// every kind; per kind overrides in KindTimeouts. Unset, each kind's
+	// registered Timeout (resources.Kind) applies.
 	OpTimeout    time.Duration
 	KindTimeouts map[specs.Kind]time.Duration
 	Backoff      Backoff
@@ -34,13 +35,9 @@ type Applier struct {
 	Progress Progress
 }
 
-// DefaultKindLimits cap kinds below --parallelism by default: image
-// uploads share the operator's uplink, so two at a time. Servers are not
-// capped by default (--parallelism 50 means 50 builds); --kind-limit
-// server=N caps them for a cloud whose scheduler wants fewer at once.
-var DefaultKindLimits = map[string]int{
-	string(specs.KindImage): 2,
-}
+// DefaultKindLimits cap kinds below --parallelism by default: each
+// registered kind's DefaultCap (resources.Kind).
+var DefaultKindLimits = resources.DefaultCaps()
 
 // Phase is what an operation does to its address.
 type Phase string
@@ -132,23 +129,15 @@ func opLess(a, b Op) bool {
 }
 
 // teardownRank orders deletes: a kind is deleted only after every kind
-// ranked before it (servers free their ports, floating IPs and router
-// interfaces free subnets, ports free networks and groups...).
-var teardownRank = map[specs.Kind]int{
-	specs.KindWait: 0, specs.KindPatch: 0,
-	specs.KindServer:            1,
-	specs.KindFloatingIP:        2,
-	specs.KindRouterInterface:   2,
-	specs.KindVolume:            2,
-	specs.KindPort:              3,
-	specs.KindSecurityGroupRule: 3,
-	specs.KindKeypair:           3,
-	specs.KindFlavor:            3,
-	specs.KindSecurityGroup:     4,
-	specs.KindSubnet:            4,
-	specs.KindImage:             4,
-	specs.KindRouter:            5,
-	specs.KindNetwork:           6,
+// ranked before it, as its registration (resources.Kind) says. A kind
+// without one is an error, never rank 0: its leftovers would be deleted
+// before the servers that use them.
+func teardownRank(a specs.Address) (int, error) {
+	k, ok := resources.KindOf(BaseAddress(a).Kind())
+	if !ok || k.TeardownRank <= 0 {
+		return 0, fmt.Errorf("%s: kind %q has no teardown rank registered", a, BaseAddress(a).Kind())
+	}
+	return k.TeardownRank, nil
 }
 
 // Graph turns a plan into operations and the order between them:
@@ -193,9 +182,14 @@ func Graph(lab *specs.Lab, p *plan.Plan) (map[Op][]Op, error) {
 
 	// Orphans by teardown rank, chained through barriers.
 	orphansByRank := map[int][]Op{}
+	rank := map[specs.Address]int{}
 	maxRank := 0
 	for a := range destroyed {
-		r := teardownRank[BaseAddress(a).Kind()]
+		r, err := teardownRank(a)
+		if err != nil {
+			return nil, err
+		}
+		rank[a] = r
 		maxRank = max(maxRank, r)
 		if _, inLab := lab.Resource(a); !inLab {
 			orphansByRank[r] = append(orphansByRank[r], Op{PhaseDestroy, a})
@@ -239,7 +233,7 @@ func Graph(lab *specs.Lab, p *plan.Plan) (map[Op][]Op, error) {
 				}
 			}
 		}
-		if b, ok := lastBarrierBelow(teardownRank[BaseAddress(a).Kind()]); ok {
+		if b, ok := lastBarrierBelow(rank[a]); ok {
 			ds = append(ds, b)
 		}
 		g[Op{PhaseDestroy, a}] = ds
@@ -342,11 +336,8 @@ func (ap *Applier) timeout(k specs.Kind) time.Duration {
 	if ap.OpTimeout > 0 {
 		return ap.OpTimeout
 	}
-	switch k {
-	case specs.KindServer, specs.KindImage, specs.KindVolume:
-		return 15 * time.Minute
-	}
-	return 5 * time.Minute
+	d, _ := resources.KindOf(k)
+	return d.Timeout // TestEveryKindIsRegistered: set for every kind with an adapter
 }
 
 func (ap *Applier) backoff() Backoff {

@@ -49,9 +49,9 @@ func BuildPlan(lab *specs.Lab, st *State, reg resources.Registry, opts PlanOptio
 		r, _ := lab.Resource(a)
 		ad, ok := reg[a.Kind()]
 		if !ok {
-			// Waits are checks run after apply (package waits), not
-			// cloud objects: nothing to plan.
-			if a.Kind() != specs.KindWait {
+			// A kind registered as no cloud object (a wait: a check run
+			// after apply, package waits) has nothing to plan.
+			if k, ok := resources.KindOf(a.Kind()); !ok || k.NotInCloud == "" {
 				unmanaged[a.Kind()] = true
 			}
 			continue
