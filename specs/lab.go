@@ -78,13 +78,14 @@ func (l *Lab) Add(r Resource) error {
 // linear topological sort then proves the graph acyclic: PreventCycles
 // searches the graph on every AddEdge, which at 1,000 slaves (7,028
 // vertices, about 25,000 edges) made BenchmarkCompile1000 0.5-1.3 s and
-// 32 MB per compile instead of well under its 100 ms target. Only when
+// 32 MB per compile (on the shared 2-core machine, where it is otherwise
+// 70-95 ms), far over its 100 ms target. The edges live in a dagStore. Only when
 // the sort finds a cycle does cycleEdges pay for PreventCycles, to name
 // the edges that close it.
 func (l *Lab) Link() error {
 	l.sortOrder()
 	l.graph = nil
-	g := graph.New(resourceHash, graph.Directed(), graph.Acyclic())
+	g := graph.NewWithStore(resourceHash, graph.Store[Address, Resource](newDAGStore(len(l.order))), graph.Directed(), graph.Acyclic())
 	for _, a := range l.order {
 		if err := g.AddVertex(l.byAddr[a]); err != nil {
 			return fmt.Errorf("%s: %w", a, err)

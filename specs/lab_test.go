@@ -26,6 +26,7 @@ func TestLinkErrors(t *testing.T) {
 		want  string // "" for no error
 	}{
 		{"chain", []*Wait{wait("a"), wait("b", "a"), wait("c", "b", "a")}, ""},
+		{"twice", []*Wait{wait("a"), wait("b", "a", "a")}, ""},
 		{"self", []*Wait{wait("a", "a")}, "wait.a: dependency on wait.a creates a cycle"},
 		{"three", []*Wait{wait("a", "c"), wait("b", "a"), wait("c", "b")}, "creates a cycle"},
 		{"missing", []*Wait{wait("a", "zz")}, "wait.a: depends on undefined wait.zz"},
