@@ -48,7 +48,7 @@ func (o *changeOptions) addFlags(cmd *cobra.Command, targets bool) {
 	o.cloudOptions.addFlags(cmd.Flags())
 	cmd.Flags().BoolVar(&o.autoApprove, "auto-approve", false, "do not ask for confirmation")
 	cmd.Flags().IntVar(&o.parallelism, "parallelism", 10, "operations in flight at once")
-	cmd.Flags().StringToIntVar(&o.kindLimit, "kind-limit", nil, "cap one kind's operations in flight below --parallelism, e.g. server=20 (repeatable; default image=2)")
+	cmd.Flags().StringToIntVar(&o.kindLimit, "kind-limit", nil, "cap one kind's operations in flight below --parallelism, e.g. server=20 (repeatable; default "+defaultKindLimits()+")")
 	cmd.Flags().DurationVar(&o.lockTimeout, "lock-timeout", 0, "wait this long for the lab lock held by another apply, and with --cloud sim for the simulated cloud's state (0: fail at once)")
 	cmd.Flags().BoolVar(&o.noColor, "no-color", false, "never colour the output (NO_COLOR is honoured too)")
 	if targets {
@@ -334,6 +334,18 @@ func hasProtected(p *plan.Plan) bool {
 		}
 	}
 	return false
+}
+
+// defaultKindLimits renders the registered default caps for --help
+// ("image=2"), in kind order.
+func defaultKindLimits() string {
+	var out []string
+	for _, k := range specs.Kinds {
+		if n, ok := engine.DefaultKindLimits[string(k)]; ok {
+			out = append(out, fmt.Sprintf("%s=%d", k, n))
+		}
+	}
+	return strings.Join(out, ",")
 }
 
 // kindLimits are the defaults with the --kind-limit flags on top.
