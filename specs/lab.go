@@ -74,14 +74,15 @@ func (l *Lab) Add(r Resource) error {
 // a cycle is an error naming both ends; the compiler's validation should
 // have caught both already, so this is the last line of defence.
 //
-// Edges go in unchecked (graph.Acyclic, not graph.PreventCycles) and one
-// linear topological sort then proves the graph acyclic: PreventCycles
-// searches the graph on every AddEdge, which at 1,000 slaves (7,028
-// vertices, about 25,000 edges) made BenchmarkCompile1000 0.5-1.3 s and
-// 32 MB per compile (on the shared 2-core machine, where it is otherwise
-// 70-95 ms), far over its 100 ms target. The edges live in a dagStore. Only when
-// the sort finds a cycle does cycleEdges pay for PreventCycles, to name
-// the edges that close it.
+// The edges live in a dagStore (see there why not the library's memory
+// store) and go in unchecked (graph.Acyclic, not graph.PreventCycles);
+// one linear topological sort then proves the graph acyclic.
+// PreventCycles searches the graph on every AddEdge, which at 1,000
+// slaves (7,028 vertices, about 25,000 edges) made BenchmarkCompile1000
+// take 0.5-1.3 s and 32 MB per compile on the shared 2-core machine
+// (70-95 ms without it), far over its 100 ms target. Only when the sort
+// finds a cycle does cycleEdges pay for PreventCycles, to name the edges
+// that close it.
 func (l *Lab) Link() error {
 	l.sortOrder()
 	l.graph = nil
