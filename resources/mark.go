@@ -65,12 +65,13 @@ func markOfTags(tags []string) (lab string, a specs.Address) {
 	return lab, a
 }
 
-// neutronKeys are a collection's key for one object in request bodies
-// and for the list in list responses.
-var neutronKeys = map[string][2]string{
-	"networks": {"network", "networks"}, "subnets": {"subnet", "subnets"}, "ports": {"port", "ports"},
-	"routers": {"router", "routers"}, "security-groups": {"security_group", "security_groups"},
-	"floatingips": {"floatingip", "floatingips"},
+// neutronKeys are a collection's keys for one object in request and
+// response bodies and for the list in list responses, as Neutron names
+// them: "security-groups" -> "security_group", "security_groups". Derived,
+// not listed, so a new Neutron kind needs no entry here.
+func neutronKeys(collection string) (one, many string) {
+	many = strings.ReplaceAll(collection, "-", "_")
+	return strings.TrimSuffix(many, "s"), many
 }
 
 // putDescription gives a new object the spec's description in place of
@@ -80,7 +81,8 @@ func putDescription(ctx context.Context, c *Cloud, collection, id, description s
 	if description == "" {
 		return nil
 	}
-	body := map[string]any{neutronKeys[collection][0]: map[string]any{"description": description}}
+	one, _ := neutronKeys(collection)
+	body := map[string]any{one: map[string]any{"description": description}}
 	_, err := c.Network.Put(ctx, c.Network.ServiceURL(collection, id), body, nil, &gophercloud.RequestOpts{OkCodes: []int{200}})
 	if err != nil {
 		return fmt.Errorf("set the description of new %s %s: %w", collection, id, err)
@@ -112,7 +114,8 @@ func adoptCutShort(ctx context.Context, c *Cloud, ad Adapter, collection, lab st
 	if _, err := c.Network.Get(ctx, c.Network.ServiceURL(collection)+"?"+q.Encode(), &body, nil); err != nil {
 		return nil, fmt.Errorf("look for a create cut short: %w", err)
 	}
-	for _, o := range body[neutronKeys[collection][1]] {
+	_, many := neutronKeys(collection)
+	for _, o := range body[many] {
 		if o.Description != mark || hasLabTag(o.Tags) {
 			continue
 		}

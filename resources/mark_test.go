@@ -175,3 +175,23 @@ func TestCreationMarkFloatingIP(t *testing.T) {
 		})
 	}
 }
+
+// The body keys of every Neutron collection fuelplan uses (and of trunks,
+// the next kind) follow from the collection's path as Neutron names them.
+func TestNeutronKeys(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ collection, one, many string }{
+		{"networks", "network", "networks"},
+		{"subnets", "subnet", "subnets"},
+		{"ports", "port", "ports"},
+		{"routers", "router", "routers"},
+		{"security-groups", "security_group", "security_groups"},
+		{"floatingips", "floatingip", "floatingips"},
+		{"trunks", "trunk", "trunks"},
+	} {
+		one, many := resources.NeutronKeys(tt.collection)
+		if one != tt.one || many != tt.many {
+			t.Errorf("%s: got %q, %q; want %q, %q", tt.collection, one, many, tt.one, tt.many)
+		}
+	}
+}

@@ -335,7 +335,7 @@ func createNeutron[V any, P neutronRef[V]](ctx context.Context, c *Cloud, collec
 		}
 		return o, nil
 	}
-	key := neutronKeys[collection][0]
+	key, _ := neutronKeys(collection)
 	tags := markTags(lab, a)
 	m, err := build()
 	body, tagged, err := markedBody(c, m, err, key, tags)
@@ -374,7 +374,8 @@ func getNeutron[V any, P neutronRef[V]](ctx context.Context, c *Cloud, collectio
 	var r gophercloud.Result
 	_, err := c.Network.Get(ctx, c.Network.ServiceURL(collection, id), &r.Body, nil)
 	if err == nil {
-		err = r.ExtractIntoStructPtr(&v, neutronKeys[collection][0])
+		key, _ := neutronKeys(collection)
+		err = r.ExtractIntoStructPtr(&v, key)
 	}
 	if err != nil {
 		return nil, getError(what, id, err)

@@ -7,3 +7,6 @@ import "context"
 func WithNeutronPageLimit(ctx context.Context, n int) context.Context {
 	return context.WithValue(ctx, pageLimitKey{}, n)
 }
+
+// NeutronKeys exposes the body keys derived from a collection.
+var NeutronKeys = neutronKeys
