@@ -64,15 +64,20 @@ type image struct {
 var _ simcore.Service = (*Service)(nil)
 var _ simcore.Images = (*Service)(nil)
 
+// seededAt is when the world's images were "uploaded".
+var seededAt = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
 // New returns a Glance seeded with cfg.Images, all active.
 func New(cfg Config) *Service {
 	s := &Service{now: time.Now, images: map[string]*image{}}
 	if cfg.Knobs != nil {
 		s.now = cfg.Knobs.Now
 	}
-	// Seeded images share one creation time; ties sort by id, so listing
-	// order is still deterministic.
-	t := s.now().UTC().Truncate(time.Second)
+	// Seeded images share one fixed creation time, the same in every
+	// process: a read-only command that starts the cloud afresh (no state
+	// file yet) must show the same image as the next command, or a saved
+	// plan would see it "changed". Ties sort by id.
+	t := seededAt
 	for _, im := range cfg.Images {
 		id := im.ID
 		if id == "" {
