@@ -99,6 +99,13 @@ func (c *Cloud) load() error {
 		return fmt.Errorf("simcloud: state file %s: %w", c.stateFile, err)
 	}
 	defer f.Close()
+	// A device or a pipe (--sim-state /dev/zero) is refused at once rather
+	// than read up to the limit.
+	if fi, err := f.Stat(); err == nil && !fi.Mode().IsRegular() {
+		return fmt.Errorf("simcloud: state file %s is not a regular file", c.stateFile)
+	} else if err == nil && fi.Size() > maxStateFile {
+		return fmt.Errorf("simcloud: state file %s is larger than %d bytes; delete it to start afresh", c.stateFile, maxStateFile)
+	}
 	data, err := io.ReadAll(io.LimitReader(f, maxStateFile+1))
 	if err != nil {
 		return fmt.Errorf("simcloud: state file %s: %w", c.stateFile, err)
