@@ -76,20 +76,17 @@ type Report struct {
 // Err lists every root-cause failure with its address (go-multierror),
 // then how many operations were skipped because of them or an interrupt.
 func (r *Report) Err() error {
-	var fails []walk.Result[Op]
 	skipped, interrupted := 0, 0
 	for op, err := range r.Results {
 		switch {
-		case err == nil, op.Phase == PhaseBarrier:
+		case op.Phase == PhaseBarrier:
 		case errors.Is(err, walk.ErrUpstream):
 			skipped++
 		case errors.Is(err, walk.ErrInterrupted):
 			interrupted++
-		default:
-			fails = append(fails, walk.Result[Op]{Node: op, Err: err})
 		}
 	}
-	sort.Slice(fails, func(i, j int) bool { return opLess(fails[i].Node, fails[j].Node) })
+	fails := walk.Failures(r.Results, opLess)
 	var merr *multierror.Error
 	for _, f := range fails {
 		err := resources.Humanize(f.Err)
