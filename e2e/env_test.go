@@ -38,7 +38,9 @@ func newEnv(t *testing.T, tg *target, lab, user string) *env {
 	if tg.real {
 		lab += "-" + runID
 	}
-	e := &env{t: t, tg: tg, lab: lab, user: user, cloud: tg.connect(t, user), reg: resources.Default(), dir: t.TempDir()}
+	reg := resources.Default()
+	t.Cleanup(func() { _ = reg.Close() })
+	e := &env{t: t, tg: tg, lab: lab, user: user, cloud: tg.connect(t, user), reg: reg, dir: t.TempDir()}
 	return e
 }
 

@@ -94,6 +94,7 @@ func TestInterruptedChild(t *testing.T) {
 		t.Fatal(diags)
 	}
 	reg := resources.Default()
+	defer reg.Close()
 	p, st, err := engine.Plan(context.Background(), c, reg, lab, engine.PlanOptions{})
 	if err != nil {
 		t.Fatal(err)

@@ -56,7 +56,9 @@ func newHarness(t testing.TB) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &harness{t: t, sim: sim, cloud: c, reg: resources.Default(), dir: t.TempDir()}
+	reg := resources.Default()
+	t.Cleanup(func() { _ = reg.Close() })
+	return &harness{t: t, sim: sim, cloud: c, reg: reg, dir: t.TempDir()}
 }
 
 // lab compiles testdata/engine/lab.yaml with n slaves, after edits.

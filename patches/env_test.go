@@ -41,7 +41,9 @@ func newEnv(t *testing.T, cfg sshx.Config, world *simcloud.World) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, ssh: cfg, sim: sim, cloud: c, reg: resources.Default(), dir: t.TempDir()}
+	reg := resources.Default()
+	t.Cleanup(func() { _ = reg.Close() })
+	e := &env{t: t, ssh: cfg, sim: sim, cloud: c, reg: reg, dir: t.TempDir()}
 	e.newRun()
 	return e
 }
@@ -49,6 +51,9 @@ func newEnv(t *testing.T, cfg sshx.Config, world *simcloud.World) *env {
 // newRun gives the patch adapter fresh SSH connections, as a new fuelplan
 // process has: host keys are checked when a connection is made.
 func (e *env) newRun() {
+	if old, ok := e.reg[specs.KindPatch].(*resources.Patch); ok {
+		_ = old.Close() // the previous run's connections end with it
+	}
 	pa := resources.NewPatch(e.ssh)
 	e.t.Cleanup(func() { _ = pa.Close() })
 	e.reg[specs.KindPatch] = pa

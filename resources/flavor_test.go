@@ -211,6 +211,7 @@ func TestFlavorListByName(t *testing.T) {
 func TestFlavorRegistered(t *testing.T) {
 	t.Parallel()
 	reg := resources.Default()
+	t.Cleanup(func() { _ = reg.Close() })
 	for _, k := range []specs.Kind{specs.KindFlavor, specs.KindImage, specs.KindKeypair, specs.KindServer} {
 		a, err := reg.Adapter(k)
 		if err != nil {

@@ -145,6 +145,7 @@ func TestNeutronLabRead(t *testing.T) {
 
 	sim.ResetRequests()
 	reg := resources.Default()
+	t.Cleanup(func() { _ = reg.Close() })
 	read := resourcestest.Snapshot{}
 	owned := 0
 	for _, k := range specs.Kinds {

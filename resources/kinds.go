@@ -1,6 +1,8 @@
 package resources
 
 import (
+	"errors"
+	"io"
 	"time"
 
 	"github.com/fuelplan/fuelplan/internal/sshx"
@@ -147,7 +149,9 @@ func DefaultCaps() map[string]int {
 }
 
 // Default is every adapter fuelplan has, fresh, from the registrations:
-// a kind without an adapter here is one the engine cannot manage.
+// a kind without an adapter here is one the engine cannot manage. Some
+// adapters hold connections (the patch adapter's SSH pool): whoever calls
+// Default closes the registry with Close when done with it.
 func Default() Registry {
 	reg := Registry{}
 	for _, d := range kinds {
@@ -156,4 +160,16 @@ func Default() Registry {
 		}
 	}
 	return reg
+}
+
+// Close closes every adapter that holds connections (the patch adapter's
+// SSH pool). A registry is closed by whoever made it, once.
+func (r Registry) Close() error {
+	var errs []error
+	for _, d := range kinds {
+		if c, ok := r[d.Kind].(io.Closer); ok {
+			errs = append(errs, c.Close())
+		}
+	}
+	return errors.Join(errs...)
 }

@@ -242,6 +242,7 @@ func (o *changeOptions) change(ctx context.Context, s *streams, path string, pop
 	}()
 
 	reg := resources.Default()
+	defer func() { err = joinClose(err, reg.Close()) }()
 	p, st, err := engine.Plan(ctx, cloud, reg, lab, popts)
 	if err != nil {
 		return err

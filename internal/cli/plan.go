@@ -73,7 +73,9 @@ func (o *planOptions) run(cmd *cobra.Command, s *streams, path string) (err erro
 		return err
 	}
 	defer func() { err = joinClose(err, closeCloud()) }()
-	p, _, err := engine.Plan(ctx, cloud, resources.Default(), lab, engine.PlanOptions{Targets: o.targets, Excludes: o.excludes})
+	reg := resources.Default()
+	defer func() { err = joinClose(err, reg.Close()) }()
+	p, _, err := engine.Plan(ctx, cloud, reg, lab, engine.PlanOptions{Targets: o.targets, Excludes: o.excludes})
 	if err != nil {
 		return err
 	}

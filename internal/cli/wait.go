@@ -66,7 +66,9 @@ func runWaits(ctx context.Context, s *streams, co *cloudOptions, lab *specs.Lab,
 		return err
 	}
 	defer func() { err = joinClose(err, closeCloud()) }()
-	st, err := engine.Read(ctx, cloud, resources.Default(), lab)
+	reg := resources.Default()
+	defer func() { err = joinClose(err, reg.Close()) }()
+	st, err := engine.Read(ctx, cloud, reg, lab)
 	if err != nil {
 		return resources.Humanize(err)
 	}
