@@ -6,41 +6,25 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/url"
-	"strings"
 	"time"
 
-	"github.com/gophercloud/gophercloud/v2"
+	"github.com/fuelplan/fuelplan/resources"
 )
 
-// permanent409 are conflicts that waiting will not resolve: the spec and
-// the cloud disagree, and the operator must act.
-var permanent409 = []string{
-	"IpAddressAlreadyAllocated", "IpAddressGenerationFailure", "MacAddressInUse",
-	"SecurityGroupRuleExists", "OverQuota", "Quota exceeded", "already exists", "Duplicate",
-}
-
-// Transient reports whether an error is worth retrying: throttling, server
-// errors, timeouts, and the 409s that mean "still in use" (a port not yet
-// released by a deleted server, an interface a floating IP still needs).
+// Transient reports whether an error is worth retrying. An API call's
+// failure carries its class (resources.Classify decides it, next to the
+// adapters that know the APIs): transient (throttling, server errors, a
+// lost connection) and in-use (a port not yet released by a deleted
+// server, an interface a floating IP still needs) are retried; permanent,
+// quota and not-found are not. Errors from elsewhere (the patch adapter's
+// SSH) are retried when they are a timeout or a lost connection.
 func Transient(err error) bool {
 	if err == nil {
 		return false
 	}
-	var ue gophercloud.ErrUnexpectedResponseCode
-	if errors.As(err, &ue) {
-		switch {
-		case ue.Actual == 429, ue.Actual >= 500:
-			return true
-		case ue.Actual == 409:
-			body := string(ue.Body)
-			for _, p := range permanent409 {
-				if strings.Contains(body, p) {
-					return false
-				}
-			}
-			return true
-		}
-		return false
+	var ae *resources.APIError
+	if errors.As(err, &ae) {
+		return errors.Is(ae, resources.ErrTransient) || errors.Is(ae, resources.ErrInUse)
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return true // one request's timeout, not the operation's (checked by the caller)
@@ -49,8 +33,8 @@ func Transient(err error) bool {
 	if errors.As(err, &ne) && ne.Timeout() {
 		return true
 	}
-	var ue2 *url.Error
-	return errors.As(err, &ue2) // connection reset, refused mid-run, EOF
+	var ue *url.Error
+	return errors.As(err, &ue) // connection reset, refused mid-run, EOF
 }
 
 // Backoff is the retry schedule.
@@ -86,7 +70,7 @@ func retry(ctx context.Context, b Backoff, op func(context.Context) error, onRet
 		}
 		if !Transient(err) || ctx.Err() != nil {
 			if ctx.Err() != nil && Transient(err) {
-				return errors.Join(errors.New("gave up: operation timed out while retrying"), err)
+				return errors.Join(gaveUp(ctx), err)
 			}
 			return err
 		}
@@ -103,8 +87,23 @@ func retry(ctx context.Context, b Backoff, op func(context.Context) error, onRet
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return errors.Join(errors.New("gave up: operation timed out while retrying"), err)
+			return errors.Join(gaveUp(ctx), err)
 		case <-t.C:
 		}
 	}
 }
+
+// gaveUp says why retrying stopped: the operation's time ran out, or the
+// apply was stopped (Ctrl-C, the lab lock lost) with that cause.
+func gaveUp(ctx context.Context) error {
+	cause := context.Cause(ctx)
+	if cause == nil || errors.Is(cause, context.DeadlineExceeded) {
+		return errors.New("gave up: operation timed out while retrying")
+	}
+	return &stoppedError{cause}
+}
+
+type stoppedError struct{ cause error }
+
+func (e *stoppedError) Error() string { return "stopped while retrying: " + e.cause.Error() }
+func (e *stoppedError) Unwrap() error { return e.cause }

@@ -99,6 +99,7 @@ func connect(ctx context.Context, ao gophercloud.AuthOptions, eo gophercloud.End
 	if err != nil {
 		return nil, fmt.Errorf("auth URL %q: %w", ao.IdentityEndpoint, err)
 	}
+	pc.RetryFunc = classify // every failed request gets its class (errclass.go)
 	if tlsConf != nil {
 		pc.HTTPClient = http.Client{Transport: &http.Transport{TLSClientConfig: tlsConf, Proxy: http.ProxyFromEnvironment}}
 	}
