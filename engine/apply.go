@@ -71,6 +71,10 @@ type Report struct {
 	Results map[Op]error
 	// Done counts successful operations by phase.
 	Done map[Phase]int
+	// Stopped is why the apply was stopped before its end, when a cause
+	// was given (the lab lock lost); nil when it ran to its end or was
+	// merely cancelled (Ctrl-C).
+	Stopped error
 }
 
 // Err lists every root-cause failure with its address (go-multierror),
@@ -88,6 +92,9 @@ func (r *Report) Err() error {
 	}
 	fails := walk.Failures(r.Results, opLess)
 	var merr *multierror.Error
+	if r.Stopped != nil {
+		merr = multierror.Append(merr, fmt.Errorf("stopped: %w", r.Stopped))
+	}
 	for _, f := range fails {
 		err := resources.Humanize(f.Err)
 		// Adapters name the address already; say it once.
@@ -266,6 +273,8 @@ func (t *ids) set(a specs.Address, id string) {
 
 // Apply carries out p against the cloud. The plan must have been built
 // from st; ctx cancellation stops new operations and lets running ones end.
+// A cancellation with a cause (context.WithCancelCause: the lab lock
+// lost) is reported with that cause in Report.Stopped.
 func (ap *Applier) Apply(ctx context.Context, lab *specs.Lab, st *State, p *plan.Plan) (*Report, error) {
 	if len(p.Conflicts) > 0 {
 		return nil, fmt.Errorf("the plan has %d conflict(s) with objects fuelplan does not own; resolve them first", len(p.Conflicts))
@@ -323,7 +332,11 @@ func (ap *Applier) Apply(ctx context.Context, lab *specs.Lab, st *State, p *plan
 	if err != nil {
 		return nil, err
 	}
-	return &Report{Results: results, Done: done}, nil
+	rep := &Report{Results: results, Done: done}
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) && !errors.Is(cause, context.DeadlineExceeded) {
+		rep.Stopped = cause
+	}
+	return rep, nil
 }
 
 func (ap *Applier) timeout(k specs.Kind) time.Duration {

@@ -5,7 +5,6 @@ package engine_test
 
 import (
 	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -476,36 +475,6 @@ func TestSavedPlanRefusesWhenTheCloudMoved(t *testing.T) {
 
 func ptr[T any](v T) *T { return &v }
 
-func TestConcurrentAppliesTakeTurns(t *testing.T) {
-	h := newHarness(t)
-	lab := h.lab(2)
-	ctx := context.Background()
-	first, err := engine.AcquireLock(ctx, h.cloud, lab.Name, engine.LockOptions{Holder: "first"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = engine.AcquireLock(ctx, h.cloud, lab.Name, engine.LockOptions{Holder: "second"})
-	var held *engine.LockHeldError
-	if !errors.As(err, &held) || held.Holder != "first" {
-		t.Fatalf("second lock: %v, want held by first", err)
-	}
-	done := make(chan error, 1)
-	go func() {
-		l, err := engine.AcquireLock(ctx, h.cloud, lab.Name, engine.LockOptions{Holder: "third", Wait: 10 * time.Second, Poll: 10 * time.Millisecond})
-		if err == nil {
-			err = l.Release(ctx)
-		}
-		done <- err
-	}()
-	time.Sleep(50 * time.Millisecond)
-	if err := first.Release(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := <-done; err != nil {
-		t.Fatalf("waiting lock: %v", err)
-	}
-}
-
 func TestProtectedNetworkSurvivesDestroyAndRefusesReplace(t *testing.T) {
 	h := newHarness(t)
 	protect := func(s string) string {
@@ -537,40 +506,5 @@ func TestProtectedNetworkSurvivesDestroyAndRefusesReplace(t *testing.T) {
 	}
 	if _, ok := st.Live("network.admin"); ok {
 		t.Error("network.admin survived destroy")
-	}
-}
-
-func TestStaleLockIsReportedAndUnlocked(t *testing.T) {
-	h := newHarness(t)
-	ctx := context.Background()
-	// A holder that died an hour ago, as its anchor would read.
-	g, err := groups.Create(ctx, h.cloud.Network, groups.CreateOpts{
-		Name:        "eng-fuelplan-lock",
-		Description: "fuelplan-lock held by ci@runner-7 pid 42 since " + time.Now().Add(-time.Hour).UTC().Format(time.RFC3339) + " lease 300",
-	}).Extract()
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = engine.AcquireLock(ctx, h.cloud, "eng", engine.LockOptions{Wait: time.Minute})
-	var held *engine.LockHeldError
-	if !errors.As(err, &held) || !held.Stale || held.Holder != "ci@runner-7 pid 42" {
-		t.Fatalf("stale lock: %v, want a stale LockHeldError naming ci@runner-7 pid 42", err)
-	}
-	if !strings.Contains(err.Error(), "fuelplan unlock") {
-		t.Errorf("stale lock error %q does not say how to remove it", err)
-	}
-	holder, err := engine.Unlock(ctx, h.cloud, "eng")
-	if err != nil || holder != "ci@runner-7 pid 42" {
-		t.Fatalf("unlock: %q, %v", holder, err)
-	}
-	if _, err := groups.Get(ctx, h.cloud.Network, g.ID).Extract(); err == nil {
-		t.Error("the stale anchor is still there after unlock")
-	}
-	l, err := engine.AcquireLock(ctx, h.cloud, "eng", engine.LockOptions{})
-	if err != nil {
-		t.Fatalf("lock after unlock: %v", err)
-	}
-	if err := l.Remove(ctx); err != nil {
-		t.Fatal(err)
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/fuelplan/fuelplan/engine"
 	"github.com/fuelplan/fuelplan/engine/plan"
 	"github.com/fuelplan/fuelplan/engine/render"
+	"github.com/fuelplan/fuelplan/internal/lablock"
 	"github.com/fuelplan/fuelplan/resources"
 	"github.com/fuelplan/fuelplan/specs"
 )
@@ -224,7 +225,7 @@ func (o *changeOptions) change(ctx context.Context, s *streams, path string, pop
 	}
 	defer func() { err = joinClose(err, closeCloud()) }()
 
-	lock, err := engine.AcquireLock(ctx, cloud, lab.Name, engine.LockOptions{Wait: o.lockTimeout, Progress: s.err})
+	lock, err := lablock.Acquire(ctx, cloud, lab.Name, lablock.Options{Wait: o.lockTimeout, Progress: s.err})
 	if err != nil {
 		return err
 	}
@@ -236,7 +237,8 @@ func (o *changeOptions) change(ctx context.Context, s *streams, path string, pop
 		if removeLock {
 			release = lock.Remove
 		}
-		if rerr := release(context.WithoutCancel(ctx)); rerr != nil {
+		// A lost lock's reason is already in err when the apply stopped for it.
+		if rerr := release(context.WithoutCancel(ctx)); rerr != nil && !errors.Is(err, rerr) {
 			err = errors.Join(err, rerr)
 		}
 	}()
@@ -283,7 +285,11 @@ func (o *changeOptions) change(ctx context.Context, s *streams, path string, pop
 	ap := &engine.Applier{Cloud: cloud, Registry: reg, Parallelism: o.parallelism, Progress: prog, KindLimits: o.kindLimits()}
 	// Large image uploads say how far they are, on stderr: the progress
 	// lines on stdout are the operations'.
-	rep, err := ap.Apply(resources.WithUploadProgress(ctx, resources.UploadProgress{W: s.err}), lab, st, p)
+	// A lost lock (another holder took it, an unlock, a lease that could
+	// not be renewed) stops the apply as Ctrl-C would, with the reason.
+	actx, stopGuard := lock.Guard(ctx)
+	rep, err := ap.Apply(resources.WithUploadProgress(actx, resources.UploadProgress{W: s.err}), lab, st, p)
+	stopGuard()
 	prog.Stop()
 	if err != nil {
 		return err

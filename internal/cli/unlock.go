@@ -5,7 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/fuelplan/fuelplan/engine"
+	"github.com/fuelplan/fuelplan/internal/lablock"
 )
 
 func newUnlockCmd(s *streams) *cobra.Command {
@@ -30,7 +30,7 @@ with an error at its next renewal.`,
 				return err
 			}
 			defer func() { err = joinClose(err, closeCloud()) }()
-			holder, err := engine.Unlock(cmd.Context(), cloud, lab.Name)
+			holder, err := lablock.Unlock(cmd.Context(), cloud, lab.Name)
 			if err != nil {
 				return err
 			}
