@@ -389,9 +389,18 @@ func (ap *Applier) run(ctx context.Context, lab *specs.Lab, st *State, table *id
 	case PhaseUpdate:
 		r, _ := lab.Resource(base)
 		live, _ := st.Live(base)
-		names := make([]string, len(c.Fields))
-		for i, f := range c.Fields {
-			names[i] = f.Name
+		var names []string
+		for _, f := range c.Fields {
+			if f.Name == resources.MarkField {
+				if err := ap.completeMark(ctx, lab, live, onRetry); err != nil {
+					return live.ID, err
+				}
+				continue
+			}
+			names = append(names, f.Name)
+		}
+		if len(names) == 0 {
+			return live.ID, nil
 		}
 		var obj *resources.Object
 		err := retry(ctx, ap.backoff(), func(ctx context.Context) error {
@@ -429,8 +438,13 @@ func (ap *Applier) run(ctx context.Context, lab *specs.Lab, st *State, table *id
 		}
 		if adopted {
 			// The attempt that made it may have stopped short of its last
-			// step (a description put back after tagging): finish it, so
-			// the next plan is empty.
+			// steps (the tags, a description put back after tagging):
+			// finish them, so the next plan is empty.
+			if resources.HalfMarked(obj) {
+				if err := ap.completeMark(ctx, lab, obj, onRetry); err != nil {
+					return obj.ID, err
+				}
+			}
 			if fields := updatable(ad, r, obj); len(fields) > 0 {
 				err := retry(ctx, ap.backoff(), func(ctx context.Context) error {
 					o, err := ad.Update(ctx, ap.Cloud, r, obj, fields, table)
@@ -447,6 +461,13 @@ func (ap *Applier) run(ctx context.Context, lab *specs.Lab, st *State, table *id
 		table.set(base, obj.ID)
 		return obj.ID, nil
 	}
+}
+
+// completeMark puts the lab's tags on a HalfMarked object.
+func (ap *Applier) completeMark(ctx context.Context, lab *specs.Lab, o *resources.Object, onRetry func(int, error) (bool, error)) error {
+	return retry(ctx, ap.backoff(), func(ctx context.Context) error {
+		return resources.CompleteMark(ctx, ap.Cloud, lab.Name, o)
+	}, onRetry)
 }
 
 func (ap *Applier) findOwned(ctx context.Context, lab *specs.Lab, st *State, ad resources.Adapter, r specs.Resource) (*resources.Object, error) {

@@ -85,6 +85,11 @@ func BuildPlan(lab *specs.Lab, st *State, reg resources.Registry, opts PlanOptio
 		p.Observed = append(p.Observed, plan.Observation{Address: a, ID: live.ID, Revision: live.Revision})
 		d := ad.Desired(r)
 		fields := res.diff(a, ad.Schema(), d, live)
+		if resources.HalfMarked(live) {
+			// A create of a killed apply, marked only in its description:
+			// the lab's, with its tags still to put on.
+			fields = append([]plan.FieldChange{{Name: resources.MarkField, Before: "description only", After: "tags"}}, fields...)
+		}
 		if len(fields) == 0 {
 			res.actions[a] = plan.NoOp
 			continue

@@ -20,11 +20,13 @@ import (
 // created with the description "fuelplan lab=LAB address=ADDR" (the
 // spec's own description is put back once the tags are on).
 //
-// A read leaves a same-named object carrying exactly the wanted
-// instance's creation mark and no lab tags out of the lab's state (it is
-// neither the lab's, as it lacks the tags, nor a conflict), so the plan
-// says create; the create then finds it, tags it and takes it instead of
-// making a second one. Plans stay read-only.
+// The one reader of the taggable Neutron kinds (listTaggedBy) owns an
+// object found by a wanted name that carries this lab's creation mark
+// and no lab tags, at the address its mark names, as it owns a tagged
+// one: plan, apply and destroy all see it as the lab's (destroy deletes
+// it; plan does not create it again, nor replace what uses it). It is
+// HalfMarked: the plan finishes its mark (an update of MarkField, which
+// the engine carries out with CompleteMark). Plans stay read-only.
 
 // creationMarkField holds, in a live object's fields (never desired, so
 // never drift), the creation mark of an object without any lab's tags.
@@ -47,10 +49,50 @@ func hasLabTag(tags []string) bool {
 	return slices.ContainsFunc(tags, func(t string) bool { return strings.HasPrefix(t, labTagPrefix) })
 }
 
-// cutShort reports whether an object read for lab is a create of a that
-// was cut short before its tags went on.
-func cutShort(o *Object, lab string, a specs.Address) bool {
-	return a != "" && o.Fields[creationMarkField] == creationMark(lab, a)
+// halfMarkedFor returns the address an untagged object read for lab
+// implements by its creation mark: a create of the lab cut short before
+// its tags went on.
+func halfMarkedFor(o *Object, lab string) (specs.Address, bool) {
+	rest, ok := strings.CutPrefix(o.Fields[creationMarkField], "fuelplan lab=")
+	if !ok {
+		return "", false
+	}
+	l, a, ok := strings.Cut(rest, " address=")
+	if !ok || l != lab || a == "" || strings.ContainsAny(a, " \t") {
+		return "", false
+	}
+	return specs.Address(a), true
+}
+
+// MarkField is the plan's pseudo-field of a HalfMarked object: an update
+// of it puts the lab's tags on (CompleteMark).
+const MarkField = "mark"
+
+// HalfMarked reports whether a lab object carries its mark only in its
+// description: a create cut short (a killed apply) between a Neutron
+// create and its tagging, on a cloud without tag-creation.
+func HalfMarked(o *Object) bool { return o.Owned && o.Fields[creationMarkField] != "" }
+
+// neutronCollections are the taggable Neutron kinds' API collections.
+var neutronCollections = map[specs.Kind]string{
+	specs.KindNetwork: "networks", specs.KindSubnet: "subnets", specs.KindPort: "ports",
+	specs.KindRouter: "routers", specs.KindSecurityGroup: "security-groups",
+}
+
+// CompleteMark puts the lab's tags on a HalfMarked object, at the address
+// its creation mark names. The description keeps the mark until an
+// update sets the spec's (the plan shows that as a change of its own).
+func CompleteMark(ctx context.Context, c *Cloud, lab string, o *Object) error {
+	collection, ok := neutronCollections[o.Kind]
+	if !ok {
+		return fmt.Errorf("%s: finish the mark: %s objects are marked in their create request", o.Address, o.Kind)
+	}
+	tags := markTags(lab, o.Address)
+	if _, err := attributestags.ReplaceAll(ctx, c.Network, collection, o.ID, attributestags.ReplaceAllOpts{Tags: tags}).Extract(); err != nil {
+		return fmt.Errorf("%s: finish the mark: tag %s %s: %w", o.Address, collection, o.ID, err)
+	}
+	delete(o.Fields, creationMarkField)
+	return nil
 }
 
 // markOfTags reads the lab and address back from markTags' tags.

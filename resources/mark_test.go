@@ -15,23 +15,24 @@ import (
 
 // A create cut short between the create request and the tags (a cloud
 // without tag-creation, a process killed) leaves an object with only the
-// creation mark in its description. A read leaves exactly that object
-// out (it is not the lab's yet, nor a conflict); the next create tags it
-// and takes it, with the spec's description. Anything else with the
-// name stays someone else's: a conflict.
+// creation mark in its description. The read owns exactly that object, at
+// the address its mark names, HalfMarked (not a conflict, nor left out for
+// a second create); CompleteMark then tags it, and an update puts the
+// spec's description back. Anything else with the name stays someone
+// else's: a conflict.
 func TestCreationMarkAdoption(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
 		name        string
 		description string
-		adopted     bool
+		owner       specs.Address // "" = a conflict
 	}{
-		{"our creation mark", "fuelplan lab=lab1 address=network.admin", true},
-		{"another lab's mark", "fuelplan lab=lab2 address=network.admin", false},
-		{"our lab, another address", "fuelplan lab=lab1 address=network.mgmt", false},
-		{"trailing words", "fuelplan lab=lab1 address=network.admin too", false},
-		{"hand-made", "", false},
-		{"a person's words", "the admin network", false},
+		{"our creation mark", "fuelplan lab=lab1 address=network.admin", "network.admin"},
+		{"another lab's mark", "fuelplan lab=lab2 address=network.admin", ""},
+		{"our lab, another address", "fuelplan lab=lab1 address=network.mgmt", "network.mgmt"},
+		{"trailing words", "fuelplan lab=lab1 address=network.admin too", ""},
+		{"hand-made", "", ""},
+		{"a person's words", "the admin network", ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -44,27 +45,34 @@ func TestCreationMarkAdoption(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := listOne(t, ad, c, nil, n.Addr(), n)
-			if !tc.adopted {
-				if got == nil || got.ID != made.ID || got.Owned {
+			objs, err := ad.List(ctx, c, resources.Query{Lab: lab, Want: []specs.Resource{n}})
+			if err != nil || len(objs) != 1 || objs[0].ID != made.ID {
+				t.Fatalf("list: %v, %v: want the network %s", objs, err, made.ID)
+			}
+			got := objs[0]
+			if tc.owner == "" {
+				if got.Owned || got.Address != n.Addr() || resources.HalfMarked(got) {
 					t.Fatalf("list: %+v, want the network %s as an unowned conflict", got, made.ID)
 				}
 				return
 			}
-			if got != nil {
-				t.Fatalf("list: %+v, want the cut-short create left out", got)
+			if !got.Owned || got.Address != tc.owner || !resources.HalfMarked(got) {
+				t.Fatalf("list: %+v, want the network owned at %s, half-marked", got, tc.owner)
 			}
-			created, err := ad.Create(ctx, c, lab, n, nil)
-			if err != nil {
+			if err := resources.CompleteMark(ctx, c, lab, got); err != nil {
 				t.Fatal(err)
 			}
-			if created.ID != made.ID || !created.Owned {
-				t.Fatalf("create: %+v, want %s taken", created, made.ID)
+			checkMarked(t, c, "networks", made.ID, tc.owner)
+			if tc.owner != n.Addr() {
+				return
 			}
-			checkMarked(t, c, "networks", made.ID, n.Addr())
 			again := listOne(t, ad, c, nil, n.Addr(), n)
-			if again == nil || again.ID != made.ID {
-				t.Fatalf("list after: %+v", again)
+			if again == nil || again.ID != made.ID || !again.Owned || resources.HalfMarked(again) {
+				t.Fatalf("list after: %+v, want it owned and tagged", again)
+			}
+			again, err = ad.Update(ctx, c, n, again, []string{"description"}, nil)
+			if err != nil {
+				t.Fatal(err)
 			}
 			checkNoDrift(t, ad, n, again, nil)
 			all, err := networks.List(c.Network, networks.ListOpts{Name: n.Name}).AllPages(ctx)

@@ -206,10 +206,12 @@ func cloudName(r specs.Resource) string {
 
 // listTagged reads one taggable Neutron kind for a lab: every object of
 // the project carrying the lab's tag (one call, all pages), then, for the
-// wanted instances not among them, the unowned objects using their names
-// (one call per batch of names), returned with Owned false and the
-// address whose name they take. list runs one query and returns the
-// objects as read for lab.
+// wanted instances not among them, the objects using their names (one
+// call per batch of names): those a create of the lab left half-marked
+// (mark.go) are the lab's, the others are returned with Owned false and
+// the address whose name they take. list runs one query and returns the
+// objects as read for lab. It is the one reader plan, apply and destroy
+// share for these kinds.
 func listTagged(ctx context.Context, c *Cloud, q Query, list func(neutronQuery) ([]*Object, error)) ([]*Object, error) {
 	return listTaggedBy(ctx, c, q, "name", cloudName, list)
 }
@@ -255,10 +257,11 @@ func listTaggedBy(ctx context.Context, c *Cloud, q Query, key string, want func(
 				continue
 			}
 			seen[o.ID] = true
-			if cutShort(o, q.Lab, byName[o.Name]) {
-				// A create of this instance cut short before its tags
-				// went on: not the lab's yet, nor a conflict. The plan
-				// says create, and the create takes it (mark.go).
+			if a, ok := halfMarkedFor(o, q.Lab); ok {
+				// A create of the lab cut short before its tags went
+				// on: the lab's, HalfMarked (mark.go).
+				o.Owned, o.Address = true, a
+				objs = append(objs, o)
 				continue
 			}
 			o.Owned, o.Address = false, byName[o.Name]
