@@ -37,6 +37,7 @@ var scenarios = []scenario{
 	{name: "port-security", run: portSecurityOff},
 	{name: "update-replace", run: updateAndReplace},
 	{name: "interrupted", run: interrupted},
+	{name: "killed-destroy", run: killedThenDestroyed},
 }
 
 // runScenario runs one scenario on a target, framed: leftovers of an
