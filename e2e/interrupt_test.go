@@ -97,14 +97,15 @@ func killedThenDestroyed(e *env) {
 	for _, at := range killPoints {
 		start := time.Now()
 		e.killedApply(path, at)
+		killed := time.Since(start)
 		p, _ := e.plan(lab, engine.PlanOptions{})
 		if len(p.Conflicts) != 0 {
 			e.t.Fatalf("kill at Neutron create %d: the plan reports the dead apply's objects as conflicts:\n%s", at, describe(p))
 		}
 		d := e.apply(lab, engine.PlanOptions{Destroy: true})
 		e.asItWas(before)
-		e.t.Logf("kill at Neutron create %d, then destroy of %d objects (%d of them half-marked): %v", at, len(d.Changes),
-			halfMarked(p), time.Since(start).Round(time.Millisecond))
+		e.t.Logf("kill at Neutron create %d after %v, then destroy of %d objects (%d of them half-marked): %v in all", at,
+			killed.Round(time.Millisecond), len(d.Changes), halfMarked(p), time.Since(start).Round(time.Millisecond))
 		if e.t.Failed() {
 			return
 		}

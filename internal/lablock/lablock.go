@@ -194,32 +194,46 @@ func first(as []resources.LockAnchor) resources.LockAnchor {
 	return best
 }
 
-// findOrCreateAnchor returns the lab's lock anchor, creating it if needed.
-// Two creators racing may both create one: the anchor with the smallest
-// ID wins and the loser deletes its own.
-func findOrCreateAnchor(ctx context.Context, c *resources.Cloud, lab string) (resources.LockAnchor, error) {
+// findOrCreateAnchors returns the lab's lock anchors, creating one if
+// there is none. Creators racing may make one each: Acquire copes.
+func findOrCreateAnchors(ctx context.Context, c *resources.Cloud, lab string) ([]resources.LockAnchor, error) {
+	as, err := anchors(ctx, c, lab)
+	if err != nil || len(as) > 0 {
+		return as, err
+	}
+	if _, err := resources.CreateLockAnchor(ctx, c, lockName(lab), lockFree); err != nil {
+		return nil, fmt.Errorf("create the lab lock: %w", err)
+	}
+	return anchors(ctx, c, lab)
+}
+
+// heldOf returns the first anchor that says it is held, if any.
+func heldOf(as []resources.LockAnchor) (resources.LockAnchor, bool) {
+	for _, a := range as {
+		if _, _, _, ok := parseHeld(a.Description); ok {
+			return a, true
+		}
+	}
+	return resources.LockAnchor{}, false
+}
+
+// rivalHeld reports whether an anchor other than id says it is held: two
+// creators racing made two anchors, and another holder took the other.
+// Of two holders that swapped at once, the later one's check sees the
+// earlier one's anchor held, so they never both keep the lock.
+func rivalHeld(ctx context.Context, c *resources.Cloud, lab, id string) (bool, []resources.LockAnchor, error) {
 	as, err := anchors(ctx, c, lab)
 	if err != nil {
-		return resources.LockAnchor{}, err
+		return false, nil, err
 	}
-	if len(as) > 0 {
-		return first(as), nil
+	var others []resources.LockAnchor
+	for _, a := range as {
+		if a.ID != id {
+			others = append(others, a)
+		}
 	}
-	created, err := resources.CreateLockAnchor(ctx, c, lockName(lab), lockFree)
-	if err != nil {
-		return resources.LockAnchor{}, fmt.Errorf("create the lab lock: %w", err)
-	}
-	if as, err = anchors(ctx, c, lab); err != nil {
-		return resources.LockAnchor{}, err
-	}
-	if len(as) == 0 {
-		as = []resources.LockAnchor{created}
-	}
-	best := first(as)
-	if best.ID != created.ID {
-		_ = resources.DeleteLockAnchor(ctx, c, created.ID)
-	}
-	return best, nil
+	_, held := heldOf(others)
+	return held, others, nil
 }
 
 // raced reports whether a swap lost to another writer (or the anchor vanished).
@@ -243,12 +257,16 @@ func Acquire(ctx context.Context, c *resources.Cloud, lab string, o Options) (*L
 	deadline := time.Now().Add(o.Wait)
 	announced := false
 	for {
-		a, err := findOrCreateAnchor(ctx, c, lab)
+		as, err := findOrCreateAnchors(ctx, c, lab)
 		if err != nil {
 			return nil, err
 		}
+		a, isHeld := heldOf(as)
+		if !isHeld {
+			a = first(as)
+		}
 		var held *HeldError
-		holder, since, lease, isHeld := parseHeld(a.Description)
+		holder, since, lease, _ := parseHeld(a.Description)
 		if isHeld {
 			held = &HeldError{Lab: lab, Holder: holder, Since: since, Stale: lease > 0 && time.Since(since) > lease}
 			if lease > 0 && !since.IsZero() {
@@ -259,8 +277,24 @@ func Acquire(ctx context.Context, c *resources.Cloud, lab string, o Options) (*L
 		if !isHeld || takeover {
 			now := time.Now()
 			got, err := resources.SwapLockAnchor(ctx, c, a.ID, a.Revision, heldDescription(o.Holder, now, o.Lease))
-			switch {
-			case err == nil:
+			if raced(err) {
+				continue // lost the race (or the anchor vanished): look again
+			}
+			if err != nil {
+				return nil, fmt.Errorf("take the lab lock: %w", err)
+			}
+			rival, others, err := rivalHeld(ctx, c, lab, a.ID)
+			if err != nil || rival {
+				// Another holder took a second anchor first: give ours back.
+				_, _ = resources.SwapLockAnchor(ctx, c, a.ID, got.Revision, lockFree)
+				if err != nil {
+					return nil, err
+				}
+				held = &HeldError{Lab: lab, Holder: "another holder (a second lock anchor)", Since: now}
+			} else {
+				for _, other := range others {
+					_ = resources.DeleteLockAnchor(ctx, c, other.ID) // a racing creator's spare
+				}
 				if takeover && o.Progress != nil {
 					fmt.Fprintf(o.Progress, "Took over the lab lock held by %s since %s: that process is no longer running on this host.\n",
 						holder, since.Format(time.RFC3339))
@@ -269,10 +303,6 @@ func Acquire(ctx context.Context, c *resources.Cloud, lab string, o Options) (*L
 					lost: make(chan struct{}), stop: make(chan struct{}), done: make(chan struct{})}
 				go l.heartbeat()
 				return l, nil
-			case raced(err):
-				continue // lost the race (or the anchor vanished): look again
-			default:
-				return nil, fmt.Errorf("take the lab lock: %w", err)
 			}
 		}
 		if held.Stale || time.Now().After(deadline) {

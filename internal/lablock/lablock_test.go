@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -220,5 +221,42 @@ func TestLostLockNamesTheNewHolder(t *testing.T) {
 	}
 	if cause := context.Cause(gctx); !strings.Contains(cause.Error(), "thief took it") {
 		t.Fatalf("cause %v, want it to name the thief", cause)
+	}
+}
+
+// TestOneHolderAtATime: holders racing for a lock that does not exist
+// yet (each may create an anchor) never hold it side by side.
+func TestOneHolderAtATime(t *testing.T) {
+	t.Parallel()
+	_, c := resourcestest.Admin(t)
+	ctx := context.Background()
+	var mu sync.Mutex
+	inside, most := 0, 0
+	var wg sync.WaitGroup
+	for i := range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			l, err := lablock.Acquire(ctx, c, "race", lablock.Options{Holder: fmt.Sprintf("h%d", i), Wait: 30 * time.Second, Poll: 5 * time.Millisecond})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			mu.Lock()
+			inside++
+			most = max(most, inside)
+			mu.Unlock()
+			time.Sleep(20 * time.Millisecond)
+			mu.Lock()
+			inside--
+			mu.Unlock()
+			if err := l.Release(ctx); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if most != 1 {
+		t.Fatalf("%d holders at once, want 1", most)
 	}
 }
