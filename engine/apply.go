@@ -77,37 +77,63 @@ type Report struct {
 	Stopped error
 }
 
-// Err lists every root-cause failure with its address (go-multierror),
-// then how many operations were skipped because of them or an interrupt.
-func (r *Report) Err() error {
-	skipped, interrupted := 0, 0
-	for op, err := range r.Results {
-		switch {
-		case op.Phase == PhaseBarrier:
-		case errors.Is(err, walk.ErrUpstream):
-			skipped++
-		case errors.Is(err, walk.ErrInterrupted):
-			interrupted++
-		}
-	}
+// Failed lists every root-cause failure (walk.Failures), sorted by
+// address, each error naming its address once.
+func (r *Report) Failed() []error {
 	fails := walk.Failures(r.Results, opLess)
-	var merr *multierror.Error
-	if r.Stopped != nil {
-		merr = multierror.Append(merr, fmt.Errorf("stopped: %w", r.Stopped))
-	}
+	out := make([]error, 0, len(fails))
 	for _, f := range fails {
 		err := resources.Humanize(f.Err)
 		// Adapters name the address already; say it once.
 		if strings.HasPrefix(err.Error(), string(f.Node.Address)+":") {
-			merr = multierror.Append(merr, err)
+			out = append(out, err)
 			continue
 		}
-		merr = multierror.Append(merr, fmt.Errorf("%s: %s: %w", f.Node.Address, f.Node.Phase, err))
+		out = append(out, fmt.Errorf("%s: %s: %w", f.Node.Address, f.Node.Phase, err))
 	}
-	if skipped > 0 {
+	return out
+}
+
+// Skipped counts the operations not started because one they depend on
+// failed.
+func (r *Report) Skipped() int {
+	n := 0
+	for op, err := range r.Results {
+		if op.Phase != PhaseBarrier && errors.Is(err, walk.ErrUpstream) {
+			n++
+		}
+	}
+	return n
+}
+
+// Interrupted lists the operations an interrupt (Ctrl-C) kept from
+// starting, sorted: what a run cut short left undone.
+func (r *Report) Interrupted() []Op {
+	var out []Op
+	for op, err := range r.Results {
+		if op.Phase != PhaseBarrier && errors.Is(err, walk.ErrInterrupted) {
+			out = append(out, op)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return opLess(out[i], out[j]) })
+	return out
+}
+
+// Err lists why the apply was stopped (Stopped), every root-cause
+// failure with its address (go-multierror), then how many operations were
+// skipped because of them or an interrupt.
+func (r *Report) Err() error {
+	var merr *multierror.Error
+	if r.Stopped != nil {
+		merr = multierror.Append(merr, fmt.Errorf("stopped: %w", r.Stopped))
+	}
+	for _, err := range r.Failed() {
+		merr = multierror.Append(merr, err)
+	}
+	if skipped := r.Skipped(); skipped > 0 {
 		merr = multierror.Append(merr, fmt.Errorf("%d operations not started because an operation they depend on failed", skipped))
 	}
-	if interrupted > 0 {
+	if interrupted := len(r.Interrupted()); interrupted > 0 {
 		merr = multierror.Append(merr, fmt.Errorf("interrupted: %d operations not started; run apply again to finish", interrupted))
 	}
 	if merr == nil {

@@ -18,7 +18,8 @@ import (
 // skipped; only the root cause is worth reporting.
 var ErrUpstream = errors.New("not started: a dependency failed")
 
-// ErrInterrupted marks a node never started because the walk was cancelled.
+// ErrInterrupted marks a node never started because the walk was
+// cancelled, before it or before one of its dependencies started.
 var ErrInterrupted = errors.New("not started: interrupted")
 
 // Options bound the walk.
@@ -95,14 +96,25 @@ func visit[N comparable](ctx, runCtx context.Context, n N, ds []N, done map[N]ch
 	for _, d := range ds {
 		<-done[d]
 	}
+	// A failed dependency makes this node upstream-failed; one only kept
+	// from starting by an interrupt makes it interrupted too, so a Ctrl-C
+	// is never reported as a failure.
 	mu.Lock()
+	interrupted := false
 	for _, d := range ds {
-		if results[d] != nil {
+		switch err := results[d]; {
+		case err == nil:
+		case errors.Is(err, ErrInterrupted):
+			interrupted = true
+		default:
 			mu.Unlock()
 			return ErrUpstream
 		}
 	}
 	mu.Unlock()
+	if interrupted {
+		return ErrInterrupted
+	}
 	// Acquire the class slot before the global one, so a node waiting on a
 	// busy class does not hold a global slot others could use.
 	var cls chan struct{}

@@ -157,6 +157,37 @@ func TestWalkCancelLetsRunningFinish(t *testing.T) {
 	}
 }
 
+// TestWalkCancelInterruptsDependents: what depends on a node the interrupt
+// kept from starting was interrupted too, not failed: nothing failed.
+func TestWalkCancelInterruptsDependents(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	deps := map[string][]string{"first": nil, "second": {"first"}, "third": {"second"}, "fourth": {"third", "first"}}
+	res, err := Walk(ctx, deps, Options[string]{}, func(_ context.Context, n string) error {
+		if n == "first" {
+			cancel()
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"second", "third", "fourth"} {
+		if !errors.Is(res[n], ErrInterrupted) {
+			t.Errorf("%s: %v, want ErrInterrupted", n, res[n])
+		}
+	}
+	// A real failure still wins over an interrupt among the dependencies.
+	ctx, cancel = context.WithCancel(context.Background())
+	deps = map[string][]string{"bad": nil, "slow": nil, "after": {"bad", "slow"}}
+	res, _ = Walk(ctx, deps, Options[string]{Parallelism: 1}, func(_ context.Context, n string) error {
+		cancel()
+		return errors.New("boom")
+	})
+	if !errors.Is(res["after"], ErrUpstream) {
+		t.Errorf("after: %v, want ErrUpstream (a dependency failed)", res["after"])
+	}
+}
+
 func TestWalkRejectsBadGraphs(t *testing.T) {
 	noop := func(context.Context, string) error { return nil }
 	if _, err := Walk(context.Background(), map[string][]string{"a": {"b"}, "b": {"a"}}, Options[string]{}, noop); err == nil {
