@@ -1,4 +1,4 @@
-package cli
+package session
 
 import (
 	"fmt"
@@ -9,11 +9,11 @@ import (
 
 // The boot phases of `apply --phase` (docs/boot.md, sequence (b)).
 const (
-	phaseInstall   = "install"   // as the spec says: the master boots the ISO
-	phaseInstalled = "installed" // the master is rebuilt from its installed disk
+	PhaseInstall   = "install"   // as the spec says: the master boots the ISO
+	PhaseInstalled = "installed" // the master is rebuilt from its installed disk
 )
 
-// withPhase returns the lab as a boot phase wants it. "install" (or
+// WithPhase returns the lab as a boot phase wants it. "install" (or
 // nothing) is the spec itself. "installed" rebuilds the master from the
 // disk Fuel installed onto: its cdrom volumes are no longer attached, its
 // disks boot in their order from index 0, and the one that boots first is
@@ -24,13 +24,13 @@ const (
 //
 // The compiled lab is immutable, so a new one is built with copies of the
 // master and its boot disk in place of the originals.
-func withPhase(lab *specs.Lab, phase string) (*specs.Lab, error) {
+func WithPhase(lab *specs.Lab, phase string) (*specs.Lab, error) {
 	switch phase {
-	case "", phaseInstall:
+	case "", PhaseInstall:
 		return lab, nil
-	case phaseInstalled:
+	case PhaseInstalled:
 	default:
-		return nil, fmt.Errorf("--phase %q: want %s or %s", phase, phaseInstall, phaseInstalled)
+		return nil, fmt.Errorf("--phase %q: want %s or %s", phase, PhaseInstall, PhaseInstalled)
 	}
 	replaced := map[specs.Address]specs.Resource{}
 	for _, a := range lab.Addresses() {
@@ -54,7 +54,7 @@ func withPhase(lab *specs.Lab, phase string) (*specs.Lab, error) {
 	}
 	if len(replaced) == 0 {
 		return nil, fmt.Errorf("--phase %s: the master boots from no cdrom volume, so there is nothing to rebuild "+
-			"(a master whose blank disk boots first, sequence (a), needs no second phase)", phaseInstalled)
+			"(a master whose blank disk boots first, sequence (a), needs no second phase)", PhaseInstalled)
 	}
 	out := specs.NewLab(lab.Name)
 	out.Cloud, out.File, out.Hash = lab.Cloud, lab.File, lab.Hash

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/fuelplan/fuelplan/engine/session"
 	"github.com/fuelplan/fuelplan/resources"
 	"github.com/fuelplan/fuelplan/simcloud"
 	"github.com/fuelplan/fuelplan/specs"
@@ -93,6 +94,18 @@ func (o *cloudOptions) connect(ctx context.Context, lab *specs.Lab, specPath str
 		return nil, nil, errors.Join(err, sim.Close())
 	}
 	return c, sim.Close, nil
+}
+
+// session is a session on lab over the chosen cloud, printing on s.
+func (o *cloudOptions) session(s *streams, lab *specs.Lab, specPath string, access simAccess) *session.Session {
+	return &session.Session{
+		Lab:       lab,
+		CloudName: o.name(lab),
+		Connect: func(ctx context.Context) (*resources.Cloud, func() error, error) {
+			return o.connect(ctx, lab, specPath, access)
+		},
+		View: &view{s: s},
+	}
 }
 
 // loadLab reads, validates and compiles a spec, printing warnings.

@@ -1,5 +1,8 @@
 // Package cli holds fuelplan's commands: one file per command, each with an
-// options struct, flag wiring, and a run function. main.go only calls Run.
+// options struct, flag wiring and Complete (arguments) / Validate (flags) /
+// Run. Commands parse and print; what they do to a lab is decided by
+// engine/session, which they drive with a confirm callback and a view.
+// main.go only calls Run.
 package cli
 
 import (
@@ -36,10 +39,12 @@ func (e *exitError) Unwrap() error { return e.err }
 func withCode(code int, err error) error { return &exitError{code: code, err: err} }
 
 // streams are the command's standard files, so tests can drive commands
-// in-process.
+// in-process, and how to write on them.
 type streams struct {
 	in       io.Reader
 	out, err io.Writer
+	// noColor is the common --no-color flag every command takes.
+	noColor bool
 }
 
 // Run executes fuelplan with args and returns the process exit code.
@@ -85,6 +90,7 @@ func newRootCmd(s *streams) *cobra.Command {
 		SilenceErrors: true,
 		Version:       Version,
 	}
+	root.PersistentFlags().BoolVar(&s.noColor, "no-color", false, "never colour the output (NO_COLOR is honoured too)")
 	root.AddCommand(
 		newValidateCmd(s),
 		newGraphCmd(s),

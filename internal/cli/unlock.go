@@ -1,15 +1,19 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
-
-	"github.com/fuelplan/fuelplan/internal/lablock"
 )
 
+type unlockOptions struct {
+	cloudOptions
+	specPath string
+}
+
 func newUnlockCmd(s *streams) *cobra.Command {
-	o := &cloudOptions{}
+	o := &unlockOptions{}
 	cmd := &cobra.Command{
 		Use:   "unlock [SPEC]",
 		Short: "Remove the lab's lock left by a run that died",
@@ -19,29 +23,30 @@ dead (a killed CI job, a lost laptop): a live holder loses its lock and stops
 with an error at its next renewal.`,
 		Example: "  fuelplan unlock examples/fuel-lab.yaml --cloud sim",
 		Args:    cobra.MaximumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) (err error) {
-			path := specArg(args)
-			lab, err := loadLab(s, path)
-			if err != nil {
-				return err
-			}
-			cloud, closeCloud, err := o.connect(cmd.Context(), lab, path, simAccess{write: true, progress: s.err})
-			if err != nil {
-				return err
-			}
-			defer func() { err = joinClose(err, closeCloud()) }()
-			holder, err := lablock.Unlock(cmd.Context(), cloud, lab.Name)
-			if err != nil {
-				return err
-			}
-			if holder == "" {
-				fmt.Fprintf(s.out, "Lab %q was not locked.\n", lab.Name)
-			} else {
-				fmt.Fprintf(s.out, "Removed lab %q's lock held by %s.\n", lab.Name, holder)
-			}
-			return nil
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Complete(args)
+			return o.Run(cmd.Context(), s)
 		},
 	}
 	o.addFlags(cmd.Flags())
 	return cmd
+}
+
+func (o *unlockOptions) Complete(args []string) { o.specPath = specArg(args) }
+
+func (o *unlockOptions) Run(ctx context.Context, s *streams) error {
+	lab, err := loadLab(s, o.specPath)
+	if err != nil {
+		return err
+	}
+	holder, err := o.session(s, lab, o.specPath, simAccess{write: true, progress: s.err}).Unlock(ctx)
+	if err != nil {
+		return err
+	}
+	if holder == "" {
+		fmt.Fprintf(s.out, "Lab %q was not locked.\n", lab.Name)
+	} else {
+		fmt.Fprintf(s.out, "Removed lab %q's lock held by %s.\n", lab.Name, holder)
+	}
+	return nil
 }

@@ -4,8 +4,9 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/fuelplan/fuelplan/specs"
 	"github.com/spf13/cobra"
+
+	"github.com/fuelplan/fuelplan/specs"
 )
 
 // defaultSpec is the spec file commands read when none is named.
@@ -18,7 +19,10 @@ func specArg(args []string) string {
 	return defaultSpec
 }
 
+type validateOptions struct{ specPath string }
+
 func newValidateCmd(s *streams) *cobra.Command {
+	o := &validateOptions{}
 	return &cobra.Command{
 		Use:   "validate [SPEC]",
 		Short: "Check a spec and report every problem as FILE:LINE:COL: message",
@@ -26,24 +30,31 @@ func newValidateCmd(s *streams) *cobra.Command {
 It prints every problem found, one per line, as FILE:LINE:COL: message, and
 exits 1 when there is any error; warnings alone exit 0. SPEC defaults to
 ./fuelplan.yaml.`,
-		Example: "  fuelplan validate examples/fuel-lab.yaml",
-		Args:    cobra.MaximumNArgs(1),
+		Example: `  fuelplan validate examples/fuel-lab.yaml
+  fuelplan validate            # ./fuelplan.yaml`,
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			path := specArg(args)
-			spec, diags := specs.Load(path, os.LookupEnv)
-			diags.Sort()
-			for _, d := range diags {
-				fmt.Fprintln(s.out, d)
-			}
-			if diags.HasErrors() {
-				return withCode(ExitError, nil)
-			}
-			lab, err := specs.Compile(spec)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(s.out, "%s: valid: lab %q, %d resources\n", path, lab.Name, lab.Len())
-			return nil
+			o.Complete(args)
+			return o.Run(s)
 		},
 	}
+}
+
+func (o *validateOptions) Complete(args []string) { o.specPath = specArg(args) }
+
+func (o *validateOptions) Run(s *streams) error {
+	spec, diags := specs.Load(o.specPath, os.LookupEnv)
+	diags.Sort()
+	for _, d := range diags {
+		fmt.Fprintln(s.out, d)
+	}
+	if diags.HasErrors() {
+		return withCode(ExitError, nil)
+	}
+	lab, err := specs.Compile(spec)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(s.out, "%s: valid: lab %q, %d resources\n", o.specPath, lab.Name, lab.Len())
+	return nil
 }

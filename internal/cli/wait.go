@@ -2,19 +2,13 @@ package cli
 
 import (
 	"context"
-	"fmt"
 
-	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 	"github.com/spf13/cobra"
-
-	"github.com/fuelplan/fuelplan/engine"
-	"github.com/fuelplan/fuelplan/resources"
-	"github.com/fuelplan/fuelplan/specs"
-	"github.com/fuelplan/fuelplan/waits"
 )
 
 type waitOptions struct {
 	cloudOptions
+	specPath string
 }
 
 func newWaitCmd(s *streams) *cobra.Command {
@@ -40,60 +34,21 @@ Exit codes: 0 every wait ready; 1 an error, or a wait that never became ready
   fuelplan apply lab.yaml --skip-waits && fuelplan wait lab.yaml`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return o.run(cmd.Context(), s, specArg(args))
+			o.Complete(args)
+			return o.Run(cmd.Context(), s)
 		},
 	}
 	o.cloudOptions.addFlags(cmd.Flags())
 	return cmd
 }
 
-func (o *waitOptions) run(ctx context.Context, s *streams, path string) (err error) {
-	lab, err := loadLab(s, path)
+func (o *waitOptions) Complete(args []string) { o.specPath = specArg(args) }
+
+func (o *waitOptions) Run(ctx context.Context, s *streams) error {
+	lab, err := loadLab(s, o.specPath)
 	if err != nil {
 		return err
 	}
-	return runWaits(ctx, s, &o.cloudOptions, lab, path)
-}
-
-// runWaits reads the lab's live state, resolves its waits against it and
-// runs them; shared by wait and apply.
-func runWaits(ctx context.Context, s *streams, co *cloudOptions, lab *specs.Lab, path string) (err error) {
-	if !hasWaits(lab) {
-		return nil
-	}
-	cloud, closeCloud, err := co.connect(ctx, lab, path, readOnly)
-	if err != nil {
-		return err
-	}
-	defer func() { err = joinClose(err, closeCloud()) }()
-	reg := resources.Default()
-	defer func() { err = joinClose(err, reg.Close()) }()
-	st, err := engine.Read(ctx, cloud, reg, lab)
-	if err != nil {
-		return resources.Humanize(err)
-	}
-	checks := waits.Resolve(lab, st)
-	fmt.Fprintf(s.out, "\nWaiting for %d readiness check(s)...\n", len(checks))
-	rep := waits.Run(ctx, checks, waits.Options{Progress: s.out, Console: consoleReader(cloud)})
-	if err := rep.Err(); err != nil {
-		return withCode(ExitError, err)
-	}
-	fmt.Fprintf(s.out, "All %d wait(s) ready.\n", len(rep.Results))
-	return nil
-}
-
-func hasWaits(lab *specs.Lab) bool {
-	for _, a := range lab.Addresses() {
-		if a.Kind() == specs.KindWait {
-			return true
-		}
-	}
-	return false
-}
-
-// consoleReader reads the tail of a server's console log through Nova.
-func consoleReader(c *resources.Cloud) func(ctx context.Context, id string) (string, error) {
-	return func(ctx context.Context, id string) (string, error) {
-		return servers.ShowConsoleOutput(ctx, c.Compute, id, servers.ShowConsoleOutputOpts{Length: 500}).Extract()
-	}
+	_, err = o.session(s, lab, o.specPath, readOnly).Wait(ctx)
+	return err
 }

@@ -1,0 +1,193 @@
+package session
+
+import (
+	"context"
+	"maps"
+	"reflect"
+
+	"github.com/fuelplan/fuelplan/engine"
+	"github.com/fuelplan/fuelplan/engine/plan"
+	"github.com/fuelplan/fuelplan/internal/lablock"
+	"github.com/fuelplan/fuelplan/resources"
+	"github.com/fuelplan/fuelplan/specs"
+	"github.com/fuelplan/fuelplan/waits"
+)
+
+// Request says what a session plans or carries out.
+type Request struct {
+	// Options: destroy, targets, excludes.
+	Options engine.PlanOptions
+	// Phase is the master's boot phase (docs/boot.md): "", PhaseInstall
+	// or PhaseInstalled.
+	Phase string
+	// Saved, for Apply, is a reviewed plan to carry out exactly: it
+	// brings its own options and phase, and the fresh plan must match it.
+	Saved *plan.Plan
+	// Waits runs the spec's readiness checks after a successful apply.
+	Waits bool
+}
+
+// Result is what Apply did.
+type Result struct {
+	// Plan is the plan carried out (nil if none was made).
+	Plan *plan.Plan
+	// Report is the operations' outcome; nil when none ran.
+	Report *engine.Report
+	// Waits is the readiness checks' outcome; nil when none ran.
+	Waits *waits.Report
+}
+
+// Plan reads the cloud and plans; it changes nothing, so it takes no lock.
+func (s *Session) Plan(ctx context.Context, req Request) (*plan.Plan, error) {
+	lab, err := WithPhase(s.Lab, req.Phase)
+	if err != nil {
+		return nil, err
+	}
+	var p *plan.Plan
+	err = s.connected(ctx, func(c *resources.Cloud) (err error) {
+		p, _, err = s.plan(ctx, c, lab, req)
+		return err
+	})
+	return p, err
+}
+
+func (s *Session) plan(ctx context.Context, c *resources.Cloud, lab *specs.Lab, req Request) (*plan.Plan, *engine.State, error) {
+	p, st, err := engine.Plan(ctx, c, s.registry(), lab, req.Options)
+	if err != nil {
+		return nil, nil, err
+	}
+	p.Cloud, p.Phase = s.CloudName, req.Phase
+	return p, st, nil
+}
+
+// Apply plans and carries out the plan under the lab lock (a destroy when
+// req.Options.Destroy), asking Confirm first unless the plan was saved,
+// then runs the readiness checks if asked. An apply that did not finish
+// returns an *IncompleteError (a *LockLostError when the lab lock was lost
+// under it), a refused saved plan a *StalePlanError, a
+// declined plan ErrDeclined.
+func (s *Session) Apply(ctx context.Context, req Request) (*Result, error) {
+	if saved := req.Saved; saved != nil {
+		req.Options = engine.PlanOptions{Destroy: saved.Destroy, Targets: saved.Targets, Excludes: saved.Excludes}
+		req.Phase = saved.Phase
+	}
+	lab, err := WithPhase(s.Lab, req.Phase)
+	if err != nil {
+		return nil, err
+	}
+	if req.Saved != nil && lab.Hash != req.Saved.SpecHash {
+		return nil, &StalePlanError{SpecFile: req.Saved.SpecFile}
+	}
+	res := &Result{}
+	err = s.connected(ctx, func(c *resources.Cloud) error {
+		if req.Saved != nil {
+			// Refuse a stale plan before taking the lock: taking it
+			// creates the lock's anchor, which a destroyed lab must not
+			// get back from a refusal. The check is made again under the
+			// lock, as the cloud may move in between.
+			p, _, err := s.plan(ctx, c, lab, req)
+			if err != nil {
+				return err
+			}
+			if err := stale(req.Saved, p); err != nil {
+				return err
+			}
+		}
+		err := s.locked(ctx, c, req.Options.Destroy, func(lock *lablock.Lock) (bool, error) { return s.change(ctx, c, lock, lab, req, res) })
+		if err != nil {
+			return err
+		}
+		if req.Waits && !req.Options.Destroy {
+			var err error
+			res.Waits, err = s.wait(ctx, c)
+			return err
+		}
+		return nil
+	})
+	return res, err
+}
+
+// change plans and carries out the plan; the caller holds the lock. It
+// returns whether the lab is gone from the cloud: a destroy that finished
+// with nothing protected left in place.
+func (s *Session) change(ctx context.Context, c *resources.Cloud, lock *lablock.Lock, lab *specs.Lab, req Request, res *Result) (gone bool, err error) {
+	p, st, err := s.plan(ctx, c, lab, req)
+	if err != nil {
+		return false, err
+	}
+	res.Plan = p
+	if req.Saved != nil {
+		if err := stale(req.Saved, p); err != nil {
+			return false, err
+		}
+	} else if err := s.View.Planned(p); err != nil {
+		return false, err
+	}
+	if len(p.Conflicts) > 0 {
+		return false, &ConflictError{Conflicts: len(p.Conflicts)}
+	}
+	gone = req.Options.Destroy && len(engine.Kept(lab, st)) == 0
+	if !p.HasChanges() {
+		return gone, nil
+	}
+	if req.Saved == nil && s.Confirm != nil {
+		ok, err := s.Confirm(p)
+		if err != nil {
+			return false, err
+		}
+		if !ok {
+			return false, ErrDeclined
+		}
+	}
+	ap := &engine.Applier{Cloud: c, Registry: s.registry(), Parallelism: s.Parallelism, KindLimits: s.kindLimits(),
+		Progress: s.View.Applying(p)}
+	// A lost lock (another holder took it, an unlock, a lease that could
+	// not be renewed) stops the apply as Ctrl-C would, with the reason in
+	// the report. Large image uploads say how far they are among the
+	// notices: the progress lines are the operations'.
+	actx, stopGuard := lock.Guard(ctx)
+	rep, err := ap.Apply(resources.WithUploadProgress(actx, resources.UploadProgress{W: s.View.Notices()}), lab, st, p)
+	stopGuard()
+	s.View.Applied(p, rep)
+	if err != nil {
+		return false, err
+	}
+	res.Report = rep
+	if err := outcome(req.Options.Destroy, rep); err != nil {
+		return false, err
+	}
+	return gone, nil
+}
+
+// stale says why a saved plan no longer fits the fresh one, if it does not.
+func stale(saved, fresh *plan.Plan) error {
+	if moved := engine.Moved(saved, fresh); len(moved) > 0 {
+		return &StalePlanError{Moved: moved}
+	}
+	// Same spec, same objects: the plan is the same, unless this fuelplan
+	// plans differently from the one that saved it.
+	if !reflect.DeepEqual(saved.Changes, fresh.Changes) {
+		if envChanged(saved, fresh) {
+			return &StalePlanError{EnvChanged: true}
+		}
+		return &StalePlanError{Differs: true}
+	}
+	return nil
+}
+
+// envChanged reports whether the two plans differ in a field's hash of a
+// value from the environment (the values themselves are never saved).
+func envChanged(saved, now *plan.Plan) bool {
+	hashes := func(p *plan.Plan) map[string]string {
+		m := map[string]string{}
+		for _, c := range p.Changes {
+			for _, f := range c.Fields {
+				if f.AfterSHA256 != "" {
+					m[string(c.Address)+" "+f.Name] = f.AfterSHA256
+				}
+			}
+		}
+		return m
+	}
+	return !maps.Equal(hashes(saved), hashes(now))
+}
