@@ -104,7 +104,7 @@ func (s *Service) routes() {
 	m.HandleFunc("DELETE /v3/volumes/{id}", s.delete)
 	m.HandleFunc("POST /v3/volumes/{id}/action", s.action)
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		fault(w, http.StatusNotFound, "The resource could not be found.")
+		faults.Write(w, http.StatusNotFound, "The resource could not be found.")
 	})
 	s.mux = m
 }
@@ -118,27 +118,20 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // Snapshot returns the whole state as JSON.
 func (s *Service) Snapshot() (json.RawMessage, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return json.Marshal(s.st)
+	return simcore.Snapshot(&s.mu, func() any { return s.st })
 }
 
 // Restore replaces the state with a snapshot's.
 func (s *Service) Restore(raw json.RawMessage) error {
-	var st state
-	if err := json.Unmarshal(raw, &st); err != nil {
-		return fmt.Errorf("cinder: restore: %w", err)
-	}
-	if st.Volumes == nil {
-		return fmt.Errorf("cinder: restore: snapshot lacks volumes")
-	}
-	if err := simcore.CheckSnapshot(&st); err != nil {
-		return fmt.Errorf("cinder: restore: %w", err)
-	}
-	s.mu.Lock()
-	s.st = st
-	s.mu.Unlock()
-	return nil
+	return simcore.Restore("cinder", raw, &state{}, func(st *state) error {
+		if st.Volumes == nil {
+			return fmt.Errorf("cinder: restore: snapshot lacks volumes")
+		}
+		if err := simcore.CheckSnapshot(st); err != nil {
+			return fmt.Errorf("cinder: restore: %w", err)
+		}
+		return nil
+	}, &s.mu, func(st *state) { s.st = *st })
 }
 
 // versions is Cinder's version document (GET /), with v3 current.
@@ -150,26 +143,14 @@ func (s *Service) versions(w http.ResponseWriter, r *http.Request) {
 	}}})
 }
 
-// faultNames are the keys of Cinder's error bodies (cinder.api.openstack.wsgi,
+// faults are the keys of Cinder's error bodies (cinder.api.openstack.wsgi,
 // the same Fault format as Nova's).
-var faultNames = map[int]string{
+var faults = simcore.WSGIFaults{
 	http.StatusBadRequest:            "badRequest",
 	http.StatusForbidden:             "forbidden",
 	http.StatusNotFound:              "itemNotFound",
 	http.StatusConflict:              "conflictingRequest",
 	http.StatusRequestEntityTooLarge: "overLimit",
-}
-
-func fault(w http.ResponseWriter, status int, msg string) {
-	name, ok := faultNames[status]
-	if !ok {
-		name = "computeFault"
-	}
-	simcore.WriteJSON(w, status, map[string]any{name: map[string]any{"code": status, "message": msg}})
-}
-
-func faultf(w http.ResponseWriter, status int, format string, args ...any) {
-	fault(w, status, fmt.Sprintf(format, args...))
 }
 
 // caller is the request's identity (set by the core, or by a test).

@@ -17,7 +17,7 @@ func (s *Service) list(detail bool) http.HandlerFunc {
 		q := r.URL.Query()
 		meta, err := parseMetadataFilter(q.Get("metadata"))
 		if err != nil {
-			fault(w, http.StatusBadRequest, "Invalid input received: metadata filter: "+err.Error())
+			faults.Write(w, http.StatusBadRequest, "Invalid input received: metadata filter: "+err.Error())
 			return
 		}
 		now := s.knobs.Now()
@@ -40,7 +40,7 @@ func (s *Service) list(detail bool) http.HandlerFunc {
 		if m := q.Get("marker"); m != "" {
 			i := indexOf(match, m)
 			if i < 0 {
-				faultf(w, http.StatusBadRequest, "Invalid input received: marker [%s] not found", m)
+				faults.Writef(w, http.StatusBadRequest, "Invalid input received: marker [%s] not found", m)
 				return
 			}
 			match = match[i+1:]
@@ -49,7 +49,7 @@ func (s *Service) list(detail bool) http.HandlerFunc {
 		if l := q.Get("limit"); l != "" {
 			n, err := strconv.Atoi(l)
 			if err != nil || n < 0 {
-				fault(w, http.StatusBadRequest, "Invalid input received: limit must be a non-negative integer.")
+				faults.Write(w, http.StatusBadRequest, "Invalid input received: limit must be a non-negative integer.")
 				return
 			}
 			if n < len(match) {

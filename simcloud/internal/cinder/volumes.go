@@ -78,7 +78,7 @@ func (s *Service) volumeFor(w http.ResponseWriter, r *http.Request) (*volume, bo
 	id := r.PathValue("id")
 	v, ok := s.st.Volumes[id]
 	if !ok || !visible(v, caller(r)) {
-		faultf(w, http.StatusNotFound, "Volume %s could not be found.", id)
+		faults.Writef(w, http.StatusNotFound, "Volume %s could not be found.", id)
 		return nil, false
 	}
 	return v, true
@@ -109,30 +109,30 @@ type createBody struct {
 func (s *Service) create(w http.ResponseWriter, r *http.Request) {
 	var body createBody
 	if err := simcore.ReadJSON(r, &body); err != nil || body.Volume == nil {
-		fault(w, http.StatusBadRequest, "Invalid input for field/attribute volume.")
+		faults.Write(w, http.StatusBadRequest, "Invalid input for field/attribute volume.")
 		return
 	}
 	b := body.Volume
 	c := caller(r)
 	switch {
 	case b.SnapshotID != "" || b.SourceVolID != "" || b.BackupID != "":
-		fault(w, http.StatusBadRequest, "volumes from snapshots, other volumes or backups are not supported by the simulator")
+		faults.Write(w, http.StatusBadRequest, "volumes from snapshots, other volumes or backups are not supported by the simulator")
 		return
 	case b.Size == nil || *b.Size < 1:
-		fault(w, http.StatusBadRequest, "Invalid input for field/attribute size. Value: must be an integer >= 1.")
+		faults.Write(w, http.StatusBadRequest, "Invalid input for field/attribute size. Value: must be an integer >= 1.")
 		return
 	case len(b.Name) > 255:
-		fault(w, http.StatusBadRequest, "Invalid input for field/attribute name. Value is too long.")
+		faults.Write(w, http.StatusBadRequest, "Invalid input for field/attribute name. Value is too long.")
 		return
 	case b.AZ != "" && b.AZ != "nova":
-		fault(w, http.StatusBadRequest, "Invalid input received: Availability zone '"+b.AZ+"' is invalid.")
+		faults.Write(w, http.StatusBadRequest, "Invalid input received: Availability zone '"+b.AZ+"' is invalid.")
 		return
 	case b.VolumeType != "" && b.VolumeType != "__DEFAULT__":
-		faultf(w, http.StatusNotFound, "Volume type with name %s could not be found.", b.VolumeType)
+		faults.Writef(w, http.StatusNotFound, "Volume type with name %s could not be found.", b.VolumeType)
 		return
 	}
 	if !validMeta(b.Metadata) {
-		fault(w, http.StatusBadRequest, "Invalid input for field/attribute metadata.")
+		faults.Write(w, http.StatusBadRequest, "Invalid input for field/attribute metadata.")
 		return
 	}
 	v := &volume{ID: simcore.NewID(), Name: b.Name, Description: b.Description, ProjectID: c.ProjectID,
@@ -145,18 +145,18 @@ func (s *Service) create(w http.ResponseWriter, r *http.Request) {
 			name, minDisk, ok = s.images.Image(c.ProjectID, b.ImageRef)
 		}
 		if !ok {
-			faultf(w, http.StatusBadRequest, "Invalid input received: Invalid image identifier or unable to access requested image.")
+			faults.Writef(w, http.StatusBadRequest, "Invalid input received: Invalid image identifier or unable to access requested image.")
 			return
 		}
 		if minDisk > v.Size {
-			faultf(w, http.StatusBadRequest, "Invalid input received: Volume size %dGB cannot be smaller than the image minDisk size %dGB.", v.Size, minDisk)
+			faults.Writef(w, http.StatusBadRequest, "Invalid input received: Volume size %dGB cannot be smaller than the image minDisk size %dGB.", v.Size, minDisk)
 			return
 		}
 		// A volume made from an image is bootable, as in Cinder.
 		v.ImageID, v.ImageName, v.Bootable = b.ImageRef, name, true
 	}
 	if msg, ok := s.overQuota(c.ProjectID, v.Size); !ok {
-		fault(w, http.StatusRequestEntityTooLarge, msg)
+		faults.Write(w, http.StatusRequestEntityTooLarge, msg)
 		return
 	}
 	now := s.knobs.Now().UTC()
@@ -212,12 +212,12 @@ func (s *Service) update(w http.ResponseWriter, r *http.Request) {
 		} `json:"volume"`
 	}
 	if err := simcore.ReadJSON(r, &body); err != nil || body.Volume == nil {
-		fault(w, http.StatusBadRequest, "Invalid input for field/attribute volume.")
+		faults.Write(w, http.StatusBadRequest, "Invalid input for field/attribute volume.")
 		return
 	}
 	b := body.Volume
 	if (b.Name != nil && len(*b.Name) > 255) || !validMeta(b.Metadata) {
-		fault(w, http.StatusBadRequest, "Invalid input for field/attribute volume.")
+		faults.Write(w, http.StatusBadRequest, "Invalid input for field/attribute volume.")
 		return
 	}
 	if b.Name != nil {
@@ -243,7 +243,7 @@ func (s *Service) delete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if st := v.status(s.knobs.Now()); st != "available" && st != "error" {
-		fault(w, http.StatusBadRequest, "Invalid volume: Volume status must be available or error or error_restoring "+
+		faults.Write(w, http.StatusBadRequest, "Invalid volume: Volume status must be available or error or error_restoring "+
 			"or error_extending or error_managing and must not be migrating, attached, belong to a group, have snapshots, "+
 			"awaiting a transfer, or be disassociated from snapshots after volume transfer.")
 		return
@@ -268,14 +268,14 @@ func (s *Service) action(w http.ResponseWriter, r *http.Request) {
 		} `json:"os-extend"`
 	}
 	if err := simcore.ReadJSON(r, &body); err != nil {
-		fault(w, http.StatusBadRequest, "Invalid input for field/attribute action.")
+		faults.Write(w, http.StatusBadRequest, "Invalid input for field/attribute action.")
 		return
 	}
 	switch {
 	case body.SetBootable != nil:
 		b, ok := boolish(body.SetBootable.Bootable)
 		if !ok {
-			fault(w, http.StatusBadRequest, "Invalid value for 'bootable'.")
+			faults.Write(w, http.StatusBadRequest, "Invalid value for 'bootable'.")
 			return
 		}
 		v.Bootable = b
@@ -284,20 +284,20 @@ func (s *Service) action(w http.ResponseWriter, r *http.Request) {
 		return
 	case body.Extend != nil:
 		if v.status(s.knobs.Now()) != "available" {
-			fault(w, http.StatusBadRequest, "Invalid volume: Volume status must be available to extend.")
+			faults.Write(w, http.StatusBadRequest, "Invalid volume: Volume status must be available to extend.")
 			return
 		}
 		if body.Extend.NewSize <= v.Size {
-			faultf(w, http.StatusBadRequest, "Invalid input received: New size for extend must be greater than current size. (current: %d, extended: %d).", v.Size, body.Extend.NewSize)
+			faults.Writef(w, http.StatusBadRequest, "Invalid input received: New size for extend must be greater than current size. (current: %d, extended: %d).", v.Size, body.Extend.NewSize)
 			return
 		}
 		if msg, ok := s.overQuota(v.ProjectID, body.Extend.NewSize-v.Size); !ok {
-			fault(w, http.StatusRequestEntityTooLarge, msg)
+			faults.Write(w, http.StatusRequestEntityTooLarge, msg)
 			return
 		}
 		v.Size = body.Extend.NewSize
 	default:
-		fault(w, http.StatusBadRequest, "There is no such action, or the simulator does not support it.")
+		faults.Write(w, http.StatusBadRequest, "There is no such action, or the simulator does not support it.")
 		return
 	}
 	v.Updated = s.knobs.Now().UTC()

@@ -119,31 +119,25 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.Serv
 // Snapshot returns all images as JSON (no image data: only size and hashes
 // are ever kept, so state files stay small).
 func (s *Service) Snapshot() (json.RawMessage, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return json.Marshal(struct {
-		Images map[string]*image `json:"images"`
-	}{s.images})
+	return simcore.Snapshot(&s.mu, func() any { return snapshot{s.images} })
+}
+
+// snapshot is Glance's part of the state file.
+type snapshot struct {
+	Images map[string]*image `json:"images"`
 }
 
 // Restore replaces all images with a snapshot's.
 func (s *Service) Restore(raw json.RawMessage) error {
-	var st struct {
-		Images map[string]*image `json:"images"`
-	}
-	if err := json.Unmarshal(raw, &st); err != nil {
-		return fmt.Errorf("glance: restore: %w", err)
-	}
-	if st.Images == nil {
-		return fmt.Errorf("glance: restore: snapshot lacks images")
-	}
-	if err := simcore.CheckSnapshot(&st); err != nil {
-		return fmt.Errorf("glance: restore: %w", err)
-	}
-	s.mu.Lock()
-	s.images = st.Images
-	s.mu.Unlock()
-	return nil
+	return simcore.Restore("glance", raw, &snapshot{}, func(st *snapshot) error {
+		if st.Images == nil {
+			return fmt.Errorf("glance: restore: snapshot lacks images")
+		}
+		if err := simcore.CheckSnapshot(st); err != nil {
+			return fmt.Errorf("glance: restore: %w", err)
+		}
+		return nil
+	}, &s.mu, func(st *snapshot) { s.images = st.Images })
 }
 
 // Image implements simcore.Images: Nova may boot from an image the project

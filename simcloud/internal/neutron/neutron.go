@@ -216,26 +216,19 @@ func (s *Service) routes() *http.ServeMux {
 
 // Snapshot returns the whole store as deterministic JSON.
 func (s *Service) Snapshot() (json.RawMessage, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return json.Marshal(s.st)
+	return simcore.Snapshot(&s.mu, func() any { return s.st })
 }
 
 // Restore replaces the store with a snapshot.
 func (s *Service) Restore(data json.RawMessage) error {
-	st := newStore()
-	if err := json.Unmarshal(data, st); err != nil {
-		return fmt.Errorf("neutron: restore: %w", err)
-	}
-	if st.Networks == nil || st.Subnets == nil || st.Ports == nil || st.Routers == nil ||
-		st.SecGroups == nil || st.SGRules == nil || st.FloatingIPs == nil || st.DefaultSG == nil {
-		return fmt.Errorf("neutron: restore: snapshot has a null collection")
-	}
-	if err := simcore.CheckSnapshot(st); err != nil {
-		return fmt.Errorf("neutron: restore: %w", err)
-	}
-	s.mu.Lock()
-	s.st = st
-	s.mu.Unlock()
-	return nil
+	return simcore.Restore("neutron", data, newStore(), func(st *store) error {
+		if st.Networks == nil || st.Subnets == nil || st.Ports == nil || st.Routers == nil ||
+			st.SecGroups == nil || st.SGRules == nil || st.FloatingIPs == nil || st.DefaultSG == nil {
+			return fmt.Errorf("neutron: restore: snapshot has a null collection")
+		}
+		if err := simcore.CheckSnapshot(st); err != nil {
+			return fmt.Errorf("neutron: restore: %w", err)
+		}
+		return nil
+	}, &s.mu, func(st *store) { s.st = st })
 }

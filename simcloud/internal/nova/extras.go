@@ -63,7 +63,7 @@ func (s *Service) showInterface(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("port")
 	v, ok := s.interfaceView(id)
 	if !ok || !slices.Contains(sv.Ports, id) {
-		faultf(w, http.StatusNotFound, "Port %s is not attached", id)
+		faults.Writef(w, http.StatusNotFound, "Port %s is not attached", id)
 		return
 	}
 	simcore.WriteJSON(w, http.StatusOK, map[string]any{"interfaceAttachment": v})

@@ -100,7 +100,7 @@ func (s *Service) flavorFor(w http.ResponseWriter, r *http.Request) (*flavor, bo
 	id := r.PathValue("id")
 	f, ok := s.st.Flavors[id]
 	if !ok || (!f.Public && !caller(r).Admin) {
-		faultf(w, http.StatusNotFound, "Flavor %s could not be found.", id)
+		faults.Writef(w, http.StatusNotFound, "Flavor %s could not be found.", id)
 		return nil, false
 	}
 	return f, true
@@ -117,7 +117,7 @@ func adminOnly(w http.ResponseWriter, r *http.Request, rule string) bool {
 	if caller(r).Admin {
 		return true
 	}
-	faultf(w, http.StatusForbidden, "Policy doesn't allow %s to be performed.", rule)
+	faults.Writef(w, http.StatusForbidden, "Policy doesn't allow %s to be performed.", rule)
 	return false
 }
 
@@ -140,25 +140,25 @@ func (s *Service) createFlavor(w http.ResponseWriter, r *http.Request) {
 		} `json:"flavor"`
 	}
 	if err := simcore.ReadJSON(r, &body); err != nil || body.Flavor == nil {
-		fault(w, http.StatusBadRequest, "Invalid input for field/attribute flavor.")
+		faults.Write(w, http.StatusBadRequest, "Invalid input for field/attribute flavor.")
 		return
 	}
 	b := body.Flavor
 	switch {
 	case strings.TrimSpace(b.Name) == "" || len(b.Name) > 255:
-		fault(w, http.StatusBadRequest, "Invalid input for field/attribute name.")
+		faults.Write(w, http.StatusBadRequest, "Invalid input for field/attribute name.")
 		return
 	case b.VCPUs < 1:
-		fault(w, http.StatusBadRequest, "Invalid input for field/attribute vcpus. Value: 0. 0 is less than the minimum of 1")
+		faults.Write(w, http.StatusBadRequest, "Invalid input for field/attribute vcpus. Value: 0. 0 is less than the minimum of 1")
 		return
 	case b.RAM < 1:
-		fault(w, http.StatusBadRequest, "Invalid input for field/attribute ram. Value: 0. 0 is less than the minimum of 1")
+		faults.Write(w, http.StatusBadRequest, "Invalid input for field/attribute ram. Value: 0. 0 is less than the minimum of 1")
 		return
 	case b.Disk == nil || *b.Disk < 0 || b.Ephemeral < 0 || b.Swap < 0:
-		fault(w, http.StatusBadRequest, "Invalid input for field/attribute disk.")
+		faults.Write(w, http.StatusBadRequest, "Invalid input for field/attribute disk.")
 		return
 	case b.Description != "" && mv(r) < 55:
-		fault(w, http.StatusBadRequest, "Invalid input for field/attribute flavor. Additional properties are not allowed ('description' was unexpected)")
+		faults.Write(w, http.StatusBadRequest, "Invalid input for field/attribute flavor. Additional properties are not allowed ('description' was unexpected)")
 		return
 	}
 	f := &flavor{Name: b.Name, VCPUs: b.VCPUs, RAM: b.RAM, Disk: *b.Disk, Ephemeral: b.Ephemeral,
@@ -175,12 +175,12 @@ func (s *Service) createFlavor(w http.ResponseWriter, r *http.Request) {
 		f.Public = *b.Public
 	}
 	if _, dup := s.st.Flavors[f.ID]; dup {
-		faultf(w, http.StatusConflict, "Flavor with ID %s already exists.", f.ID)
+		faults.Writef(w, http.StatusConflict, "Flavor with ID %s already exists.", f.ID)
 		return
 	}
 	for _, o := range s.st.Flavors {
 		if o.Name == f.Name {
-			faultf(w, http.StatusConflict, "Flavor with name %s already exists.", f.Name)
+			faults.Writef(w, http.StatusConflict, "Flavor with name %s already exists.", f.Name)
 			return
 		}
 	}
@@ -216,7 +216,7 @@ func (s *Service) setExtraSpecs(w http.ResponseWriter, r *http.Request) {
 		ExtraSpecs map[string]string `json:"extra_specs"`
 	}
 	if err := simcore.ReadJSON(r, &body); err != nil || body.ExtraSpecs == nil {
-		fault(w, http.StatusBadRequest, "Invalid input for field/attribute extra_specs.")
+		faults.Write(w, http.StatusBadRequest, "Invalid input for field/attribute extra_specs.")
 		return
 	}
 	if f.ExtraSpecs == nil {
@@ -236,7 +236,7 @@ func (s *Service) showExtraSpec(w http.ResponseWriter, r *http.Request) {
 	key := r.PathValue("key")
 	v, ok := f.ExtraSpecs[key]
 	if !ok {
-		faultf(w, http.StatusNotFound, "Flavor %s has no extra specs with key %s.", f.ID, key)
+		faults.Writef(w, http.StatusNotFound, "Flavor %s has no extra specs with key %s.", f.ID, key)
 		return
 	}
 	simcore.WriteJSON(w, http.StatusOK, map[string]string{key: v})
@@ -253,12 +253,12 @@ func (s *Service) putExtraSpec(w http.ResponseWriter, r *http.Request) {
 	key := r.PathValue("key")
 	var body map[string]string
 	if err := simcore.ReadJSON(r, &body); err != nil || len(body) != 1 {
-		fault(w, http.StatusBadRequest, "Request body contains too many items")
+		faults.Write(w, http.StatusBadRequest, "Request body contains too many items")
 		return
 	}
 	v, ok := body[key]
 	if !ok {
-		fault(w, http.StatusBadRequest, "Request body and URI mismatch")
+		faults.Write(w, http.StatusBadRequest, "Request body and URI mismatch")
 		return
 	}
 	if f.ExtraSpecs == nil {
@@ -278,7 +278,7 @@ func (s *Service) deleteExtraSpec(w http.ResponseWriter, r *http.Request) {
 	}
 	key := r.PathValue("key")
 	if _, ok := f.ExtraSpecs[key]; !ok {
-		faultf(w, http.StatusNotFound, "Flavor %s has no extra specs with key %s.", f.ID, key)
+		faults.Writef(w, http.StatusNotFound, "Flavor %s has no extra specs with key %s.", f.ID, key)
 		return
 	}
 	delete(f.ExtraSpecs, key)

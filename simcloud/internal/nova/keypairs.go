@@ -68,12 +68,12 @@ func (s *Service) createKeypair(w http.ResponseWriter, r *http.Request) {
 		} `json:"keypair"`
 	}
 	if err := simcore.ReadJSON(r, &body); err != nil || body.Keypair == nil {
-		fault(w, http.StatusBadRequest, "Invalid input for field/attribute keypair.")
+		faults.Write(w, http.StatusBadRequest, "Invalid input for field/attribute keypair.")
 		return
 	}
 	b := body.Keypair
 	if !keypairName.MatchString(b.Name) {
-		fault(w, http.StatusBadRequest, "Keypair data is invalid: Keypair name contains unsafe characters")
+		faults.Write(w, http.StatusBadRequest, "Keypair data is invalid: Keypair name contains unsafe characters")
 		return
 	}
 	typ := "ssh"
@@ -81,13 +81,13 @@ func (s *Service) createKeypair(w http.ResponseWriter, r *http.Request) {
 		typ = b.Type
 	}
 	if typ != "ssh" {
-		faultf(w, http.StatusBadRequest, "Keypair type %s is not supported by the simulator", typ)
+		faults.Writef(w, http.StatusBadRequest, "Keypair type %s is not supported by the simulator", typ)
 		return
 	}
 	user := keypairUser(r, b.UserID)
 	key := user + "/" + b.Name
 	if _, dup := s.st.Keypairs[key]; dup {
-		faultf(w, http.StatusConflict, "Key pair '%s' already exists.", b.Name)
+		faults.Writef(w, http.StatusConflict, "Key pair '%s' already exists.", b.Name)
 		return
 	}
 	k := &keypair{Name: b.Name, UserID: user, Type: typ, PublicKey: b.PublicKey, Created: s.knobs.Now()}
@@ -95,14 +95,14 @@ func (s *Service) createKeypair(w http.ResponseWriter, r *http.Request) {
 	if b.PublicKey == "" {
 		pub, priv, err := generateKey("Generated-by-Nova")
 		if err != nil {
-			fault(w, http.StatusInternalServerError, "Keypair generation failed")
+			faults.Write(w, http.StatusInternalServerError, "Keypair generation failed")
 			return
 		}
 		k.PublicKey, private = pub, priv
 	}
 	fp, err := parsePublicKey(k.PublicKey)
 	if err != nil {
-		fault(w, http.StatusBadRequest, "Keypair data is invalid: failed to generate fingerprint")
+		faults.Write(w, http.StatusBadRequest, "Keypair data is invalid: failed to generate fingerprint")
 		return
 	}
 	k.Fingerprint = fp
@@ -127,7 +127,7 @@ func (s *Service) keypairFor(w http.ResponseWriter, r *http.Request) (*keypair, 
 	name := r.PathValue("name")
 	k, ok := s.st.Keypairs[user+"/"+name]
 	if !ok {
-		faultf(w, http.StatusNotFound, "Keypair %s not found for user %s", name, user)
+		faults.Writef(w, http.StatusNotFound, "Keypair %s not found for user %s", name, user)
 	}
 	return k, user + "/" + name, ok
 }

@@ -50,11 +50,11 @@ func negotiate(w http.ResponseWriter, r *http.Request) (*http.Request, bool) {
 		a, errA := strconv.Atoi(maj)
 		b, errB := strconv.Atoi(mn)
 		if !ok || errA != nil || errB != nil || a < 0 || b < 0 {
-			fault(w, http.StatusBadRequest, fmt.Sprintf("API Version String %s is of invalid format. Must be of format MajorNum.MinorNum.", raw))
+			faults.Write(w, http.StatusBadRequest, fmt.Sprintf("API Version String %s is of invalid format. Must be of format MajorNum.MinorNum.", raw))
 			return nil, false
 		}
 		if a != 2 || b < minMinor || b > maxMinor {
-			fault(w, http.StatusNotAcceptable, fmt.Sprintf("Version %s is not supported by the API. Minimum is 2.%d and maximum is 2.%d.", raw, minMinor, maxMinor))
+			faults.Write(w, http.StatusNotAcceptable, fmt.Sprintf("Version %s is not supported by the API. Minimum is 2.%d and maximum is 2.%d.", raw, minMinor, maxMinor))
 			return nil, false
 		}
 		minor = b
@@ -103,24 +103,11 @@ func baseURL(r *http.Request) string {
 	return scheme + "://" + r.Host + prefix
 }
 
-// faultNames are the body keys Nova's wsgi.Fault uses per status.
-var faultNames = map[int]string{
+// faults are the body keys Nova's wsgi.Fault uses per status.
+var faults = simcore.WSGIFaults{
 	400: "badRequest", 401: "unauthorized", 403: "forbidden", 404: "itemNotFound",
 	405: "badMethod", 409: "conflictingRequest", 413: "overLimit", 415: "badMediaType",
 	429: "overLimit", 501: "notImplemented", 503: "serviceUnavailable",
-}
-
-// fault writes Nova's error body: {"itemNotFound": {"code": 404, "message": ...}}.
-func fault(w http.ResponseWriter, status int, msg string) {
-	name, ok := faultNames[status]
-	if !ok {
-		name = "computeFault"
-	}
-	simcore.WriteJSON(w, status, map[string]any{name: map[string]any{"code": status, "message": msg}})
-}
-
-func faultf(w http.ResponseWriter, status int, format string, args ...any) {
-	fault(w, status, fmt.Sprintf(format, args...))
 }
 
 // caller is the request's identity (set by the core, or by a test).

@@ -18,7 +18,7 @@ func paginate[T any](w http.ResponseWriter, r *http.Request, items []T, id func(
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
-			fault(w, http.StatusBadRequest, "limit param must be an integer")
+			faults.Write(w, http.StatusBadRequest, "limit param must be an integer")
 			return nil, nil, false
 		}
 		limit = min(n, maxLimit)
@@ -32,7 +32,7 @@ func paginate[T any](w http.ResponseWriter, r *http.Request, items []T, id func(
 			}
 		}
 		if i < 0 {
-			faultf(w, http.StatusBadRequest, "marker [%s] not found", m)
+			faults.Writef(w, http.StatusBadRequest, "marker [%s] not found", m)
 			return nil, nil, false
 		}
 		items = items[i+1:]

@@ -16,7 +16,7 @@ func deleting(w http.ResponseWriter, sv *server, action string) bool {
 	if sv.DeletedAt == nil {
 		return false
 	}
-	faultf(w, http.StatusConflict, "Cannot '%s' instance %s while it is in task_state deleting", action, sv.ID)
+	faults.Writef(w, http.StatusConflict, "Cannot '%s' instance %s while it is in task_state deleting", action, sv.ID)
 	return true
 }
 
@@ -54,7 +54,7 @@ func (s *Service) setMetadata(replace bool) http.HandlerFunc {
 			Metadata map[string]string `json:"metadata"`
 		}
 		if err := simcore.ReadJSON(r, &body); err != nil || body.Metadata == nil || !validMeta(body.Metadata) {
-			fault(w, http.StatusBadRequest, "Invalid input for field/attribute metadata.")
+			faults.Write(w, http.StatusBadRequest, "Invalid input for field/attribute metadata.")
 			return
 		}
 		if replace || sv.Metadata == nil {
@@ -76,7 +76,7 @@ func (s *Service) getMetadatum(w http.ResponseWriter, r *http.Request) {
 	key := r.PathValue("key")
 	v, ok := sv.Metadata[key]
 	if !ok {
-		fault(w, http.StatusNotFound, "Metadata item was not found")
+		faults.Write(w, http.StatusNotFound, "Metadata item was not found")
 		return
 	}
 	simcore.WriteJSON(w, http.StatusOK, map[string]any{"meta": map[string]string{key: v}})
@@ -92,12 +92,12 @@ func (s *Service) putMetadatum(w http.ResponseWriter, r *http.Request) {
 		Meta map[string]string `json:"meta"`
 	}
 	if err := simcore.ReadJSON(r, &body); err != nil || len(body.Meta) != 1 || !validMeta(body.Meta) {
-		fault(w, http.StatusBadRequest, "Request body contains too many items")
+		faults.Write(w, http.StatusBadRequest, "Request body contains too many items")
 		return
 	}
 	v, ok := body.Meta[key]
 	if !ok {
-		fault(w, http.StatusBadRequest, "Request body and URI mismatch")
+		faults.Write(w, http.StatusBadRequest, "Request body and URI mismatch")
 		return
 	}
 	if sv.Metadata == nil {
@@ -115,7 +115,7 @@ func (s *Service) deleteMetadatum(w http.ResponseWriter, r *http.Request) {
 	}
 	key := r.PathValue("key")
 	if _, ok := sv.Metadata[key]; !ok {
-		fault(w, http.StatusNotFound, "Metadata item was not found")
+		faults.Write(w, http.StatusNotFound, "Metadata item was not found")
 		return
 	}
 	delete(sv.Metadata, key)
@@ -126,7 +126,7 @@ func (s *Service) deleteMetadatum(w http.ResponseWriter, r *http.Request) {
 // tagged finds the server for a tags call; the tags API exists from 2.26.
 func (s *Service) tagged(w http.ResponseWriter, r *http.Request, change bool) (*server, bool) {
 	if mv(r) < 26 {
-		fault(w, http.StatusNotFound, "The resource could not be found.")
+		faults.Write(w, http.StatusNotFound, "The resource could not be found.")
 		return nil, false
 	}
 	sv, ok := s.serverFor(w, r)
@@ -158,13 +158,13 @@ func (s *Service) replaceTags(w http.ResponseWriter, r *http.Request) {
 		Tags []string `json:"tags"`
 	}
 	if err := simcore.ReadJSON(r, &body); err != nil || body.Tags == nil {
-		fault(w, http.StatusBadRequest, "Invalid input for field/attribute tags.")
+		faults.Write(w, http.StatusBadRequest, "Invalid input for field/attribute tags.")
 		return
 	}
 	var tags []string
 	for _, t := range body.Tags {
 		if !validTag(t) {
-			faultf(w, http.StatusBadRequest, "Invalid input for field/attribute tags. Value: %s.", t)
+			faults.Writef(w, http.StatusBadRequest, "Invalid input for field/attribute tags. Value: %s.", t)
 			return
 		}
 		if !slices.Contains(tags, t) {
@@ -172,7 +172,7 @@ func (s *Service) replaceTags(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if len(tags) > 50 {
-		fault(w, http.StatusBadRequest, "The number of tags exceeded the per-server limit 50")
+		faults.Write(w, http.StatusBadRequest, "The number of tags exceeded the per-server limit 50")
 		return
 	}
 	sv.Tags = tags
@@ -191,7 +191,7 @@ func (s *Service) deleteAllTags(w http.ResponseWriter, r *http.Request) {
 func (s *Service) checkTag(w http.ResponseWriter, r *http.Request) {
 	if sv, ok := s.tagged(w, r, false); ok {
 		if !slices.Contains(sv.Tags, r.PathValue("tag")) {
-			faultf(w, http.StatusNotFound, "Tag %s could not be found.", r.PathValue("tag"))
+			faults.Writef(w, http.StatusNotFound, "Tag %s could not be found.", r.PathValue("tag"))
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
@@ -206,7 +206,7 @@ func (s *Service) addTag(w http.ResponseWriter, r *http.Request) {
 	}
 	tag := r.PathValue("tag")
 	if !validTag(tag) {
-		faultf(w, http.StatusBadRequest, "Invalid input for field/attribute tag. Value: %s.", tag)
+		faults.Writef(w, http.StatusBadRequest, "Invalid input for field/attribute tag. Value: %s.", tag)
 		return
 	}
 	w.Header().Set("Location", baseURL(r)+"/v2.1/servers/"+sv.ID+"/tags/"+tag)
@@ -215,7 +215,7 @@ func (s *Service) addTag(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(sv.Tags) >= 50 {
-		fault(w, http.StatusBadRequest, "The number of tags exceeded the per-server limit 50")
+		faults.Write(w, http.StatusBadRequest, "The number of tags exceeded the per-server limit 50")
 		return
 	}
 	sv.Tags = append(sv.Tags, tag)
@@ -230,7 +230,7 @@ func (s *Service) deleteTag(w http.ResponseWriter, r *http.Request) {
 	}
 	i := slices.Index(sv.Tags, r.PathValue("tag"))
 	if i < 0 {
-		faultf(w, http.StatusNotFound, "Tag %s could not be found.", r.PathValue("tag"))
+		faults.Writef(w, http.StatusNotFound, "Tag %s could not be found.", r.PathValue("tag"))
 		return
 	}
 	sv.Tags = slices.Delete(sv.Tags, i, i+1)
@@ -247,18 +247,18 @@ func (s *Service) action(w http.ResponseWriter, r *http.Request) {
 	}
 	var body map[string]map[string]any
 	if err := simcore.ReadJSON(r, &body); err != nil || len(body) != 1 {
-		fault(w, http.StatusBadRequest, "Malformed request body")
+		faults.Write(w, http.StatusBadRequest, "Malformed request body")
 		return
 	}
 	args, ok := body["os-getConsoleOutput"]
 	if !ok {
 		for name := range body {
-			faultf(w, http.StatusBadRequest, "There is no such action: %s", name)
+			faults.Writef(w, http.StatusBadRequest, "There is no such action: %s", name)
 		}
 		return
 	}
 	if sv.phaseAt(s.knobs.Now()).status != "ACTIVE" {
-		faultf(w, http.StatusConflict, "Instance %s is not ready", sv.ID)
+		faults.Writef(w, http.StatusConflict, "Instance %s is not ready", sv.ID)
 		return
 	}
 	out := consoleText(sv)

@@ -19,12 +19,12 @@ func (s *Service) listServers(detail bool) http.HandlerFunc {
 		c := caller(r)
 		all := truthy(q.Get("all_tenants"))
 		if all && !c.Admin {
-			fault(w, http.StatusForbidden, "Policy doesn't allow os_compute_api:servers:index:get_all_tenants to be performed.")
+			faults.Write(w, http.StatusForbidden, "Policy doesn't allow os_compute_api:servers:index:get_all_tenants to be performed.")
 			return
 		}
 		match, err := s.serverFilter(q, c, all)
 		if err != nil {
-			fault(w, http.StatusBadRequest, err.Error())
+			faults.Write(w, http.StatusBadRequest, err.Error())
 			return
 		}
 		var list []*server

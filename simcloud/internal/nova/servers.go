@@ -91,12 +91,12 @@ func validTag(t string) bool {
 func (s *Service) createServer(w http.ResponseWriter, r *http.Request) {
 	var body createBody
 	if err := simcore.ReadJSON(r, &body); err != nil || body.Server == nil {
-		fault(w, http.StatusBadRequest, "Invalid input for field/attribute server.")
+		faults.Write(w, http.StatusBadRequest, "Invalid input for field/attribute server.")
 		return
 	}
 	sv, status, err := s.newServer(r, body)
 	if err != nil {
-		fault(w, status, err.Error())
+		faults.Write(w, status, err.Error())
 		return
 	}
 	// Bind the ports and attach the volumes last: if one fails, the ones
@@ -109,13 +109,13 @@ func (s *Service) createServer(w http.ResponseWriter, r *http.Request) {
 			}
 			switch {
 			case errors.Is(err, simcore.ErrNotFound):
-				faultf(w, http.StatusBadRequest, "Port id %s could not be found.", p)
+				faults.Writef(w, http.StatusBadRequest, "Port id %s could not be found.", p)
 			case errors.Is(err, simcore.ErrPortInUse):
-				faultf(w, http.StatusConflict, "Port %s is still in use.", p)
+				faults.Writef(w, http.StatusConflict, "Port %s is still in use.", p)
 			case errors.Is(err, simcore.ErrForbidden):
-				faultf(w, http.StatusBadRequest, "Port %s is not usable for instance %s.", p, sv.ID)
+				faults.Writef(w, http.StatusBadRequest, "Port %s is not usable for instance %s.", p, sv.ID)
 			default:
-				faultf(w, http.StatusInternalServerError, "Port %s could not be bound: %v", p, err)
+				faults.Writef(w, http.StatusInternalServerError, "Port %s could not be bound: %v", p, err)
 			}
 			return
 		}
@@ -124,7 +124,7 @@ func (s *Service) createServer(w http.ResponseWriter, r *http.Request) {
 		for _, q := range sv.Ports {
 			s.ports.UnbindPort(q, sv.ID)
 		}
-		fault(w, status, err.Error())
+		faults.Write(w, status, err.Error())
 		return
 	}
 	s.st.Servers[sv.ID] = sv
@@ -287,7 +287,7 @@ func (s *Service) serverFor(w http.ResponseWriter, r *http.Request) (*server, bo
 	id := r.PathValue("id")
 	sv, ok := s.st.Servers[id]
 	if !ok || (sv.ProjectID != caller(r).ProjectID && !caller(r).Admin) {
-		faultf(w, http.StatusNotFound, "Instance %s could not be found.", id)
+		faults.Writef(w, http.StatusNotFound, "Instance %s could not be found.", id)
 		return nil, false
 	}
 	return sv, true
@@ -333,16 +333,16 @@ func (s *Service) updateServer(w http.ResponseWriter, r *http.Request) {
 		} `json:"server"`
 	}
 	if err := simcore.ReadJSON(r, &body); err != nil || body.Server == nil {
-		fault(w, http.StatusBadRequest, "Invalid input for field/attribute server.")
+		faults.Write(w, http.StatusBadRequest, "Invalid input for field/attribute server.")
 		return
 	}
 	b := body.Server
 	switch {
 	case b.Name != nil && (strings.TrimSpace(*b.Name) == "" || len(*b.Name) > 255):
-		fault(w, http.StatusBadRequest, "Invalid input for field/attribute name.")
+		faults.Write(w, http.StatusBadRequest, "Invalid input for field/attribute name.")
 		return
 	case b.Description != nil && mv(r) < 19:
-		fault(w, http.StatusBadRequest, "Invalid input for field/attribute server. Additional properties are not allowed ('description' was unexpected)")
+		faults.Write(w, http.StatusBadRequest, "Invalid input for field/attribute server. Additional properties are not allowed ('description' was unexpected)")
 		return
 	}
 	if b.Name != nil {

@@ -207,29 +207,20 @@ func (s *Service) reap(now time.Time) {
 
 // Snapshot returns the whole state as JSON.
 func (s *Service) Snapshot() (json.RawMessage, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return json.Marshal(s.st)
+	return simcore.Snapshot(&s.mu, func() any { return s.st })
 }
 
 // Restore replaces the state with a snapshot's.
 func (s *Service) Restore(raw json.RawMessage) error {
-	var st state
-	if err := json.Unmarshal(raw, &st); err != nil {
-		return fmt.Errorf("nova: restore: %w", err)
-	}
-	for _, m := range []bool{st.Flavors == nil, st.Keypairs == nil, st.Servers == nil} {
-		if m {
+	return simcore.Restore("nova", raw, &state{}, func(st *state) error {
+		if st.Flavors == nil || st.Keypairs == nil || st.Servers == nil {
 			return fmt.Errorf("nova: restore: snapshot lacks flavors, keypairs or servers")
 		}
-	}
-	if err := simcore.CheckSnapshot(&st); err != nil {
-		return fmt.Errorf("nova: restore: %w", err)
-	}
-	s.mu.Lock()
-	s.st = st
-	s.mu.Unlock()
-	return nil
+		if err := simcore.CheckSnapshot(st); err != nil {
+			return fmt.Errorf("nova: restore: %w", err)
+		}
+		return nil
+	}, &s.mu, func(st *state) { s.st = *st })
 }
 
 func (s *Service) routes() {
@@ -291,11 +282,11 @@ func (s *Service) routes() {
 			probe := r.Clone(r.Context())
 			probe.Method = method
 			if _, pattern := m.Handler(probe); pattern != "/v2.1/" {
-				fault(w, http.StatusMethodNotAllowed, "The method specified is not allowed for this resource.")
+				faults.Write(w, http.StatusMethodNotAllowed, "The method specified is not allowed for this resource.")
 				return
 			}
 		}
-		fault(w, http.StatusNotFound, "The resource could not be found.")
+		faults.Write(w, http.StatusNotFound, "The resource could not be found.")
 	})
 	s.mux = m
 }
