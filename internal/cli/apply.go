@@ -89,8 +89,10 @@ read has changed since; otherwise it refuses, names what moved, and leaves the
 cloud as it was.
 
 Apply holds the lab's lock on the cloud while it works, so two applies of one
-lab never race. Ctrl-C stops starting operations, lets running ones finish
-and reports what was left undone; apply again to finish.
+lab never race; a lock left by a killed run of this host is taken over. Ctrl-C
+stops starting operations, lets running ones finish and reports what was left
+undone; apply again to finish. A lock lost meanwhile (fuelplan unlock, another
+holder) stops apply the same way, saying who took it.
 
 After a successful apply the spec's readiness checks run (see 'fuelplan wait');
 --skip-waits leaves them out. With '--phase installed' the master is rebuilt

@@ -48,7 +48,7 @@ Exit codes: 0 success (with --detailed-exitcode: no changes); 1 error;
 		},
 	}
 	o.cloudOptions.addFlags(cmd.Flags())
-	cmd.Flags().StringVar(&o.out, "out", "", "save the plan to FILE, for `fuelplan apply FILE` (in the spec's folder or above it; an existing FILE must be a saved plan)")
+	cmd.Flags().StringVar(&o.out, "out", "", "save the plan to `FILE`, for 'fuelplan apply FILE' (in the spec's folder or above it; an existing FILE must be a saved plan)")
 	cmd.Flags().BoolVar(&o.json, "json", false, "print the plan as JSON (format: docs/plan-json.md)")
 	cmd.Flags().BoolVar(&o.detailedExitcode, "detailed-exitcode", false, "exit 2 when there are changes, 0 when none")
 	cmd.Flags().StringArrayVar(&o.targets, "target", nil, "plan only ADDR and what it depends on (repeatable)")
