@@ -15,7 +15,6 @@ import (
 	"github.com/fuelplan/fuelplan/specs"
 )
 
-
 // envRef matches a value taken from the environment: the decoder reads
 // `${env:NAME}` in any scalar, integers and booleans included.
 const envRef = `\$\{env:[A-Za-z_][A-Za-z0-9_]*(:-[^}]*)?\}`
