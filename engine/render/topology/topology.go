@@ -58,7 +58,8 @@ type node struct {
 	mark             plan.Action
 }
 
-// edge is one line of the picture: a port, a router interface, the
+// edge is one line of the picture, drawn left to right as traffic flows
+// in: external network, router, lab networks, servers: a port, a router interface, the
 // router's gateway; marked with that object's change.
 type edge struct {
 	from, to string
@@ -279,7 +280,7 @@ func draw(lab *specs.Lab, marks Marks) *picture {
 		}
 		pic.add(node{id: id(s.Address), label: label, mark: serverMark(s)})
 		for _, l := range links(s) {
-			pic.link(id(s.Address), id(l.network), l.mark)
+			pic.link(id(l.network), id(s.Address), l.mark)
 		}
 	}
 	drawSlaves(pic, slaves, serverMark, links)
@@ -300,7 +301,7 @@ func drawSlaves(pic *picture, slaves []*specs.Server, markOf func(*specs.Server)
 		for _, s := range slaves {
 			pic.add(node{id: id(s.Address), label: s.Name, mark: markOf(s)})
 			for _, l := range links(s) {
-				pic.link(id(s.Address), id(l.network), l.mark)
+				pic.link(id(l.network), id(s.Address), l.mark)
 			}
 		}
 		return
@@ -321,7 +322,7 @@ func drawSlaves(pic *picture, slaves []*specs.Server, markOf func(*specs.Server)
 		}
 		pic.add(node{id: nid, label: label, mark: markOf(first)})
 		for _, l := range links(first) {
-			pic.link(nid, id(l.network), l.mark)
+			pic.link(id(l.network), nid, l.mark)
 		}
 		i = j
 	}
