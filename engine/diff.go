@@ -105,7 +105,7 @@ func (r *resolver) diff(a specs.Address, schema resources.Schema, d resources.De
 	var out []plan.FieldChange
 	add := func(name, before, after string, unknown bool) {
 		f, _ := schema.Lookup(name)
-		fc := plan.FieldChange{Name: name, Before: before, After: after, AfterUnknown: unknown, ForcesReplace: f.ForceNew, Sensitive: f.Sensitive}
+		fc := plan.FieldChange{Name: name, Before: before, After: after, AfterUnknown: unknown, ForcesReplace: f.ForceNew, Sensitive: f.Sensitive, Type: string(f.Type)}
 		if !f.Sensitive && (r.lab.FromEnv(after) || r.lab.FromEnv(before)) {
 			// The field holds an ${env:} value: the live side is
 			// the same kind of secret, from an earlier apply.
@@ -212,7 +212,7 @@ func createFields(lab *specs.Lab, a specs.Address, schema resources.Schema, d re
 		if !ok {
 			v = joinAddrs(d.Refs[n])
 		}
-		fc := plan.FieldChange{Name: n, After: v, Sensitive: f.Sensitive}
+		fc := plan.FieldChange{Name: n, After: v, Sensitive: f.Sensitive, Type: string(f.Type)}
 		if !f.Sensitive && lab.FromEnv(v) {
 			fc.Sensitive, fc.AfterSHA256 = true, envHash(a, n, v)
 		}

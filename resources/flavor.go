@@ -40,10 +40,10 @@ func (Flavor) Kind() specs.Kind { return specs.KindFlavor }
 func (Flavor) Schema() Schema {
 	return Schema{
 		{Name: "name", ForceNew: true},
-		{Name: "vcpus", ForceNew: true},
-		{Name: "ram_mb", ForceNew: true},
-		{Name: "disk_gb", ForceNew: true},
-		{Name: "ephemeral_gb", ForceNew: true},
+		{Name: "vcpus", ForceNew: true, Type: Number},
+		{Name: "ram_mb", ForceNew: true, Type: Number},
+		{Name: "disk_gb", ForceNew: true, Type: Number},
+		{Name: "ephemeral_gb", ForceNew: true, Type: Number},
 		{Name: extraSpecsPrefix + "*"},
 	}
 }

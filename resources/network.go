@@ -23,9 +23,9 @@ func (Network) Schema() Schema {
 	return Schema{
 		{Name: "name"},
 		{Name: "description"},
-		{Name: "mtu"},
-		{Name: "port_security"},
-		{Name: "vlan_transparent", ForceNew: true},
+		{Name: "mtu", Type: Number},
+		{Name: "port_security", Type: Boolean},
+		{Name: "vlan_transparent", ForceNew: true, Type: Boolean},
 	}
 }
 

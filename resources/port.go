@@ -26,9 +26,9 @@ func (Port) Schema() Schema {
 		{Name: "subnet", ForceNew: true},
 		{Name: "fixed_ip"},
 		{Name: "mac", ForceNew: true},
-		{Name: "port_security"},
-		{Name: "security_groups"},
-		{Name: "allowed_address_pairs"},
+		{Name: "port_security", Type: Boolean},
+		{Name: "security_groups", Type: List},
+		{Name: "allowed_address_pairs", Type: List},
 	}
 }
 

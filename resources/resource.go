@@ -77,7 +77,21 @@ type Field struct {
 	ForceNew bool
 	// Sensitive values are never printed.
 	Sensitive bool
+	// Type says how a value reads, so a plan shows a number as a number
+	// and a list as a list (values are compared as canonical strings).
+	Type ValueType
 }
+
+// ValueType is how a field's canonical string reads.
+type ValueType string
+
+const (
+	Text    ValueType = ""        // a string
+	Number  ValueType = "number"  // decimal digits
+	Boolean ValueType = "bool"    // true or false
+	List    ValueType = "list"    // items joined by ","
+	Devices ValueType = "devices" // block devices: "name=type/bus/boot_index;..."
+)
 
 // Schema lists a kind's comparable fields.
 type Schema []Field

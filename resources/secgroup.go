@@ -161,8 +161,8 @@ func (SecurityGroupRule) Schema() Schema {
 		{Name: "direction", ForceNew: true},
 		{Name: "ethertype", ForceNew: true},
 		{Name: "protocol", ForceNew: true},
-		{Name: "port_min", ForceNew: true},
-		{Name: "port_max", ForceNew: true},
+		{Name: "port_min", ForceNew: true, Type: Number},
+		{Name: "port_max", ForceNew: true, Type: Number},
 		{Name: "remote_ip", ForceNew: true},
 		{Name: "remote_group", ForceNew: true},
 	}

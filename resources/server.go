@@ -64,7 +64,7 @@ func (Server) Schema() Schema {
 		{Name: "keypair", ForceNew: true},
 		{Name: serverPortsPrefix + "*", ForceNew: true},
 		{Name: serverVolumesPrefix + "*", ForceNew: true},
-		{Name: "block_devices", ForceNew: true},
+		{Name: "block_devices", ForceNew: true, Type: Devices},
 		{Name: "user_data_sha256", ForceNew: true},
 		{Name: "sensitive_user_data_sha256", ForceNew: true, Sensitive: true},
 		{Name: metadataPrefix + "*"},

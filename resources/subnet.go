@@ -22,9 +22,9 @@ func (Subnet) Schema() Schema {
 		{Name: "network", ForceNew: true},
 		{Name: "cidr", ForceNew: true},
 		{Name: "gateway"},
-		{Name: "enable_dhcp"},
-		{Name: "pools"},
-		{Name: "dns"},
+		{Name: "enable_dhcp", Type: Boolean},
+		{Name: "pools", Type: List},
+		{Name: "dns", Type: List},
 	}
 }
 

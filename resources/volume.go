@@ -33,9 +33,9 @@ func (Volume) Kind() specs.Kind { return specs.KindVolume }
 func (Volume) Schema() Schema {
 	return Schema{
 		{Name: "name"},
-		{Name: "size_gb", ForceNew: true},
+		{Name: "size_gb", ForceNew: true, Type: Number},
 		{Name: "image", ForceNew: true},
-		{Name: "bootable"},
+		{Name: "bootable", Type: Boolean},
 		{Name: "status"},
 		// attached_to (server IDs) is read for Server.Relate, never desired.
 		{Name: "attached_to"},

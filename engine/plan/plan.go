@@ -94,6 +94,10 @@ type FieldChange struct {
 	ForcesReplace bool   `json:"forces_replace,omitempty"`
 	Sensitive     bool   `json:"sensitive,omitempty"`
 	AfterSHA256   string `json:"after_sha256,omitempty"`
+	// Type says how Before and After read: "" a string, "number",
+	// "bool", "list" (items joined by ","), "devices" (block devices,
+	// "name=type/bus/boot_index" joined by ";"). The values stay strings.
+	Type string `json:"type,omitempty"`
 }
 
 // Cause is why a change replaces or deletes an object.

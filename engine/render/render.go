@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/fuelplan/fuelplan/engine/plan"
@@ -72,16 +73,100 @@ func quote(v string) string {
 	return fmt.Sprintf("%q", v)
 }
 
+// value prints one value as what it is: numbers and booleans bare, lists
+// as lists, strings quoted, a secret as (sensitive).
+func value(typ, v string) string {
+	if v == plan.Sensitive {
+		return v
+	}
+	switch typ {
+	case "number", "bool":
+		return v
+	case "list", "devices":
+		items := splitList(typ, v)
+		for i, it := range items {
+			items[i] = fmt.Sprintf("%q", it)
+		}
+		return "[" + strings.Join(items, ", ") + "]"
+	}
+	return quote(v)
+}
+
+func splitList(typ, v string) []string {
+	if v == "" {
+		return []string{}
+	}
+	if typ == "devices" {
+		return strings.Split(v, ";")
+	}
+	return strings.Split(v, ",")
+}
+
+// absent reports a value the field does not have (a rule without ports, a
+// network without an MTU); a create leaves such fields out. An empty list
+// is a value: a port with no security groups.
+func absent(f plan.FieldChange) bool {
+	return f.After == "" && !f.AfterUnknown && f.Type != "list"
+}
+
 // after prints a field's new value; a value known only after apply is
 // printed as what it will refer to, then unknown.
 func after(f plan.FieldChange) string {
 	switch {
 	case !f.AfterUnknown:
-		return quote(f.After)
+		return value(f.Type, f.After)
 	case f.After == "":
 		return unknown
 	}
-	return quote(f.After) + " " + unknown
+	return value(f.Type, f.After) + " " + unknown
+}
+
+// device reads one block device, "iso=cdrom/ide/0", as a line:
+// "iso   cdrom  bus ide  boot index 0". A layout too long for Nova's
+// metadata is kept as its hash and shown as it is.
+func device(d string) string {
+	name, spec, ok := strings.Cut(d, "=")
+	parts := strings.Split(spec, "/")
+	if !ok || len(parts) != 3 {
+		return d
+	}
+	bus := parts[1]
+	if bus == "" {
+		bus = "default"
+	}
+	boot := "not bootable"
+	if parts[2] != "" && parts[2] != "-1" {
+		boot = "boot index " + parts[2]
+	}
+	return fmt.Sprintf("%-8s %-6s bus %-8s %s", name, parts[0], bus, boot)
+}
+
+// devices writes block devices one per line; for a change, the devices
+// that go are marked -, those that come +.
+func (t Text) devices(b *strings.Builder, g, name string, width int, f plan.FieldChange, create bool) {
+	if f.Sensitive {
+		fmt.Fprintf(b, "      %s %-*s = %s\n", g, width, name, plan.Sensitive)
+		return
+	}
+	suffix := ""
+	if f.ForcesReplace && !create {
+		suffix = t.paint(red, " # forces replacement")
+	}
+	fmt.Fprintf(b, "      %s %-*s = [%s\n", g, width, name, suffix)
+	before, after := splitList("devices", f.Before), splitList("devices", f.After)
+	for _, d := range before {
+		if !slices.Contains(after, d) {
+			fmt.Fprintf(b, "          %s %s\n", t.paint(red, "-"), device(d))
+		}
+	}
+	for _, d := range after {
+		mark := " "
+		if !create && !slices.Contains(before, d) {
+			mark = t.paint(green, "+")
+		}
+		fmt.Fprintf(b, "          %s %s\n", mark, device(d))
+	}
+	fmt.Fprintf(b, "        ]\n")
 }
 
 // Plan writes the human view of p.
@@ -98,55 +183,7 @@ func (t Text) Plan(w io.Writer, p *plan.Plan) error {
 	}
 	for _, c := range p.Changes {
 		b.WriteString("\n")
-		note := ""
-		if c.Action == plan.Delete && len(c.Reasons) > 0 {
-			rs := make([]string, len(c.Reasons))
-			for i, r := range c.Reasons {
-				rs[i] = r.String()
-			}
-			note = " (" + strings.Join(rs, "; ") + ")"
-		}
-		fmt.Fprintf(&b, "  # %s %s%s\n", c.Address, headline(c), note)
-		id := ""
-		if c.ID != "" {
-			id = " [id=" + c.ID + "]"
-		}
-		fmt.Fprintf(&b, "%s %s %q%s\n", t.glyph(c.Action), c.Address, c.Name, id)
-		width := 0
-		for _, f := range c.Fields {
-			width = max(width, len(f.Name))
-		}
-		for _, f := range c.Fields {
-			switch c.Action {
-			case plan.Create:
-				fmt.Fprintf(&b, "      %s %-*s = %s\n", t.paint(green, "+"), width, f.Name, after(f))
-			default:
-				g := t.paint(yellow, "~")
-				switch {
-				case f.Before == "":
-					g = t.paint(green, "+")
-				case f.After == "" && !f.AfterUnknown:
-					g = t.paint(red, "-")
-				}
-				line := fmt.Sprintf("      %s %-*s = %s -> %s", g, width, f.Name, orNull(f.Before), afterOrNull(f))
-				if f.AfterUnknown && f.After != "" && f.After == f.Before {
-					// The same resource, recreated: only its ID changes.
-					line = fmt.Sprintf("      %s %-*s = %s (gets a new ID)", g, width, f.Name, quote(f.After))
-				}
-				if f.ForcesReplace {
-					line += t.paint(red, " # forces replacement")
-				}
-				b.WriteString(line + "\n")
-			}
-		}
-		if c.Action == plan.Replace {
-			for _, r := range c.Reasons {
-				// Forcing fields are marked on their lines already.
-				if !r.Forced() {
-					fmt.Fprintf(&b, "      # %s\n", r)
-				}
-			}
-		}
+		t.change(&b, c)
 	}
 	if len(p.Conflicts) > 0 {
 		fmt.Fprintf(&b, "\nConflicts: fuelplan will not touch these objects, and apply refuses until they are resolved:\n")
@@ -162,16 +199,75 @@ func (t Text) Plan(w io.Writer, p *plan.Plan) error {
 	return err
 }
 
-func orNull(v string) string {
-	if v == "" {
+// change writes one resource's change.
+func (t Text) change(b *strings.Builder, c plan.Change) {
+	note := ""
+	if c.Action == plan.Delete && len(c.Reasons) > 0 {
+		rs := make([]string, len(c.Reasons))
+		for i, r := range c.Reasons {
+			rs[i] = r.String()
+		}
+		note = " (" + strings.Join(rs, "; ") + ")"
+	}
+	fmt.Fprintf(b, "  # %s %s%s\n", c.Address, headline(c), note)
+	id := ""
+	if c.ID != "" {
+		id = " [id=" + c.ID + "]"
+	}
+	fmt.Fprintf(b, "%s %s %q%s\n", t.glyph(c.Action), c.Address, c.Name, id)
+	width := 0
+	for _, f := range c.Fields {
+		width = max(width, len(f.Name))
+	}
+	for _, f := range c.Fields {
+		switch {
+		case c.Action == plan.Create && absent(f):
+			// Nothing to say about a field without a value.
+		case c.Action == plan.Create && f.Type == "devices":
+			t.devices(b, t.paint(green, "+"), f.Name, width, f, true)
+		case c.Action == plan.Create:
+			fmt.Fprintf(b, "      %s %-*s = %s\n", t.paint(green, "+"), width, f.Name, after(f))
+		case f.Type == "devices":
+			t.devices(b, t.paint(yellow, "~"), f.Name, width, f, false)
+		default:
+			g := t.paint(yellow, "~")
+			switch {
+			case f.Before == "":
+				g = t.paint(green, "+")
+			case f.After == "" && !f.AfterUnknown:
+				g = t.paint(red, "-")
+			}
+			line := fmt.Sprintf("      %s %-*s = %s -> %s", g, width, f.Name, orNull(f.Type, f.Before), afterOrNull(f))
+			if f.AfterUnknown && f.After != "" && f.After == f.Before {
+				// The same resource, recreated: only its ID changes.
+				line = fmt.Sprintf("      %s %-*s = %s (gets a new ID)", g, width, f.Name, value(f.Type, f.After))
+			}
+			if f.ForcesReplace {
+				line += t.paint(red, " # forces replacement")
+			}
+			b.WriteString(line + "\n")
+		}
+	}
+	if c.Action == plan.Replace {
+		for _, r := range c.Reasons {
+			// Forcing fields are marked on their lines already.
+			if !r.Forced() {
+				fmt.Fprintf(b, "      # %s\n", r)
+			}
+		}
+	}
+}
+
+func orNull(typ, v string) string {
+	if v == "" && typ != "list" {
 		return "null"
 	}
-	return quote(v)
+	return value(typ, v)
 }
 
 func afterOrNull(f plan.FieldChange) string {
 	if f.After == "" && !f.AfterUnknown {
-		return "null"
+		return orNull(f.Type, "")
 	}
 	return after(f)
 }

@@ -23,6 +23,37 @@ var update = flag.Bool("update", false, "rewrite golden files")
 // line, every reason, conflicts and warnings.
 var plans = map[string]*plan.Plan{
 	"empty": {FormatVersion: plan.FormatVersion, Lab: "eng", Changes: []plan.Change{}},
+	// Values read as their types: numbers and booleans bare, lists as
+	// lists, absent values left out of a create, block devices one per line.
+	"typed": {
+		FormatVersion: plan.FormatVersion, Lab: "eng",
+		Changes: []plan.Change{
+			{Address: "security_group_rule.lab.icmp", Action: plan.Create, Name: "",
+				Fields: []plan.FieldChange{
+					{Name: "direction", After: "ingress"},
+					{Name: "port_max", Type: "number"},
+					{Name: "port_min", Type: "number"},
+					{Name: "protocol", After: "icmp"},
+					{Name: "remote_ip", After: ""},
+				}},
+			{Address: "subnet.admin", Action: plan.Update, Name: "eng-admin", ID: "s-1",
+				Fields: []plan.FieldChange{
+					{Name: "dns", Before: "8.8.8.8", After: "8.8.8.8,1.1.1.1", Type: "list"},
+					{Name: "enable_dhcp", Before: "true", After: "false", Type: "bool"},
+					{Name: "pools", Before: "", After: "10.20.0.3-10.20.0.254", Type: "list"},
+				}},
+			{Address: "port.master.admin", Action: plan.Update, Name: "eng-master-admin", ID: "p-1",
+				Fields: []plan.FieldChange{{Name: "security_groups", Before: "security_group.lab", After: "", Type: "list"}}},
+			{Address: "network.storage", Action: plan.Update, Name: "eng-storage", ID: "n-1",
+				Fields: []plan.FieldChange{{Name: "mtu", Before: "1450", After: "1400", Type: "number"}}},
+			{Address: "server.master", Action: plan.Replace, Name: "eng-master", ID: "v-1",
+				Fields: []plan.FieldChange{{Name: "block_devices", Before: "iso=cdrom/ide/0;disk=disk//1",
+					After: "disk=disk//0", Type: "devices", ForcesReplace: true}},
+				Reasons: []plan.Reason{{Cause: plan.CauseField, Field: "block_devices"}}},
+			{Address: "server.slave-01", Action: plan.Create, Name: "eng-slave-01",
+				Fields: []plan.FieldChange{{Name: "block_devices", After: "ipxe=cdrom/ide/0;disk=disk/virtio/1", Type: "devices"}}},
+		},
+	},
 	"empty-warnings": {FormatVersion: plan.FormatVersion, Lab: "eng", Changes: []plan.Change{},
 		Warnings: []string{"server.master: protected: destroy leaves it in place"}},
 	"mixed": {

@@ -166,7 +166,7 @@ func TestFuelLabOnSim(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("apply --phase installed exit %d\n%s\n%s", code, out, errOut)
 	}
-	for _, want := range []string{"-/+ server.master", "~ volume.master.disk", `bootable = "false" -> "true"`, "0 to create, 1 to update, 1 to replace, 0 to delete"} {
+	for _, want := range []string{"-/+ server.master", "~ volume.master.disk", "bootable = false -> true", "- disk     disk   bus default  boot index 1", "+ disk     disk   bus default  boot index 0", "0 to create, 1 to update, 1 to replace, 0 to delete"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("phase installed plan lacks %q: it replaces the master and makes its disk bootable, nothing else:\n%s", want, out)
 		}
