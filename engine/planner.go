@@ -79,7 +79,7 @@ func BuildPlan(lab *specs.Lab, st *State, reg resources.Registry, opts PlanOptio
 			}
 			res.actions[a] = plan.Create
 			d := ad.Desired(r)
-			p.Changes = append(p.Changes, plan.Change{Address: a, Action: plan.Create, Name: nameOf(r), Fields: createFields(lab, a, ad.Schema(), d)})
+			p.Changes = append(p.Changes, plan.Change{Address: a, Action: plan.Create, Name: nameOf(r), Fields: createFields(lab, a, ad.Schema(), d), Notes: notes(lab, d)})
 			continue
 		}
 		p.Observed = append(p.Observed, plan.Observation{Address: a, ID: live.ID, Revision: live.Revision})
@@ -94,7 +94,7 @@ func BuildPlan(lab *specs.Lab, st *State, reg resources.Registry, opts PlanOptio
 			res.actions[a] = plan.NoOp
 			continue
 		}
-		c := plan.Change{Address: a, Action: plan.Update, Name: nameOf(r), ID: live.ID, Fields: fields}
+		c := plan.Change{Address: a, Action: plan.Update, Name: nameOf(r), ID: live.ID, Fields: fields, Notes: notes(lab, d)}
 		for _, f := range fields {
 			if f.ForcesReplace {
 				c.Action = plan.Replace
@@ -147,6 +147,20 @@ func BuildPlan(lab *specs.Lab, st *State, reg resources.Registry, opts PlanOptio
 	}
 	p.Sort()
 	return p, errors.Join(errs...)
+}
+
+// notes are the desired object's notes, each masked whole when it holds a
+// value from the environment (a command patch's password, say).
+func notes(lab *specs.Lab, d resources.Desired) []string {
+	var out []string
+	for _, n := range d.Notes {
+		if lab.FromEnv(n) {
+			head, _, _ := strings.Cut(n, ": ")
+			n = head + ": " + plan.Sensitive
+		}
+		out = append(out, n)
+	}
+	return out
 }
 
 // DuplicateAddress names an extra object implementing the same address.

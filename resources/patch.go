@@ -52,10 +52,25 @@ func (*Patch) Desired(r specs.Resource) Desired {
 		for _, h := range pt.Hosts {
 			d.Fields["state."+h] = InPlace
 		}
+		d.Notes = commandNotes(pt)
 		return d
 	}
 	d.Fields["state"] = InPlace
 	return d
+}
+
+// commandNotes show a reviewer what a command patch runs, where: plan
+// runs the check on every host over SSH, apply runs the apply command
+// where the check failed.
+func commandNotes(pt *specs.Patch) []string {
+	hosts := strings.Join(pt.Hosts, ", ")
+	if pt.Check == "" {
+		return []string{"apply, run over SSH on " + hosts + " by every apply (no check): " + pt.Apply}
+	}
+	return []string{
+		"check, run over SSH on " + hosts + " by plan and apply: " + pt.Check,
+		"apply, run over SSH on " + hosts + " where the check fails: " + pt.Apply,
+	}
 }
 
 // PortSecurityFollowsPatch reports whether an allow-dhcp-server patch may

@@ -124,6 +124,10 @@ type Refs map[string][]specs.Address
 type Desired struct {
 	Fields Fields
 	Refs   Refs
+	// Notes are what a reviewer must see about the change and no field
+	// shows, such as the commands a patch runs on compute nodes; never
+	// compared with the cloud.
+	Notes []string
 }
 
 // Object is one live cloud object as read.

@@ -78,8 +78,16 @@ func ReadFile(path string) ([]byte, error) {
 // Parse decodes and validates spec bytes as if read from file; file
 // references resolve against file's folder. Diagnostics are sorted.
 func Parse(file string, data []byte, env Env) (*Spec, Diagnostics) {
+	return ParseIn(file, filepath.Dir(file), data, env)
+}
+
+// ParseIn is Parse with the folder file references resolve against given
+// apart from the name messages use: an old version of a spec read from
+// git ("origin/main:labs/lab.yaml") still refers to the files beside the
+// spec in the work tree.
+func ParseIn(file, dir string, data []byte, env Env) (*Spec, Diagnostics) {
 	sum := sha256.Sum256(data)
-	s := &Spec{File: file, Dir: filepath.Dir(file), Hash: hex.EncodeToString(sum[:])}
+	s := &Spec{File: file, Dir: dir, Hash: hex.EncodeToString(sum[:])}
 	if len(data) > MaxSize {
 		return nil, Diagnostics{{Pos: Pos{File: file}, Message: errTooLarge.Error()}}
 	}

@@ -166,6 +166,10 @@ type Change struct {
 	// Fields: for create, every field the spec sets; for update and
 	// replace, the fields that differ; for delete, none.
 	Fields []FieldChange `json:"fields,omitempty"`
+	// Notes are what the change does that no field shows: the commands a
+	// patch runs on compute nodes ("check, run over SSH on node-1 by plan
+	// and apply: ...").
+	Notes []string `json:"notes,omitempty"`
 	// Reasons say why a replace or delete happens: the fields that force
 	// replacement, the spec no longer having the object, a duplicate.
 	Reasons []Reason `json:"reasons,omitempty"`

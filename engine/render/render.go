@@ -82,7 +82,7 @@ func value(typ, v string) string {
 	switch typ {
 	case "number", "bool":
 		return v
-	case "list", "devices":
+	case "list", "devices", "lines":
 		items := splitList(typ, v)
 		for i, it := range items {
 			items[i] = fmt.Sprintf("%q", it)
@@ -96,8 +96,11 @@ func splitList(typ, v string) []string {
 	if v == "" {
 		return []string{}
 	}
-	if typ == "devices" {
+	switch typ {
+	case "devices":
 		return strings.Split(v, ";")
+	case "lines":
+		return strings.Split(v, "\n")
 	}
 	return strings.Split(v, ",")
 }
@@ -141,9 +144,13 @@ func device(d string) string {
 	return fmt.Sprintf("%-8s %-6s bus %-8s %s", name, parts[0], bus, boot)
 }
 
-// devices writes block devices one per line; for a change, the devices
-// that go are marked -, those that come +.
-func (t Text) devices(b *strings.Builder, g, name string, width int, f plan.FieldChange, create bool) {
+// multiline reports a type printed one item per line.
+func multiline(typ string) bool { return typ == "devices" || typ == "lines" }
+
+// lines writes a multi-line value (block devices, a patch's commands) one
+// item per line; for a change, the items that go are marked -, those that
+// come +.
+func (t Text) lines(b *strings.Builder, g, name string, width int, f plan.FieldChange, create bool) {
 	if f.Sensitive {
 		fmt.Fprintf(b, "      %s %-*s = %s\n", g, width, name, plan.Sensitive)
 		return
@@ -153,10 +160,14 @@ func (t Text) devices(b *strings.Builder, g, name string, width int, f plan.Fiel
 		suffix = t.paint(red, " # forces replacement")
 	}
 	fmt.Fprintf(b, "      %s %-*s = [%s\n", g, width, name, suffix)
-	before, after := splitList("devices", f.Before), splitList("devices", f.After)
+	item := func(s string) string { return s }
+	if f.Type == "devices" {
+		item = device
+	}
+	before, after := splitList(f.Type, f.Before), splitList(f.Type, f.After)
 	for _, d := range before {
 		if !slices.Contains(after, d) {
-			fmt.Fprintf(b, "          %s %s\n", t.paint(red, "-"), device(d))
+			fmt.Fprintf(b, "          %s %s\n", t.paint(red, "-"), item(d))
 		}
 	}
 	for _, d := range after {
@@ -164,7 +175,7 @@ func (t Text) devices(b *strings.Builder, g, name string, width int, f plan.Fiel
 		if !create && !slices.Contains(before, d) {
 			mark = t.paint(green, "+")
 		}
-		fmt.Fprintf(b, "          %s %s\n", mark, device(d))
+		fmt.Fprintf(b, "          %s %s\n", mark, item(d))
 	}
 	fmt.Fprintf(b, "        ]\n")
 }
@@ -223,12 +234,12 @@ func (t Text) change(b *strings.Builder, c plan.Change) {
 		switch {
 		case c.Action == plan.Create && absent(f):
 			// Nothing to say about a field without a value.
-		case c.Action == plan.Create && f.Type == "devices":
-			t.devices(b, t.paint(green, "+"), f.Name, width, f, true)
+		case c.Action == plan.Create && multiline(f.Type):
+			t.lines(b, t.paint(green, "+"), f.Name, width, f, true)
 		case c.Action == plan.Create:
 			fmt.Fprintf(b, "      %s %-*s = %s\n", t.paint(green, "+"), width, f.Name, after(f))
-		case f.Type == "devices":
-			t.devices(b, t.paint(yellow, "~"), f.Name, width, f, false)
+		case multiline(f.Type):
+			t.lines(b, t.paint(yellow, "~"), f.Name, width, f, false)
 		default:
 			g := t.paint(yellow, "~")
 			switch {
@@ -247,6 +258,9 @@ func (t Text) change(b *strings.Builder, c plan.Change) {
 			}
 			b.WriteString(line + "\n")
 		}
+	}
+	for _, n := range c.Notes {
+		fmt.Fprintf(b, "      # %s\n", n)
 	}
 	if c.Action == plan.Replace {
 		for _, r := range c.Reasons {
