@@ -154,7 +154,7 @@ func BuildPlan(lab *specs.Lab, st *State, reg resources.Registry, opts PlanOptio
 func notes(lab *specs.Lab, d resources.Desired) []string {
 	var out []string
 	for _, n := range d.Notes {
-		if lab.FromEnv(n) {
+		if lab.MentionsEnv(n) {
 			head, _, _ := strings.Cut(n, ": ")
 			n = head + ": " + plan.Sensitive
 		}

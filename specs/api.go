@@ -30,7 +30,7 @@ type Spec struct {
 	v *validator // the resolved model Compile reads
 	// env holds every string value an ${env:} reference made, for the
 	// plan to mask (Lab.FromEnv).
-	env []string
+	env []envValue
 }
 
 // Load reads, decodes and validates the spec at path. Diagnostics hold

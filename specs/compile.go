@@ -20,7 +20,7 @@ func Compile(s *Spec) (*Lab, error) {
 	c.lab.Cloud = s.Doc.Cloud.V
 	c.lab.File = s.File
 	c.lab.Hash = s.Hash
-	c.lab.env = slices.Compact(slices.Sorted(slices.Values(s.env)))
+	c.lab.env = slices.Clone(s.env)
 	c.all()
 	c.reserveFixedIPs()
 	if err := errors.Join(c.errs...); err != nil {

@@ -28,7 +28,7 @@ type decoder struct {
 	// truncated: the node or depth limit cut decoding short.
 	truncated bool
 	// envValues are the values of strings an ${env:} reference made.
-	envValues []string
+	envValues []envValue
 }
 
 const (

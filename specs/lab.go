@@ -27,7 +27,7 @@ type Lab struct {
 	// Dependencies, DOT and the apply walker all read it.
 	graph graph.Graph[Address, Resource]
 	// env: the string values ${env:} references gave the spec (FromEnv).
-	env []string
+	env []envValue
 }
 
 func resourceHash(r Resource) Address { return r.Addr() }
@@ -40,12 +40,33 @@ func (l *Lab) InheritEnv(from *Lab) { l.env = from.env }
 // through an ${env:} reference in the spec. Such values are secrets
 // wherever they land (a description, server metadata), so plans mask
 // them and never store them.
+//
+// A value that was a whole reference is recognised as the field's whole
+// value or one item of a list ("8.8.8.8,SECRET"); one with text around its
+// references anywhere in v. So a short secret ("admin") does not mask
+// every name that happens to contain the word.
 func (l *Lab) FromEnv(v string) bool {
 	if v == "" {
 		return false
 	}
 	for _, e := range l.env {
-		if strings.Contains(v, e) {
+		if !e.Whole && strings.Contains(v, e.V) {
+			return true
+		}
+		if e.Whole && (v == e.V || slices.Contains(strings.FieldsFunc(v, isListSep), e.V)) {
+			return true
+		}
+	}
+	return false
+}
+
+func isListSep(r rune) bool { return r == ',' || r == ';' || r == '\n' }
+
+// MentionsEnv reports whether text (a command a patch runs, shown in a
+// plan's notes) holds any value from the environment anywhere.
+func (l *Lab) MentionsEnv(text string) bool {
+	for _, e := range l.env {
+		if strings.Contains(text, e.V) {
 			return true
 		}
 	}

@@ -113,6 +113,15 @@ func (s *String) decodeNode(d *decoder, n *yaml.Node, path string) {
 
 // interpolate replaces ${env:NAME} references. A missing variable is an
 // error naming the variable; the value itself never appears anywhere.
+// envValue is a string an ${env:} reference made: Whole when the string
+// was nothing but the reference (`password: ${env:PW}`), so the value is
+// recognised as a field's whole value or a list item, never inside another
+// word; a string with text around its references is recognised anywhere.
+type envValue struct {
+	V     string
+	Whole bool
+}
+
 func (d *decoder) interpolate(s *String, path string) {
 	if !envLike.MatchString(s.V) {
 		return
@@ -127,6 +136,8 @@ func (d *decoder) interpolate(s *String, path string) {
 	if !ok {
 		return
 	}
+	whole := envRef.FindString(s.V) == s.V
+	fromEnv := false
 	s.V = envRef.ReplaceAllStringFunc(s.V, func(m string) string {
 		sm := envRef.FindStringSubmatch(m)
 		name := sm[1]
@@ -134,6 +145,7 @@ func (d *decoder) interpolate(s *String, path string) {
 		if d.env != nil {
 			v, found = d.env(name)
 		}
+		fromEnv = fromEnv || found
 		if !found && strings.Contains(m, ":-") {
 			v, found = sm[2], true
 		}
@@ -143,8 +155,10 @@ func (d *decoder) interpolate(s *String, path string) {
 		return v
 	})
 	s.FromEnv = true
-	if s.V != "" {
-		d.envValues = append(d.envValues, s.V)
+	// A default written in the spec is no secret: only what the
+	// environment gave is masked.
+	if s.V != "" && fromEnv {
+		d.envValues = append(d.envValues, envValue{V: s.V, Whole: whole})
 	}
 }
 

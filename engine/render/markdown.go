@@ -143,7 +143,7 @@ func (m Markdown) kindSection(b *bytes.Buffer, k specs.Kind, changes []plan.Chan
 	for i, c := range changes {
 		var one strings.Builder
 		Text{}.change(&one, c)
-		block := diffLines(one.String()) + "\n"
+		block := diffLines(one.String()) + "\n\n"
 		left := len(changes) - i
 		more := fmt.Sprintf("# … and %d more %s changes, over the comment size limit\n", left, k)
 		if len(open)+inner.Len()+len(block)+len(more)+len(closing) > budget {

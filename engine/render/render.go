@@ -210,6 +210,36 @@ func (t Text) Plan(w io.Writer, p *plan.Plan) error {
 	return err
 }
 
+// Diff writes what changing a spec does (fuelplan diff): the destructive
+// changes first, one line per root cause, then every change as plan shows
+// it.
+func (t Text) Diff(w io.Writer, title string, p *plan.Plan) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\n", t.paint(bold, title))
+	if !p.HasChanges() {
+		b.WriteString("\nNo changes: both versions build the same lab.\n")
+		_, err := io.WriteString(w, b.String())
+		return err
+	}
+	if cs := Consequences(p); len(cs) > 0 {
+		fmt.Fprintf(&b, "\n%s\n", t.paint(red, "Destructive changes:"))
+		for _, c := range cs {
+			fmt.Fprintf(&b, "  %s\n", c)
+		}
+	}
+	b.WriteString("\nChanging the spec would:\n")
+	for _, c := range p.Changes {
+		b.WriteString("\n")
+		t.change(&b, c)
+	}
+	s := p.Summary()
+	fmt.Fprintf(&b, "\n%s %d to create, %d to update, %d to replace, %d to delete.\n",
+		t.paint(bold, "Diff:"), s.Create, s.Update, s.Replace, s.Delete)
+	t.warnings(&b, p)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
 // change writes one resource's change.
 func (t Text) change(b *strings.Builder, c plan.Change) {
 	note := ""

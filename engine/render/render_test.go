@@ -7,9 +7,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/fuelplan/fuelplan/engine/plan"
@@ -130,6 +132,7 @@ func TestRenderGolden(t *testing.T) {
 				{".txt", func(b *bytes.Buffer) error { return render.Text{}.Plan(b, p) }},
 				{".color.txt", func(b *bytes.Buffer) error { return render.Text{Color: true}.Plan(b, p) }},
 				{".json", func(b *bytes.Buffer) error { return render.JSON(b, p) }},
+				{".md", func(b *bytes.Buffer) error { return render.Markdown{}.Plan(b, p) }},
 			} {
 				var b bytes.Buffer
 				if err := v.render(&b); err != nil {
@@ -159,6 +162,60 @@ func TestJSONRoundTrip(t *testing.T) {
 			}
 			if back.Summary != p.Summary() || back.HasChanges != p.HasChanges() {
 				t.Errorf("summary %+v/%v, want %+v/%v", back.Summary, back.HasChanges, p.Summary(), p.HasChanges())
+			}
+		})
+	}
+}
+
+// bigPlan has n ports to create and n servers to replace.
+func bigPlan(n int) *plan.Plan {
+	p := &plan.Plan{FormatVersion: plan.FormatVersion, Lab: "big"}
+	for i := range n {
+		p.Changes = append(p.Changes, plan.Change{Address: specs.Address(fmt.Sprintf("port.slave-%04d.admin", i)), Action: plan.Create,
+			Name: fmt.Sprintf("big-slave-%04d-admin", i), Fields: []plan.FieldChange{{Name: "network", After: "network.admin"}, {Name: "fixed_ip", After: "10.20.0.1"}}})
+	}
+	for i := range n {
+		p.Changes = append(p.Changes, plan.Change{Address: specs.Address(fmt.Sprintf("server.slave-%04d", i)), Action: plan.Replace, ID: "v",
+			Fields:  []plan.FieldChange{{Name: "flavor", Before: "a", After: "b", ForcesReplace: true}},
+			Reasons: []plan.Reason{{Cause: plan.CauseField, Field: "flavor"}}})
+	}
+	return p
+}
+
+// A plan too big for one comment is cut to the limit, saying how much of
+// it is shown; one that fits is shown whole.
+func TestMarkdownLimit(t *testing.T) {
+	tests := []struct {
+		n, limit  int
+		truncated bool
+	}{
+		{n: 5, limit: render.CommentLimit},
+		{n: 2000, limit: render.CommentLimit, truncated: true},
+		{n: 50, limit: 4000, truncated: true},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%d/%d", tt.n, tt.limit), func(t *testing.T) {
+			var b bytes.Buffer
+			if err := (render.Markdown{Limit: tt.limit}).Plan(&b, bigPlan(tt.n)); err != nil {
+				t.Fatal(err)
+			}
+			out := b.String()
+			if b.Len() > tt.limit {
+				t.Errorf("%d bytes, over the limit of %d", b.Len(), tt.limit)
+			}
+			shown := strings.Count(out, "must be replaced") + strings.Count(out, "will be created")
+			note := fmt.Sprintf("**Truncated** to fit a comment: %d of %d changes shown", shown, 2*tt.n)
+			if tt.truncated != strings.Contains(out, note) {
+				t.Errorf("truncated note %q present: %v, want %v (%d changes shown)", note, !tt.truncated, tt.truncated, shown)
+			}
+			if !tt.truncated && shown != 2*tt.n {
+				t.Errorf("%d of %d changes shown", shown, 2*tt.n)
+			}
+			if !strings.Contains(out, fmt.Sprintf("**Plan: %d to create, 0 to update, %d to replace, 0 to delete.**", tt.n, tt.n)) {
+				t.Error("the summary is missing")
+			}
+			if strings.Count(out, "<details>") != strings.Count(out, "</details>") || strings.Count(out, "```")%2 != 0 {
+				t.Error("unbalanced <details> or code fences")
 			}
 		})
 	}

@@ -3,18 +3,22 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 
 	"github.com/fuelplan/fuelplan/engine"
 	"github.com/fuelplan/fuelplan/engine/plan"
+	"github.com/fuelplan/fuelplan/engine/render"
 	"github.com/fuelplan/fuelplan/engine/session"
+	"github.com/fuelplan/fuelplan/specs"
 )
 
 type planOptions struct {
 	cloudOptions
 	out              string
 	json             bool
+	format           string
 	detailedExitcode bool
 	targets          []string
 	excludes         []string
@@ -49,7 +53,8 @@ Exit codes: 0 success (with --detailed-exitcode: no changes); 1 error;
 	}
 	o.cloudOptions.addFlags(cmd.Flags())
 	cmd.Flags().StringVar(&o.out, "out", "", "save the plan to `FILE`, for 'fuelplan apply FILE' (in the spec's folder or above it; an existing FILE must be a saved plan)")
-	cmd.Flags().BoolVar(&o.json, "json", false, "print the plan as JSON (format: docs/plan-json.md)")
+	cmd.Flags().BoolVar(&o.json, "json", false, "print the plan as JSON (format: docs/plan-json.md); the same as --format json")
+	cmd.Flags().StringVar(&o.format, "format", "text", "text, json, or markdown (for a pull-request comment: summary, a picture of the lab, changes per kind)")
 	cmd.Flags().BoolVar(&o.detailedExitcode, "detailed-exitcode", false, "exit 2 when there are changes, 0 when none")
 	cmd.Flags().StringArrayVar(&o.targets, "target", nil, "plan only ADDR and what it depends on (repeatable)")
 	cmd.Flags().StringArrayVar(&o.excludes, "exclude", nil, "leave out ADDR and what depends on it (repeatable)")
@@ -81,7 +86,11 @@ func (o *planOptions) Run(ctx context.Context, s *streams) error {
 			return fmt.Errorf("--out %s: the file exists and is not a saved plan; refusing to overwrite it", o.out)
 		}
 	}
-	if err := printPlan(s.out, p, o.json, s.noColor); err != nil {
+	format := o.format
+	if o.json {
+		format = "json"
+	}
+	if err := printPlanAs(s.out, p, lab, format, s.noColor); err != nil {
 		return err
 	}
 	if o.out != "" {
@@ -94,4 +103,21 @@ func (o *planOptions) Run(ctx context.Context, s *streams) error {
 		return withCode(ExitChanges, nil)
 	}
 	return nil
+}
+
+// printPlanAs prints p as text, json or markdown (with lab's picture).
+func printPlanAs(w io.Writer, p *plan.Plan, lab *specs.Lab, format string, noColor bool) error {
+	switch format {
+	case "json":
+		return render.JSON(w, p)
+	case "markdown":
+		title := fmt.Sprintf("fuelplan plan: lab `%s`", p.Lab)
+		if p.Cloud != "" {
+			title += fmt.Sprintf(" on cloud `%s`", p.Cloud)
+		}
+		return render.Markdown{Title: title, Lab: lab}.Plan(w, p)
+	case "text":
+		return render.Text{Color: useColor(w, noColor)}.Plan(w, p)
+	}
+	return fmt.Errorf("--format: want text, json or markdown, got %q", format)
 }

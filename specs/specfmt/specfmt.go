@@ -84,8 +84,8 @@ func formatOnce(src []byte) ([]byte, error) {
 }
 
 // spellNulls writes out empty nulls where yaml.v3 would encode them as an
-// empty string (`{a}` as `{a: ''}`, an anchored null key as `&0 '':`). A
-// block mapping's `key:` stays as written.
+// empty quoted string (`{a}`, or an anchored null key). A block mapping's
+// `key:` stays as written.
 func spellNulls(n *yaml.Node, depth int) {
 	if depth > 10_000 {
 		return
