@@ -26,7 +26,6 @@ type diffOptions struct {
 	base             string
 	format           string
 	detailedExitcode bool
-	noColor          bool
 
 	oldName, newName string // as messages name them
 	oldPath, newPath string
@@ -69,7 +68,6 @@ Exit codes: 0 success (with --detailed-exitcode: no changes); 1 error;
 	cmd.Flags().StringVar(&o.base, "base", "", "compare SPEC with its version in git revision REV")
 	cmd.Flags().StringVar(&o.format, "format", "text", "text, markdown or json")
 	cmd.Flags().BoolVar(&o.detailedExitcode, "detailed-exitcode", false, "exit 2 when there are changes, 0 when none")
-	cmd.Flags().BoolVar(&o.noColor, "no-color", false, "never colour the output (NO_COLOR is honoured too)")
 	return cmd
 }
 
@@ -130,7 +128,7 @@ func (o *diffOptions) Run(ctx context.Context, s *streams) error {
 		return err
 	}
 	p.SpecFile = o.newName
-	if err := o.print(s.out, p, next); err != nil {
+	if err := o.print(s.out, p, next, s.noColor); err != nil {
 		return err
 	}
 	if o.detailedExitcode && p.HasChanges() {
@@ -139,7 +137,7 @@ func (o *diffOptions) Run(ctx context.Context, s *streams) error {
 	return nil
 }
 
-func (o *diffOptions) print(w io.Writer, p *plan.Plan, next *specs.Lab) error {
+func (o *diffOptions) print(w io.Writer, p *plan.Plan, next *specs.Lab, noColor bool) error {
 	title := fmt.Sprintf("%s → %s", o.oldName, o.newName)
 	switch o.format {
 	case "json":
@@ -147,7 +145,7 @@ func (o *diffOptions) print(w io.Writer, p *plan.Plan, next *specs.Lab) error {
 	case "markdown":
 		return render.Markdown{Title: "fuelplan diff: `" + o.oldName + "` → `" + o.newName + "`", Lab: next}.Plan(w, p)
 	}
-	return render.Text{Color: useColor(w, o.noColor)}.Diff(w, title, p)
+	return render.Text{Color: useColor(w, noColor)}.Diff(w, title, p)
 }
 
 // compileSpec parses and compiles a spec's bytes; name is what messages
