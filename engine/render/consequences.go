@@ -2,7 +2,6 @@ package render
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/fuelplan/fuelplan/engine/plan"
@@ -120,11 +119,4 @@ func plural(n int, noun string) string {
 		return fmt.Sprintf("%d %ses", n, noun)
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
-}
-
-// destructive are the changes that lose an object, in plan order.
-func destructive(p *plan.Plan) []plan.Change {
-	return slices.DeleteFunc(slices.Clone(p.Changes), func(c plan.Change) bool {
-		return c.Action != plan.Replace && c.Action != plan.Delete
-	})
 }
