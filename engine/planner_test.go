@@ -37,35 +37,9 @@ type live map[specs.Address]*resources.Object
 // every managed object owned and marked, its fields as the spec wants
 // them, references resolved to IDs; lookups found. IDs are "id-ADDRESS".
 func converged(lab *specs.Lab, reg resources.Registry) live {
-	id := func(a specs.Address) string { return "id-" + string(a) }
 	out := live{}
-	for _, a := range lab.Addresses() {
-		r, _ := lab.Resource(a)
-		ad, ok := reg[a.Kind()]
-		if !ok {
-			continue
-		}
-		o := &resources.Object{Kind: a.Kind(), Address: a, ID: id(a), Revision: "1", Fields: resources.Fields{}}
-		if n, ok := r.(interface{ CloudName() string }); ok {
-			o.Name = n.CloudName()
-		}
-		if lk, ok := ad.(resources.Lookup); ok && lk.IsLookup(r) {
-			out[a] = o // found by name, not owned
-			continue
-		}
-		o.Owned = true
-		d := ad.Desired(r)
-		for n, v := range d.Fields {
-			o.Fields[n] = v
-		}
-		for n, as := range d.Refs {
-			ids := make([]string, len(as))
-			for i, ref := range as {
-				ids[i] = id(ref)
-			}
-			o.Fields[n] = resources.JoinSorted(ids)
-		}
-		out[a] = o
+	for _, o := range engine.Converged(lab, reg) {
+		out[o.Address] = o
 	}
 	return out
 }

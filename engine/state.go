@@ -40,31 +40,10 @@ func NewState(lab *specs.Lab, reg resources.Registry, objs ...*resources.Object)
 	}
 	for _, o := range objs {
 		s.byKind[o.Kind] = append(s.byKind[o.Kind], o)
-		switch {
-		case o.Owned && o.Address != "":
-			s.owned[o.Address] = append(s.owned[o.Address], o)
-		case o.Address != "":
-			r, inLab := lab.Resource(o.Address)
-			if lk, ok := reg[o.Kind].(resources.Lookup); ok && inLab && lk.IsLookup(r) {
-				if prev, dup := s.found[o.Address]; dup {
-					return nil, fmt.Errorf("%s: more than one %s named %q (%s, %s): name it by ID or remove one",
-						o.Address, o.Kind, o.Name, prev.ID, o.ID)
-				}
-				s.found[o.Address] = o
-			} else {
-				s.conflicts = append(s.conflicts, o)
-			}
-		}
 	}
-	for _, objs := range s.owned {
-		sort.Slice(objs, func(i, j int) bool { return objs[i].ID < objs[j].ID })
+	if err := s.file(lab, reg); err != nil {
+		return nil, err
 	}
-	sort.Slice(s.conflicts, func(i, j int) bool {
-		if s.conflicts[i].Address != s.conflicts[j].Address {
-			return specs.Less(s.conflicts[i].Address, s.conflicts[j].Address)
-		}
-		return s.conflicts[i].ID < s.conflicts[j].ID
-	})
 	return s, nil
 }
 
@@ -126,17 +105,26 @@ func Read(ctx context.Context, c *resources.Cloud, reg resources.Registry, lab *
 			rel.Relate(s.byKind[k], s)
 		}
 	}
+	if err := s.file(lab, reg); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// file sorts every object read into the lab's (by address; several for one
+// address are duplicates, ordered by ID), lookups' results and conflicts
+// (unowned objects with a wanted name), as NewState and Read both need.
+func (s *State) file(lab *specs.Lab, reg resources.Registry) error {
 	for _, k := range specs.Kinds {
-		ad := reg[k]
 		for _, o := range s.byKind[k] {
 			switch {
 			case o.Owned && o.Address != "":
 				s.owned[o.Address] = append(s.owned[o.Address], o)
 			case o.Address != "":
 				r, inLab := lab.Resource(o.Address)
-				if lk, ok := ad.(resources.Lookup); ok && inLab && lk.IsLookup(r) {
+				if lk, ok := reg[k].(resources.Lookup); ok && inLab && lk.IsLookup(r) {
 					if prev, dup := s.found[o.Address]; dup {
-						return nil, fmt.Errorf("%s: more than one %s named %q (%s, %s): name it by ID or remove one",
+						return fmt.Errorf("%s: more than one %s named %q (%s, %s): name it by ID or remove one",
 							o.Address, k, o.Name, prev.ID, o.ID)
 					}
 					s.found[o.Address] = o
@@ -155,5 +143,5 @@ func Read(ctx context.Context, c *resources.Cloud, reg resources.Registry, lab *
 		}
 		return s.conflicts[i].ID < s.conflicts[j].ID
 	})
-	return s, nil
+	return nil
 }
