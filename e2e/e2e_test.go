@@ -25,7 +25,7 @@ func TestReal(t *testing.T) {
 	lanes := [][]string{
 		{"fuel-lab", "drift", "interrupted"},
 		{"update-replace", "port-security", "unowned-name"},
-		{"member", "killed-destroy"},
+		{"member", "killed-destroy", "example"},
 	}
 	byName := map[string]scenario{}
 	for _, sc := range scenarios {

@@ -38,6 +38,7 @@ var scenarios = []scenario{
 	{name: "update-replace", run: updateAndReplace},
 	{name: "interrupted", run: interrupted},
 	{name: "killed-destroy", run: killedThenDestroyed},
+	{name: "example", run: shippedExample},
 }
 
 // runScenario runs one scenario on a target, framed: leftovers of an
@@ -83,6 +84,17 @@ func fuelLab(e *env) {
 	if s := p.Summary(); s.Create != lab.Len()-3 || s.Update+s.Replace+s.Delete != 0 {
 		e.t.Fatalf("first plan %+v, want %d creates only:\n%s", s, lab.Len()-3, describe(p))
 	}
+	e.apply(lab, engine.PlanOptions{})
+	e.converged(lab)
+	e.serversActive(lab, 3)
+}
+
+// 8. The shipped example, examples/fuel-lab.yaml, as a user would apply
+// it (small stand-ins for the ISO files, the cloud's external network, the
+// cloud's login): the plan right after apply is empty.
+func shippedExample(e *env) {
+	lab := e.example()
+	e.last = lab
 	e.apply(lab, engine.PlanOptions{})
 	e.converged(lab)
 	e.serversActive(lab, 3)

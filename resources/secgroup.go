@@ -183,12 +183,13 @@ func (SecurityGroupRule) Desired(r specs.Resource) Desired {
 
 // ruleContent is a spec rule's non-reference fields, canonical.
 func ruleContent(sr *specs.SecurityGroupRule) Fields {
+	portMin, portMax := canonicalPorts(sr.PortMin, sr.PortMax)
 	f := Fields{
 		"direction": sr.Direction,
 		"ethertype": sr.EtherType,
 		"protocol":  canonicalProtocol(sr.Protocol),
-		"port_min":  portField(sr.PortMin),
-		"port_max":  portField(sr.PortMax),
+		"port_min":  portField(portMin),
+		"port_max":  portField(portMax),
 		"remote_ip": canonicalPrefix(sr.RemoteIP),
 	}
 	if f["ethertype"] == "" {
@@ -214,6 +215,17 @@ func canonicalProtocol(p string) string {
 		return n
 	}
 	return p
+}
+
+// canonicalPorts writes a port range the way Neutron stores it: the whole
+// range, 1-65535, is stored as no range at all (null bounds), whatever the
+// protocol (real Zed answers port_range_min/max null to a tcp, udp, sctp
+// or numbered-protocol rule sent with 1 and 65535).
+func canonicalPorts(portMin, portMax int) (int, int) {
+	if portMin == 1 && portMax == 65535 {
+		return 0, 0
+	}
+	return portMin, portMax
 }
 
 func portField(p int) string {

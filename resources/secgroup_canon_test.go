@@ -1,6 +1,10 @@
 package resources
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/fuelplan/fuelplan/specs"
+)
 
 // The spellings Neutron accepts for one rule must compare equal, or an
 // adopted or re-read rule would show as drift and be replaced for nothing.
@@ -30,6 +34,26 @@ func TestRuleCanonicalForms(t *testing.T) {
 	for _, tc := range protocols {
 		if got := canonicalProtocol(tc.in); got != tc.want {
 			t.Errorf("canonicalProtocol(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+	// Real Zed stores a rule sent with ports 1-65535 with null bounds (for
+	// tcp, udp, sctp, dccp and numbered protocols alike): the spec's full
+	// range must read as no range, or every plan replaces the rule.
+	ranges := []struct {
+		min, max         int
+		wantMin, wantMax string
+	}{
+		{1, 65535, "", ""},
+		{0, 0, "", ""},
+		{22, 22, "22", "22"},
+		{1, 1000, "1", "1000"},
+		{2, 65535, "2", "65535"},
+		{65535, 65535, "65535", "65535"},
+	}
+	for _, tc := range ranges {
+		f := ruleContent(&specs.SecurityGroupRule{Direction: "ingress", Protocol: "tcp", PortMin: tc.min, PortMax: tc.max})
+		if f["port_min"] != tc.wantMin || f["port_max"] != tc.wantMax {
+			t.Errorf("ports %d-%d: port_min %q, port_max %q; want %q, %q", tc.min, tc.max, f["port_min"], f["port_max"], tc.wantMin, tc.wantMax)
 		}
 	}
 }

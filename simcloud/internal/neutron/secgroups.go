@@ -83,7 +83,7 @@ func renderRule(r *sgRule) map[string]any {
 	m["ethertype"] = r.Ethertype
 	m["protocol"] = nilIfEmpty(r.Protocol)
 	m["remote_ip_prefix"] = nilIfEmpty(r.RemoteIP)
-	m["normalized_cidr"] = nilIfEmpty(r.RemoteIP)
+	m["normalized_cidr"] = nilIfEmpty(normalizedCIDR(r.RemoteIP))
 	m["remote_group_id"] = nilIfEmpty(r.RemoteGroup)
 	m["remote_address_group_id"] = nil
 	m["port_range_min"] = nil
@@ -200,10 +200,44 @@ type ruleIn struct {
 	RemoteGroup string `json:"remote_group_id"`
 }
 
-// protocols Neutron accepts by name.
-var protocols = []string{"tcp", "udp", "icmp", "icmpv6", "ah", "dccp", "egp", "esp", "gre", "igmp",
-	"ipip", "ipv6-encap", "ipv6-frag", "ipv6-icmp", "ipv6-nonxt", "ipv6-opts", "ipv6-route", "ospf",
-	"pgm", "rsvp", "sctp", "udplite", "vrrp"}
+// protocols Neutron accepts by name, in the order its error message
+// lists them (neutron_lib's IP_PROTOCOL_MAP plus the icmpv6 alias).
+var protocols = []string{"ah", "dccp", "egp", "esp", "gre", "hopopt", "icmp", "igmp", "ip", "ipip",
+	"ipv6-encap", "ipv6-frag", "ipv6-icmp", "icmpv6", "ipv6-nonxt", "ipv6-opts", "ipv6-route", "ospf",
+	"pgm", "rsvp", "sctp", "tcp", "udp", "udplite", "vrrp"}
+
+// protocolNumbers maps the names that have a number to it, so that a rule
+// sent as "6" is the same rule as one sent as "tcp" (real Zed answers
+// SecurityGroupRuleExists to the second), though each is stored as sent.
+var protocolNumbers = map[string]string{
+	"hopopt": "0", "ip": "0", "icmp": "1", "igmp": "2", "ipip": "4", "tcp": "6", "egp": "8", "udp": "17",
+	"dccp": "33", "ipv6-encap": "41", "ipv6-route": "43", "ipv6-frag": "44", "rsvp": "46", "gre": "47",
+	"esp": "50", "ah": "51", "ipv6-icmp": "58", "ipv6-nonxt": "59", "ipv6-opts": "60", "ospf": "89",
+	"vrrp": "112", "pgm": "113", "sctp": "132", "udplite": "136",
+}
+
+// portProtocols are the protocols whose rules carry a port range rather
+// than an ICMP type and code (neutron_lib's SG_PORT_PROTO_NAMES).
+var portProtocols = []string{"6", "17", "33", "132", "136"}
+
+// invalidProtocol is Neutron's refusal, with its list written as Python
+// prints it.
+func invalidProtocol(p any) *apiError {
+	quoted := make([]string, len(protocols))
+	for i, n := range protocols {
+		quoted[i] = "'" + n + "'"
+	}
+	return errf(http.StatusBadRequest, "SecurityGroupRuleInvalidProtocol",
+		"Security group rule protocol %v not supported. Only protocol values [None, %s] and integer representations [0 to 255] are supported.",
+		p, strings.Join(quoted, ", "))
+}
+
+func protocolNumber(p string) string {
+	if n, ok := protocolNumbers[p]; ok {
+		return n
+	}
+	return p
+}
 
 func (s *Service) createRule(who *simcore.Identity, a attrs) (object, *apiError) {
 	if err := a.check("description", "project_id", "tenant_id", "security_group_id", "direction", "ethertype",
@@ -262,20 +296,31 @@ func (s *Service) validateRule(in ruleIn) (*sgRule, *apiError) {
 		return nil, errf(http.StatusBadRequest, "SecurityGroupRuleInvalidEtherType",
 			"Security group rule for ethertype '%s' not supported. Allowed values are ['IPv4', 'IPv6'].", in.Ethertype)
 	}
+	// Real Zed stores the whole port range, 1-65535, as no range (null
+	// bounds), whatever the protocol, even none: this comes before any
+	// check of the range.
+	if r.PortMin != nil && r.PortMax != nil && *r.PortMin == 1 && *r.PortMax == 65535 {
+		r.PortMin, r.PortMax = nil, nil
+	}
 	switch p := in.Protocol.(type) {
 	case nil:
 	case string:
+		// Names are stored lower-cased, icmpv6 as ipv6-icmp; numbers as
+		// sent. "any" is not a protocol to Neutron (the CLI's "any" sends
+		// none).
 		if n, err := strconv.Atoi(p); err == nil && n >= 0 && n <= 255 {
 			r.Protocol = p
-		} else if slices.Contains(protocols, strings.ToLower(p)) {
-			r.Protocol = strings.ToLower(p)
-		} else if p != "" && !strings.EqualFold(p, "any") {
-			return nil, errf(http.StatusBadRequest, "SecurityGroupRuleInvalidProtocol",
-				"Security group rule protocol %s not supported. Only protocol values %v and integer representations [0 to 255] are supported.", p, protocols)
+		} else if name := strings.ToLower(p); slices.Contains(protocols, name) {
+			if name == "icmpv6" {
+				name = "ipv6-icmp"
+			}
+			r.Protocol = name
+		} else if p != "" {
+			return nil, invalidProtocol(p)
 		}
 	case float64:
 		if p < 0 || p > 255 || p != float64(int(p)) {
-			return nil, errf(http.StatusBadRequest, "SecurityGroupRuleInvalidProtocol", "Security group rule protocol %v not supported.", p)
+			return nil, invalidProtocol(p)
 		}
 		r.Protocol = strconv.Itoa(int(p))
 	default:
@@ -284,14 +329,16 @@ func (s *Service) validateRule(in ruleIn) (*sgRule, *apiError) {
 	if (r.PortMin != nil || r.PortMax != nil) && r.Protocol == "" {
 		return nil, errf(http.StatusBadRequest, "SecurityGroupProtocolRequiredWithPorts", "Must also specify protocol if port range is given.")
 	}
-	if r.Protocol == "tcp" || r.Protocol == "udp" {
-		if r.PortMin != nil && r.PortMax != nil && *r.PortMin > *r.PortMax {
-			return nil, errf(http.StatusBadRequest, "SecurityGroupInvalidPortRange", "For TCP/UDP protocols, port_range_min must be <= port_range_max")
-		}
+	if slices.Contains(portProtocols, protocolNumber(r.Protocol)) && (r.PortMin != nil || r.PortMax != nil) {
+		// Real Zed: a bound of 0 is SecurityGroupInvalidPortValue; one
+		// bound without the other, or min > max, SecurityGroupInvalidPortRange.
 		for _, v := range []*int{r.PortMin, r.PortMax} {
 			if v != nil && (*v < 1 || *v > 65535) {
 				return nil, errf(http.StatusBadRequest, "SecurityGroupInvalidPortValue", "Invalid value for port %d", *v)
 			}
+		}
+		if r.PortMin == nil || r.PortMax == nil || *r.PortMin > *r.PortMax {
+			return nil, errf(http.StatusBadRequest, "SecurityGroupInvalidPortRange", "For TCP/UDP protocols, port_range_min must be <= port_range_max")
 		}
 	}
 	if in.RemoteIP != "" && in.RemoteGroup != "" {
@@ -310,7 +357,10 @@ func (s *Service) validateRule(in ruleIn) (*sgRule, *apiError) {
 			return nil, errf(http.StatusBadRequest, "SecurityGroupRuleParameterConflict",
 				"Conflicting value ethertype %s for CIDR %s", r.Ethertype, in.RemoteIP)
 		}
-		r.RemoteIP = p.Masked().String()
+		// Stored as sent (host bits and all; a bare address as /32 or
+		// /128): real Zed keeps 10.9.9.9/24 as 10.9.9.9/24 and reports
+		// 10.9.9.0/24 in normalized_cidr.
+		r.RemoteIP = p.String()
 	}
 	if in.RemoteGroup != "" {
 		if _, ok := s.st.SecGroups[in.RemoteGroup]; !ok {
@@ -321,10 +371,35 @@ func (s *Service) validateRule(in ruleIn) (*sgRule, *apiError) {
 	return r, nil
 }
 
+// sameRule is Neutron's duplicate check: protocols compared by number,
+// remote prefixes by the network they name, and no prefix the same as the
+// whole address space (real Zed answers SecurityGroupRuleExists to a rule
+// from 0.0.0.0/0 next to the same rule without a prefix, but takes
+// 10.9.9.9/24 next to 10.9.9.0/24).
 func sameRule(a, b *sgRule) bool {
 	eqp := func(x, y *int) bool { return (x == nil && y == nil) || (x != nil && y != nil && *x == *y) }
-	return a.Direction == b.Direction && a.Ethertype == b.Ethertype && a.Protocol == b.Protocol &&
-		eqp(a.PortMin, b.PortMin) && eqp(a.PortMax, b.PortMax) && a.RemoteIP == b.RemoteIP && a.RemoteGroup == b.RemoteGroup
+	return a.Direction == b.Direction && a.Ethertype == b.Ethertype &&
+		protocolNumber(a.Protocol) == protocolNumber(b.Protocol) &&
+		eqp(a.PortMin, b.PortMin) && eqp(a.PortMax, b.PortMax) &&
+		remoteKey(a.RemoteIP) == remoteKey(b.RemoteIP) && a.RemoteGroup == b.RemoteGroup
+}
+
+func remoteKey(prefix string) string {
+	p, err := netip.ParsePrefix(prefix)
+	if err != nil || p.Bits() == 0 {
+		return ""
+	}
+	return p.String()
+}
+
+// normalizedCIDR is the remote prefix with its host bits cleared, as Zed
+// reports it beside the prefix as sent.
+func normalizedCIDR(prefix string) string {
+	p, err := netip.ParsePrefix(prefix)
+	if err != nil {
+		return prefix
+	}
+	return p.Masked().String()
 }
 
 func (s *Service) deleteRule(r *sgRule) *apiError {

@@ -159,15 +159,14 @@ func (s *Service) createSubnet(who *simcore.Identity, a attrs) (object, *apiErro
 	return sn, nil
 }
 
-// parseCIDR accepts only a canonical IPv4 network address, as Neutron does.
+// parseCIDR reads an IPv4 subnet CIDR. Host bits are cleared, as real Zed
+// does: sent 10.77.0.5/24, it stores and answers 10.77.0.0/24.
 func parseCIDR(cidr string) (netip.Prefix, *apiError) {
 	p, err := netip.ParsePrefix(cidr)
 	if err != nil || !p.Addr().Is4() {
 		return netip.Prefix{}, badRequest("Invalid input for cidr. Reason: '%s' is not a valid IP subnet.", cidr)
 	}
-	if p.Masked() != p {
-		return netip.Prefix{}, badRequest("Invalid input for cidr. Reason: '%s' isn't a recognized IP subnet cidr, '%s' is recommended.", cidr, p.Masked())
-	}
+	p = p.Masked()
 	if p.Bits() > 30 {
 		return netip.Prefix{}, invalidInput("cidr %s leaves no room for hosts; use a prefix of /30 or shorter", cidr)
 	}

@@ -3,6 +3,10 @@ package neutron
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/security/groups"
 	"io"
 	"net/http"
 	"slices"
@@ -13,6 +17,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/layer3/routers"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/ports"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/subnets"
 )
 
 // Behaviour read off a real Neutron (Zed, Debian bookworm packages) by the
@@ -119,5 +124,104 @@ func TestFloatingIPPortDetails(t *testing.T) {
 	}
 	if len(details) != len(want) {
 		t.Errorf("port_details %v, want exactly the keys of %v", details, want)
+	}
+}
+
+// What real Zed stores for a rule, probed with the API (POST
+// /v2.0/security-group-rules) on ../shared/realcloud: the whole port range
+// becomes null bounds whatever the protocol, names are lower-cased and
+// icmpv6 becomes ipv6-icmp, numbers and prefixes stay as sent (a bare
+// address gets /32).
+func TestRuleStoredAsZedStoresIt(t *testing.T) {
+	c := newTestCloud(t, defaultConfig())
+	ctx := context.Background()
+	tests := []struct {
+		name             string
+		body             string
+		protocol, remote any
+		portMin, portMax any
+	}{
+		{"tcp 1-65535", `"protocol":"tcp","port_range_min":1,"port_range_max":65535`, "tcp", nil, nil, nil},
+		{"udp 1-65535", `"protocol":"udp","port_range_min":1,"port_range_max":65535`, "udp", nil, nil, nil},
+		{"6 as a number, 1-65535", `"protocol":6,"port_range_min":1,"port_range_max":65535,"direction":"egress"`, "6", nil, nil, nil},
+		{"sctp 1-65535", `"protocol":"sctp","port_range_min":1,"port_range_max":65535`, "sctp", nil, nil, nil},
+		{"icmp 1-65535", `"protocol":"icmp","port_range_min":1,"port_range_max":65535,"direction":"egress"`, "icmp", nil, nil, nil},
+		{"no protocol 1-65535", `"port_range_min":1,"port_range_max":65535,"ethertype":"IPv6"`, nil, nil, nil, nil},
+		{"tcp 2-65535", `"protocol":"tcp","port_range_min":2,"port_range_max":65535,"remote_ip_prefix":"10.1.2.3/8"`, "tcp", "10.1.2.3/8", 2.0, 65535.0},
+		{"TCP upper case", `"protocol":"TCP","port_range_min":80,"port_range_max":80`, "tcp", nil, 80.0, 80.0},
+		{"17 as a string", `"protocol":"17","port_range_min":53,"port_range_max":53`, "17", nil, 53.0, 53.0},
+		{"icmpv6", `"protocol":"icmpv6","ethertype":"IPv6"`, "ipv6-icmp", nil, nil, nil},
+		{"hopopt", `"protocol":"hopopt","ethertype":"IPv6","direction":"egress","remote_ip_prefix":"2001:db8::1/64"`, "hopopt", "2001:db8::1/64", nil, nil},
+		{"bare address", `"protocol":"udp","remote_ip_prefix":"10.9.9.9"`, "udp", "10.9.9.9/32", nil, nil},
+		{"0.0.0.0/0 kept", `"protocol":"udp","remote_ip_prefix":"0.0.0.0/0","port_range_min":7,"port_range_max":7`, "udp", "0.0.0.0/0", 7.0, 7.0},
+	}
+	sg := must[*groups.SecGroup](t)(groups.Create(ctx, c.member, groups.CreateOpts{Name: "probe"}).Extract())
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body := `{"security_group_rule":{"security_group_id":"` + sg.ID + `","direction":"ingress",` + tt.body + `}}`
+			var out struct {
+				Rule map[string]any `json:"security_group_rule"`
+			}
+			_, err := c.member.Post(ctx, c.member.ServiceURL("security-group-rules"), json.RawMessage(body), &out, &gophercloud.RequestOpts{OkCodes: []int{201}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := out.Rule
+			got := fmt.Sprintf("%v %v %v %v", r["protocol"], r["remote_ip_prefix"], r["port_range_min"], r["port_range_max"])
+			if want := fmt.Sprintf("%v %v %v %v", tt.protocol, tt.remote, tt.portMin, tt.portMax); got != want {
+				t.Errorf("stored protocol %v, remote %v, ports %v-%v; want %v, %v, %v-%v", r["protocol"], r["remote_ip_prefix"],
+					r["port_range_min"], r["port_range_max"], tt.protocol, tt.remote, tt.portMin, tt.portMax)
+			}
+		})
+	}
+}
+
+// Real Zed's refusals and duplicate check for rules: "any" is no
+// protocol, one port bound without the other is a bad range, port 0 a bad
+// value; "6" duplicates "tcp", no prefix duplicates 0.0.0.0/0.
+func TestRuleRefusalsAsZed(t *testing.T) {
+	c := newTestCloud(t, defaultConfig())
+	ctx := context.Background()
+	sg := must[*groups.SecGroup](t)(groups.Create(ctx, c.member, groups.CreateOpts{Name: "probe"}).Extract())
+	post := func(body string) error {
+		body = `{"security_group_rule":{"security_group_id":"` + sg.ID + `","direction":"ingress",` + body + `}}`
+		_, err := c.member.Post(ctx, c.member.ServiceURL("security-group-rules"), json.RawMessage(body), nil, &gophercloud.RequestOpts{OkCodes: []int{201}})
+		return err
+	}
+	must[struct{}](t)(struct{}{}, post(`"protocol":"tcp","port_range_min":1,"port_range_max":65535`))
+	must[struct{}](t)(struct{}{}, post(`"protocol":"tcp","port_range_min":3000,"port_range_max":3000`))
+	tests := []struct {
+		name, body, typ, message string
+		status                   int
+	}{
+		{"any", `"protocol":"any"`, "SecurityGroupRuleInvalidProtocol",
+			"Security group rule protocol any not supported. Only protocol values [None, 'ah', 'dccp', 'egp', 'esp', 'gre', 'hopopt', 'icmp', 'igmp', 'ip', 'ipip', 'ipv6-encap', 'ipv6-frag', 'ipv6-icmp', 'icmpv6', 'ipv6-nonxt', 'ipv6-opts', 'ipv6-route', 'ospf', 'pgm', 'rsvp', 'sctp', 'tcp', 'udp', 'udplite', 'vrrp'] and integer representations [0 to 255] are supported.", 400},
+		{"min only", `"protocol":"tcp","port_range_min":1`, "SecurityGroupInvalidPortRange", "For TCP/UDP protocols, port_range_min must be <= port_range_max", 400},
+		{"port 0", `"protocol":"tcp","port_range_min":0,"port_range_max":10`, "SecurityGroupInvalidPortValue", "Invalid value for port 0", 400},
+		{"6 next to tcp", `"protocol":"6","port_range_min":1,"port_range_max":65535`, "SecurityGroupRuleExists", "Security group rule already exists.", 409},
+		{"0.0.0.0/0 next to none", `"protocol":"tcp","port_range_min":3000,"port_range_max":3000,"remote_ip_prefix":"0.0.0.0/0"`, "SecurityGroupRuleExists", "Security group rule already exists.", 409},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := post(tt.body)
+			wantFault(t, err, tt.status, tt.typ)
+			var ue gophercloud.ErrUnexpectedResponseCode
+			var body struct{ NeutronError struct{ Message string } }
+			if errors.As(err, &ue) && json.Unmarshal(ue.Body, &body) == nil && !strings.HasPrefix(body.NeutronError.Message, tt.message) {
+				t.Errorf("message %q, want %q", body.NeutronError.Message, tt.message)
+			}
+		})
+	}
+}
+
+// Real Zed takes a subnet CIDR with host bits and stores its network:
+// sent 10.77.0.5/24, it answers 10.77.0.0/24 (gateway 10.77.0.1).
+func TestSubnetCIDRHostBitsCleared(t *testing.T) {
+	c := newTestCloud(t, defaultConfig())
+	ctx := context.Background()
+	n := must[*networks.Network](t)(networks.Create(ctx, c.member, networks.CreateOpts{Name: "probe"}).Extract())
+	sn := must[*subnets.Subnet](t)(subnets.Create(ctx, c.member, subnets.CreateOpts{NetworkID: n.ID, CIDR: "10.77.0.5/24", IPVersion: 4}).Extract())
+	if sn.CIDR != "10.77.0.0/24" || sn.GatewayIP != "10.77.0.1" {
+		t.Errorf("cidr %s, gateway %s; want 10.77.0.0/24, 10.77.0.1", sn.CIDR, sn.GatewayIP)
 	}
 }
