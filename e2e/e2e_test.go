@@ -24,7 +24,7 @@ func TestReal(t *testing.T) {
 	tg := realTarget(t)
 	lanes := [][]string{
 		{"fuel-lab", "drift", "interrupted"},
-		{"update-replace", "port-security", "unowned-name"},
+		{"update-replace", "port-security", "unowned-name", "by-hand"},
 		{"member", "killed-destroy", "example"},
 	}
 	byName := map[string]scenario{}

@@ -10,6 +10,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/mtu"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/portsecurity"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/security/rules"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/ports"
 
@@ -33,6 +34,7 @@ var scenarios = []scenario{
 	{name: "fuel-lab", run: fuelLab},
 	{name: "member", member: true, run: asMember},
 	{name: "drift", run: drift},
+	{name: "by-hand", run: byHand},
 	{name: "unowned-name", run: unownedName},
 	{name: "port-security", run: portSecurityOff},
 	{name: "update-replace", run: updateAndReplace},
@@ -185,6 +187,9 @@ func unownedName(e *env) {
 	if len(p.Conflicts) != 1 || p.Conflicts[0].Address != "network.admin" || p.Conflicts[0].ID != n.ID {
 		e.t.Fatalf("conflicts:\n%s want network.admin -> %s", describe(p), n.ID)
 	}
+	if _, ok := p.Change("network.admin"); ok {
+		e.t.Errorf("network.admin is blocked by the conflict, yet planned:\n%s", describe(p))
+	}
 	if _, err := e.tryApply(lab, engine.PlanOptions{}); err == nil || !strings.Contains(err.Error(), "conflict") {
 		e.t.Fatalf("apply with a conflict: %v, want a refusal", err)
 	}
@@ -195,9 +200,84 @@ func unownedName(e *env) {
 	if len(got.Tags) != 0 || got.RevisionNumber != n.RevisionNumber {
 		e.t.Errorf("the unowned network was touched: tags %v, revision %d -> %d", got.Tags, n.RevisionNumber, got.RevisionNumber)
 	}
+	// Excluded, the conflicting network no longer stops the rest: the
+	// storage network (which does not depend on it) is built.
+	storageOnly := engine.PlanOptions{Targets: []string{"network.storage"}, Excludes: []string{"network.admin"}}
+	if p, err := e.tryApply(lab, storageOnly); err != nil || len(p.Conflicts) != 0 {
+		e.t.Fatalf("apply of network.storage with network.admin excluded: %v\n%s", err, describe(p))
+	}
 	if err := networks.Delete(ctx, e.cloud.Network, n.ID).ExtractErr(); err != nil {
 		e.t.Fatal(err)
 	}
+
+	// 5b. Renaming a lab network onto an unowned network's name is a
+	// conflict too, and the lab's network is not renamed.
+	other, err := networks.Create(ctx, e.cloud.Network, networks.CreateOpts{Name: e.lab + "-other"}).Extract()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { _ = networks.Delete(ctx, e.cloud.Network, other.ID).ExtractErr() })
+	renamed := e.labOf(1, replace("  - name: storage\n", "  - name: storage\n    cloud_name: "+e.lab+"-other\n"))
+	p, _ = e.plan(renamed, engine.PlanOptions{Targets: []string{"network.storage"}})
+	if len(p.Conflicts) != 1 || p.Conflicts[0].Address != "network.storage" || p.Conflicts[0].ID != other.ID ||
+		!strings.Contains(p.Conflicts[0].Message, "renaming") {
+		e.t.Fatalf("rename onto an unowned name: conflicts %+v\n%s want network.storage -> %s", p.Conflicts, describe(p), other.ID)
+	}
+	if _, err := e.tryApply(renamed, engine.PlanOptions{Targets: []string{"network.storage"}}); err == nil || !strings.Contains(err.Error(), "conflict") {
+		e.t.Fatalf("apply of the rename: %v, want a refusal", err)
+	}
+	if err := networks.Delete(ctx, e.cloud.Network, other.ID).ExtractErr(); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// 3b. Drift made by hand in Neutron: port security turned off on a port
+// whose spec gives security groups (the groups removed with it, as
+// Neutron insists), and a rule added to the lab's group. The port is put
+// back in one update, the rule deleted.
+func byHand(e *env) {
+	lab := e.labOf(1)
+	e.last = lab
+	e.apply(lab, engine.PlanOptions{})
+	_, st := e.plan(lab, engine.PlanOptions{})
+	ctx := context.Background()
+	port, _ := st.Live("port.slave-01.admin")
+	group, _ := st.Live("security_group.lab")
+	off, none := false, []string{}
+	if _, err := ports.Update(ctx, e.cloud.Network, port.ID, portsecurity.PortUpdateOptsExt{
+		UpdateOptsBuilder: ports.UpdateOpts{SecurityGroups: &none}, PortSecurityEnabled: &off}).Extract(); err != nil {
+		e.t.Fatal(err)
+	}
+	hand, err := rules.Create(ctx, e.cloud.Network, rules.CreateOpts{SecGroupID: group.ID, Direction: rules.DirIngress,
+		EtherType: rules.EtherType4, Protocol: rules.ProtocolTCP, PortRangeMin: 3306, PortRangeMax: 3306}).Extract()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	p, _ := e.plan(lab, engine.PlanOptions{})
+	got := actions(p)
+	if got["port.slave-01.admin"] != plan.Update || count(p, plan.Delete, specs.KindSecurityGroupRule) != 1 || len(got) != 2 {
+		e.t.Fatalf("plan after changes by hand:\n%s want port.slave-01.admin updated and the hand-made rule deleted", describe(p))
+	}
+	if c, _ := p.Change("port.slave-01.admin"); !hasField(c, "port_security") || !hasField(c, "security_groups") {
+		e.t.Errorf("port.slave-01.admin: fields %+v, want port_security and security_groups", c.Fields)
+	}
+	e.apply(lab, engine.PlanOptions{})
+	e.converged(lab)
+	if s := e.port(st, "port.slave-01.admin"); !s.PortSecurityEnabled || len(s.SecurityGroups) != 1 {
+		e.t.Errorf("port.slave-01.admin: port security %v, groups %v; want on, [lab]", s.PortSecurityEnabled, s.SecurityGroups)
+	}
+	if _, err := rules.Get(ctx, e.cloud.Network, hand.ID).Extract(); !gophercloud.ResponseCodeIs(err, 404) {
+		e.t.Errorf("the rule added by hand: %v, want it deleted (404)", err)
+	}
+}
+
+func hasField(c plan.Change, name string) bool {
+	for _, f := range c.Fields {
+		if f.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // 5. Port security off on the master's admin port (so no security

@@ -70,14 +70,26 @@ func BuildPlan(lab *specs.Lab, st *State, reg resources.Registry, opts PlanOptio
 			continue
 		}
 		live, exists := st.Live(a)
-		if !exists {
-			for _, c := range st.conflicts {
-				if c.Address == a {
-					p.Conflicts = append(p.Conflicts, plan.Conflict{Address: a, Kind: a.Kind(), Name: c.Name, ID: c.ID,
-						Message: fmt.Sprintf("a %s named %q exists without lab %q's mark; fuelplan will not adopt or touch it: rename or delete it, or rename the lab's", a.Kind(), c.Name, lab.Name)})
-				}
+		blocked := false
+		for _, c := range st.conflicts {
+			if c.Address != a {
+				continue
 			}
+			blocked = true
+			msg := fmt.Sprintf("a %s named %q exists without lab %q's mark; fuelplan will not adopt or touch it: rename or delete it, or rename the lab's", a.Kind(), c.Name, lab.Name)
+			if exists {
+				msg = fmt.Sprintf("renaming the lab's %s %q to %q would take the name of a %s without lab %q's mark; fuelplan will not: rename or delete that one, or choose another name",
+					a.Kind(), live.Name, c.Name, a.Kind(), lab.Name)
+			}
+			p.Conflicts = append(p.Conflicts, plan.Conflict{Address: a, Kind: a.Kind(), Name: c.Name, ID: c.ID, Message: msg})
+		}
+		if !exists {
 			res.actions[a] = plan.Create
+			if blocked {
+				// Not created while the conflict stands: not a change
+				// of the plan (its dependents still see it as to come).
+				continue
+			}
 			d := ad.Desired(r)
 			p.Changes = append(p.Changes, plan.Change{Address: a, Action: plan.Create, Name: nameOf(r), Fields: createFields(lab, a, ad.Schema(), d), Notes: notes(lab, d)})
 			continue
@@ -295,6 +307,15 @@ func filterTargets(p *plan.Plan, lab *specs.Lab, opts PlanOptions) error {
 		kept = []plan.Change{}
 	}
 	p.Changes = kept
+	// A conflict is the plan's only as far as its resource is: an
+	// excluded (or untargeted) one does not stop the apply of the rest.
+	var conflicts []plan.Conflict
+	for _, c := range p.Conflicts {
+		if keep(c.Address) && !out[c.Address] {
+			conflicts = append(conflicts, c)
+		}
+	}
+	p.Conflicts = conflicts
 	p.Warnings = append(p.Warnings, "the plan is partial (--target/--exclude): the rest of the lab may not match the spec")
 	return nil
 }

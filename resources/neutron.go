@@ -228,18 +228,21 @@ func listTaggedBy(ctx context.Context, c *Cloud, q Query, key string, want func(
 		return nil, err
 	}
 	seen := map[string]bool{}
-	found := map[specs.Address]bool{}
+	found := map[specs.Address]string{} // address -> the found object's name
 	for _, o := range objs {
 		seen[o.ID] = true
 		if o.Owned && o.Address != "" {
-			found[o.Address] = true
+			found[o.Address] = o.Name
 		}
 	}
 	byName := map[string]specs.Address{}
 	var names []string
 	for _, r := range q.Want {
 		n := want(r)
-		if found[r.Addr()] || n == "" {
+		// A lab object found under the wanted name needs no look-up; one
+		// found under another name (the spec renames it) does: an
+		// unowned object with the new name is a conflict.
+		if name, ok := found[r.Addr()]; n == "" || ok && name == n {
 			continue
 		}
 		if _, dup := byName[n]; !dup {

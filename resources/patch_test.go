@@ -20,8 +20,9 @@ func TestPortSecurityFollowsPatch(t *testing.T) {
 		wantFollow bool
 		wantFields []string // security fields in the desired view
 	}{
-		{"no patch", specs.Port{SecurityGroups: []specs.Address{"security_group.lab"}}, false, []string{"security_groups"}},
-		{"ssh patch", specs.Port{DHCPPatch: "ssh", SecurityGroups: []specs.Address{"security_group.lab"}}, false, []string{"security_groups"}},
+		// Groups need port security on: it is desired with them.
+		{"no patch", specs.Port{SecurityGroups: []specs.Address{"security_group.lab"}}, false, []string{"port_security", "security_groups"}},
+		{"ssh patch", specs.Port{DHCPPatch: "ssh", SecurityGroups: []specs.Address{"security_group.lab"}}, false, []string{"port_security", "security_groups"}},
 		{"ssh patch, security off", specs.Port{DHCPPatch: "ssh", PortSecurity: &off}, false, []string{"port_security", "security_groups"}},
 		{"api patch", specs.Port{DHCPPatch: "api", SecurityGroups: []specs.Address{"security_group.lab"}}, true, nil},
 		{"auto patch", specs.Port{DHCPPatch: "auto", SecurityGroups: []specs.Address{"security_group.lab"}}, true, nil},

@@ -61,9 +61,15 @@ func (Port) Desired(r specs.Resource) Desired {
 // security groups (Neutron insists), so that is desired even when the
 // spec lists none; otherwise groups the spec leaves out (Neutron puts the
 // project's default group on) are not drift.
+//
+// A port with security groups or address pairs needs port security on
+// (Neutron refuses them otherwise: PortSecurityAndIPRequiredForSecurityGroups,
+// AddressPairAndPortSecurityRequired), so that is desired too when the
+// spec does not say: port security turned off by hand is drift, repaired
+// in the same update that puts the groups back.
 func securityFields(d Desired, p *specs.Port) {
-	if p.PortSecurity != nil {
-		d.Fields["port_security"] = boolField(*p.PortSecurity)
+	if on := wantPortSecurity(p); on != nil {
+		d.Fields["port_security"] = boolField(*on)
 	}
 	switch {
 	case len(p.SecurityGroups) > 0:
@@ -74,6 +80,19 @@ func securityFields(d Desired, p *specs.Port) {
 }
 
 func portSecurityOff(p *specs.Port) bool { return p.PortSecurity != nil && !*p.PortSecurity }
+
+// wantPortSecurity is the port security a port needs: the spec's, or on
+// when it has groups or address pairs, or nil (no opinion).
+func wantPortSecurity(p *specs.Port) *bool {
+	if p.PortSecurity != nil {
+		return p.PortSecurity
+	}
+	if len(p.SecurityGroups) > 0 || len(p.AllowedAddressPairs) > 0 {
+		on := true
+		return &on
+	}
+	return nil
+}
 
 // pairsField renders allowed address pairs as "ip" or "ip@mac", sorted.
 // Neutron fills in the port's own MAC for a pair given without one, so a
@@ -124,9 +143,9 @@ func (v portView) object(lab string) *Object {
 		o.Fields["subnet"], o.Fields["fixed_ip"] = v.FixedIPs[0].SubnetID, v.FixedIPs[0].IPAddress
 	}
 	o.Fields["mac"] = strings.ToLower(v.MAC)
-	if v.PortSecurity != nil {
-		o.Fields["port_security"] = boolField(*v.PortSecurity)
-	}
+	// Without the port-security extension a port's groups always apply:
+	// its port security reads as on.
+	o.Fields["port_security"] = boolField(v.PortSecurity == nil || *v.PortSecurity)
 	o.Fields["security_groups"] = JoinSorted(v.SecurityGroups)
 	pairs := make([]specs.AddressPair, len(v.AllowedAddressPairs))
 	for i, p := range v.AllowedAddressPairs {
@@ -252,11 +271,14 @@ func (Port) Update(ctx context.Context, c *Cloud, r specs.Resource, live *Object
 			}
 			body["fixed_ips"] = []ports.IP{{SubnetID: subnetID, IPAddress: p.FixedIP}}
 		case "port_security":
-			if p.PortSecurity == nil {
+			// One request turns port security back on and sets the groups
+			// and pairs that need it (real Zed takes them together).
+			on := wantPortSecurity(p)
+			if on == nil {
 				continue
 			}
-			body["port_security_enabled"] = *p.PortSecurity
-			if !*p.PortSecurity {
+			body["port_security_enabled"] = *on
+			if !*on {
 				body["security_groups"] = []string{}
 				body["allowed_address_pairs"] = addressPairs(p.AllowedAddressPairs)
 			}

@@ -138,7 +138,8 @@ func (SecurityGroup) Delete(ctx context.Context, c *Cloud, live *Object) error {
 // SecurityGroupRule manages one rule of a lab group. Rules carry no tags,
 // and Neutron cannot change a rule: every field forces a new one.
 //
-// Which rules are the lab's, read from the rules of the lab's groups:
+// A group the lab owns is the lab's, rules and all. Which live rule is
+// which, read from the rules of the lab's groups:
 //   - a rule whose content equals a wanted rule's is that rule, whoever
 //     made it: this adopts the egress rules Neutron puts in every new
 //     group when the spec asks for the same, instead of failing on
@@ -147,10 +148,12 @@ func (SecurityGroup) Delete(ctx context.Context, c *Cloud, live *Object) error {
 //     Create writes) that matches no wanted rule is the lab's rule at that
 //     address, so a rule dropped from the spec, or changed in it, is
 //     deleted or replaced;
-//   - any other rule (Neutron's default egress rules the spec does not
-//     ask for, a rule added by hand) is left out: fuelplan never deletes
-//     a rule it neither made nor was asked for. Drift of that kind is the
-//     price of not cutting a lab off from the network it was given.
+//   - Neutron's default egress rules (all traffic out, IPv4 and IPv6,
+//     which every new group gets) are left be when the spec does not ask
+//     for them: a lab group keeps its way out unless it says otherwise;
+//   - any other rule (added by hand, or by another tool) is drift: it is
+//     the lab's under an address of its own, "GROUP.unlisted-ID", and the
+//     plan deletes it.
 type SecurityGroupRule struct{}
 
 func (SecurityGroupRule) Kind() specs.Kind { return specs.KindSecurityGroupRule }
@@ -297,6 +300,19 @@ func (v ruleView) object() *Object {
 	return o
 }
 
+// neutronDefaultEgress reports whether a rule is one of the two Neutron
+// gives every new group: egress, any protocol, any port, to anywhere.
+func neutronDefaultEgress(f Fields, remoteGroupID *string) bool {
+	return f["direction"] == "egress" && f["protocol"] == "" && f["port_min"] == "" && f["port_max"] == "" &&
+		f["remote_ip"] == "" && deref(remoteGroupID) == ""
+}
+
+// unlistedRule is the address of a rule of a lab group that the spec does
+// not list and fuelplan did not make: one per rule, by its ID.
+func unlistedRule(group specs.Address, id string) specs.Address {
+	return specs.NewAddress(specs.KindSecurityGroupRule, group.Name(), "unlisted-"+id)
+}
+
 // ruleKey is a rule's whole content with its groups given as addresses
 // (or IDs, for groups that are not the lab's), to match live rules to
 // wanted ones.
@@ -357,6 +373,12 @@ func (SecurityGroupRule) List(ctx context.Context, c *Cloud, q Query) ([]*Object
 				out = append(out, o)
 			} else if o.Address != "" {
 				marked = append(marked, o)
+			} else if !neutronDefaultEgress(o.Fields, v.RemoteGroupID) {
+				if g, ok := groupAddr[v.GroupID]; ok {
+					o.Address, o.Owned = unlistedRule(g, v.ID), true
+					taken[o.Address] = true
+					out = append(out, o)
+				}
 			}
 		}
 	}
