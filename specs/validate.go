@@ -91,6 +91,11 @@ func (v *validator) checkName(n String, at Pos, path, what string, seen map[stri
 
 // cloudName is the name an object gets in the cloud: <lab>-<name>, unless
 // the spec names it outright.
+// LockName is the cloud name of a lab's lock: a security group the lab
+// owns, which apply and destroy hold (package engine). No lab group may
+// take it.
+func LockName(lab string) string { return lab + "-fuelplan-lock" }
+
 func (v *validator) cloudName(n Named, logical string) string {
 	if n.CloudName.Set && n.CloudName.V != "" {
 		return n.CloudName.V
@@ -212,6 +217,13 @@ func (v *validator) checkGroups() {
 		g := &v.doc.SecurityGroups[i]
 		if name, ok := v.checkName(g.Name, g.At, g.Path, "security group", seen); ok {
 			v.groups[name] = g
+			if cn := v.cloudName(g.Named, name); cn == LockName(v.lab) {
+				at, field := g.Name.At, "name"
+				if g.CloudName.Set && g.CloudName.V != "" {
+					at, field = g.CloudName.At, "cloud_name"
+				}
+				v.errorf(at, "%s.%s: the cloud name %q is reserved for the lab's lock (a security group fuelplan keeps); choose another name", g.Path, field, cn)
+			}
 		}
 	}
 	for i := range v.doc.SecurityGroups {

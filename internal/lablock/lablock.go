@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/fuelplan/fuelplan/resources"
+	"github.com/fuelplan/fuelplan/specs"
 )
 
 const (
@@ -111,7 +112,7 @@ type Lock struct {
 	done    chan struct{}
 }
 
-func lockName(lab string) string { return lab + "-fuelplan-lock" }
+func lockName(lab string) string { return specs.LockName(lab) }
 
 func defaultHolder() string {
 	u := "unknown"
