@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"regexp"
+	"strconv"
+	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack"
@@ -28,7 +32,22 @@ type Target struct {
 	CloudName string
 	// CloudsYAML overrides the clouds.yaml search (tests, --cloud sim).
 	CloudsYAML []byte
+	// AuthTimeout bounds connecting and authenticating; 0 is
+	// DefaultAuthTimeout.
+	AuthTimeout time.Duration
 }
+
+// Deadlines, so that an endpoint that takes connections but never answers
+// fails the run with its URL instead of hanging it: authentication (with
+// its connection) has DefaultAuthTimeout; every other request must start
+// answering within requestTimeout of being sent (generous: a loaded
+// Neutron has been seen taking minutes to create a router), and connecting
+// and the TLS handshake take at most dialTimeout.
+const (
+	DefaultAuthTimeout = 30 * time.Second
+	requestTimeout     = 5 * time.Minute
+	dialTimeout        = 15 * time.Second
+)
 
 // ErrNoCloud is returned when nothing says which cloud to use.
 var ErrNoCloud = fmt.Errorf("no cloud configured: pass --cloud NAME (a clouds.yaml entry), set OS_CLOUD, " +
@@ -41,7 +60,61 @@ func Connect(ctx context.Context, t Target) (*Cloud, error) {
 	if err != nil {
 		return nil, err
 	}
-	return connect(ctx, ao, eo, tlsConf)
+	timeout := t.AuthTimeout
+	if timeout == 0 {
+		timeout = DefaultAuthTimeout
+	}
+	return connect(ctx, ao, eo, tlsConf, timeout)
+}
+
+// transport is the HTTP transport of every request: proxies from the
+// environment, the cloud's TLS settings, and the deadlines above.
+func transport(tlsConf *tls.Config) *http.Transport {
+	return &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}).DialContext,
+		TLSClientConfig:       tlsConf,
+		TLSHandshakeTimeout:   dialTimeout,
+		ResponseHeaderTimeout: requestTimeout,
+		IdleConnTimeout:       90 * time.Second,
+		MaxIdleConnsPerHost:   16,
+		ExpectContinueTimeout: time.Second,
+	}
+}
+
+// envTLS is the TLS the OS_* variables ask for, as the openstack CLI reads
+// them: OS_CACERT (a PEM file of CAs to trust), OS_CERT and OS_KEY (a
+// client certificate), OS_INSECURE (no verification). nil: the defaults.
+func envTLS() (*tls.Config, error) {
+	caFile, certFile, keyFile := os.Getenv("OS_CACERT"), os.Getenv("OS_CERT"), os.Getenv("OS_KEY")
+	insecure, _ := strconv.ParseBool(os.Getenv("OS_INSECURE"))
+	if caFile == "" && certFile == "" && keyFile == "" && !insecure {
+		return nil, nil
+	}
+	conf := &tls.Config{InsecureSkipVerify: insecure} //nolint:gosec // asked for by OS_INSECURE, as the CLI allows
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, fmt.Errorf("OS_CACERT: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("OS_CACERT: %s holds no PEM certificate", caFile)
+		}
+		conf.RootCAs = pool
+	}
+	if certFile != "" || keyFile != "" {
+		if certFile == "" || keyFile == "" {
+			return nil, fmt.Errorf("OS_CERT and OS_KEY go together: set both or neither")
+		}
+		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			// The error names the files, never their content.
+			return nil, fmt.Errorf("OS_CERT/OS_KEY: cannot load the client certificate %s", certFile)
+		}
+		conf.Certificates = []tls.Certificate{cert}
+	}
+	return conf, nil
 }
 
 func authOptions(t Target) (gophercloud.AuthOptions, gophercloud.EndpointOpts, *tls.Config, error) {
@@ -57,7 +130,11 @@ func authOptions(t Target) (gophercloud.AuthOptions, gophercloud.EndpointOpts, *
 		if err != nil {
 			return ao, gophercloud.EndpointOpts{}, nil, fmt.Errorf("OS_* environment: %w", err)
 		}
-		return ao, gophercloud.EndpointOpts{Region: os.Getenv("OS_REGION_NAME")}, nil, nil
+		tlsConf, err := envTLS()
+		if err != nil {
+			return ao, gophercloud.EndpointOpts{}, nil, err
+		}
+		return ao, gophercloud.EndpointOpts{Region: os.Getenv("OS_REGION_NAME")}, tlsConf, nil
 	}
 	opts := []clouds.ParseOption{clouds.WithCloudName(name)}
 	if t.CloudsYAML != nil {
@@ -93,17 +170,21 @@ func unquoteYAML(msg string) string {
 	return yamlQuoted.ReplaceAllString(msg, "a value")
 }
 
-func connect(ctx context.Context, ao gophercloud.AuthOptions, eo gophercloud.EndpointOpts, tlsConf *tls.Config) (*Cloud, error) {
+func connect(ctx context.Context, ao gophercloud.AuthOptions, eo gophercloud.EndpointOpts, tlsConf *tls.Config, authTimeout time.Duration) (*Cloud, error) {
 	ao.AllowReauth = true
 	pc, err := openstack.NewClient(ao.IdentityEndpoint)
 	if err != nil {
 		return nil, fmt.Errorf("auth URL %q: %w", ao.IdentityEndpoint, err)
 	}
 	pc.RetryFunc = classify // every failed request gets its class (errclass.go)
-	if tlsConf != nil {
-		pc.HTTPClient = http.Client{Transport: &http.Transport{TLSClientConfig: tlsConf, Proxy: http.ProxyFromEnvironment}}
+	pc.HTTPClient = http.Client{Transport: transport(tlsConf)}
+	authCtx, cancel := context.WithTimeout(ctx, authTimeout)
+	err = openstack.Authenticate(authCtx, pc, ao)
+	cancel()
+	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+		return nil, fmt.Errorf("authenticate at %s as %q: no answer within %v", ao.IdentityEndpoint, ao.Username, authTimeout)
 	}
-	if err := openstack.Authenticate(ctx, pc, ao); err != nil {
+	if err != nil {
 		return nil, fmt.Errorf("authenticate at %s as %q: %w", ao.IdentityEndpoint, ao.Username, err)
 	}
 	c := &Cloud{Extensions: map[string]bool{}}
@@ -132,7 +213,14 @@ func connect(ctx context.Context, ao gophercloud.AuthOptions, eo gophercloud.End
 	if vol, err := openstack.NewBlockStorageV3(pc, eo); err == nil {
 		c.Volume = vol
 	}
-	pages, err := extensions.List(c.Network).AllPages(ctx)
+	// Reading the extensions is the last step of connecting: bounded like
+	// authentication.
+	extCtx, cancelExt := context.WithTimeout(ctx, authTimeout)
+	defer cancelExt()
+	pages, err := extensions.List(c.Network).AllPages(extCtx)
+	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+		return nil, fmt.Errorf("list network extensions at %s: no answer within %v", c.Network.Endpoint, authTimeout)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("list network extensions: %w", err)
 	}
