@@ -7,12 +7,18 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack"
@@ -141,6 +147,17 @@ func authOptions(t Target) (gophercloud.AuthOptions, gophercloud.EndpointOpts, *
 		opts = append(opts, clouds.WithCloudsYAML(bytes.NewReader(t.CloudsYAML)))
 	}
 	ao, eo, tlsConf, err := parseClouds(opts...)
+	if err != nil && t.CloudsYAML == nil {
+		// Say where the name was looked for and what is there, so that a
+		// typo is found at a glance (the entries' names only: never
+		// anything else of the file).
+		switch file, entries := CloudsEntries(); {
+		case file == "":
+			return ao, eo, nil, fmt.Errorf("cloud %q: no clouds.yaml found (searched %s)", name, strings.Join(cloudsFiles(), ", "))
+		case !slices.Contains(entries, name):
+			return ao, eo, nil, fmt.Errorf("cloud %q: no such entry in %s (its entries: %s)", name, file, strings.Join(entries, ", "))
+		}
+	}
 	if err != nil {
 		return ao, eo, nil, fmt.Errorf("cloud %q: %s", name, unquoteYAML(err.Error()))
 	}
@@ -232,4 +249,63 @@ func connect(ctx context.Context, ao gophercloud.AuthOptions, eo gophercloud.End
 		c.Extensions[e.Alias] = true
 	}
 	return c, nil
+}
+
+// CloudsEntries finds the clouds.yaml the OpenStack clients would read
+// and returns its path and the names of its entries, sorted; "" when there
+// is none.
+func CloudsEntries() (string, []string) {
+	for _, f := range cloudsFiles() {
+		data, err := readAtMost(f, maxCloudsFile)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return f, nil // unreadable or too big: no entries to list
+		}
+		var doc struct {
+			Clouds map[string]yaml.Node `yaml:"clouds"`
+		}
+		_ = yaml.Unmarshal(data, &doc) // unreadable: no entries; Parse says why
+		names := make([]string, 0, len(doc.Clouds))
+		for n := range doc.Clouds {
+			names = append(names, n)
+		}
+		slices.Sort(names)
+		return f, names // the first file found is the one read
+	}
+	return "", nil
+}
+
+// maxCloudsFile bounds what CloudsEntries reads of a clouds.yaml (a real
+// one is a few kilobytes; /dev/zero must not be read for ever).
+const maxCloudsFile = 1 << 20
+
+func readAtMost(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err == nil && int64(len(data)) > limit {
+		err = fmt.Errorf("%s: larger than %d bytes", path, limit)
+	}
+	return data, err
+}
+
+// cloudsFiles are the clouds.yaml files in the order the OpenStack
+// clients (and gophercloud's clouds package) search them.
+func cloudsFiles() []string {
+	if f := os.Getenv("OS_CLIENT_CONFIG_FILE"); f != "" {
+		return []string{f}
+	}
+	files := []string{"clouds.yaml"}
+	if cwd, err := os.Getwd(); err == nil {
+		files[0] = filepath.Join(cwd, "clouds.yaml")
+	}
+	if dir, err := os.UserConfigDir(); err == nil {
+		files = append(files, filepath.Join(dir, "openstack", "clouds.yaml"))
+	}
+	return append(files, "/etc/openstack/clouds.yaml")
 }

@@ -107,3 +107,27 @@ func TestConnectEnvCACert(t *testing.T) {
 		})
 	}
 }
+
+// A cloud name that clouds.yaml lacks is reported with the file searched
+// and the entries it has, and nothing else of the file.
+func TestConnectUnknownCloudNamesFileAndEntries(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "clouds.yaml")
+	yaml := "clouds:\n  prod:\n    auth: {auth_url: http://127.0.0.1:1/v3, password: hunter2-secret}\n  lab:\n    auth: {auth_url: http://127.0.0.1:1/v3}\n"
+	if err := os.WriteFile(file, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("OS_CLIENT_CONFIG_FILE", file)
+	_, err := resources.Connect(context.Background(), resources.Target{CloudName: "lba"})
+	if err == nil || !strings.Contains(err.Error(), file) || !strings.Contains(err.Error(), "lab, prod") {
+		t.Fatalf("connect to a missing entry: %v, want %s and its entries named", err, file)
+	}
+	if strings.Contains(err.Error(), "hunter2") {
+		t.Fatalf("the error quotes the file: %v", err)
+	}
+	t.Setenv("OS_CLIENT_CONFIG_FILE", filepath.Join(dir, "nope.yaml"))
+	_, err = resources.Connect(context.Background(), resources.Target{CloudName: "lab"})
+	if err == nil || !strings.Contains(err.Error(), "nope.yaml") {
+		t.Fatalf("connect with no clouds.yaml: %v, want the searched path named", err)
+	}
+}

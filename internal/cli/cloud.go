@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -17,8 +18,13 @@ import (
 	"github.com/fuelplan/fuelplan/specs"
 )
 
-// simCloudName selects the built-in simulated cloud.
-const simCloudName = "sim"
+// simCloudName selects the built-in simulated cloud; servedCloudName is
+// the clouds.yaml entry `sim serve` prints, another name so that following
+// it reaches the served cloud and never the in-process one.
+const (
+	simCloudName    = "sim"
+	servedCloudName = "fuelplan-sim"
+)
 
 // cloudOptions choose the cloud a command talks to.
 type cloudOptions struct {
@@ -64,6 +70,12 @@ var readOnly = simAccess{}
 // closer saves the state and releases its lock.
 func (o *cloudOptions) connect(ctx context.Context, lab *specs.Lab, specPath string, access simAccess) (*resources.Cloud, func() error, error) {
 	name := o.name(lab)
+	if name == simCloudName {
+		if file, entries := resources.CloudsEntries(); slices.Contains(entries, simCloudName) {
+			return nil, nil, fmt.Errorf("cloud %q is ambiguous: it selects fuelplan's in-process simulated cloud, and %s also has an entry named %q; "+
+				"rename that entry (a `fuelplan sim serve` prints %q) and use its new name", simCloudName, file, simCloudName, servedCloudName)
+		}
+	}
 	if name != simCloudName {
 		c, err := resources.Connect(ctx, resources.Target{CloudName: name})
 		if err != nil {

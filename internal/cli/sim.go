@@ -41,8 +41,9 @@ func newSimServeCmd(s *streams) *cobra.Command {
 		Use:   "serve",
 		Short: "Serve the simulated cloud until interrupted, printing a clouds.yaml for it",
 		Long: `Serve starts the simulated cloud and prints a clouds.yaml with two clouds:
-"sim" (user admin, project admin) and "sim-demo" (user demo, project demo,
-role member). Save it and point any OpenStack client at it. It serves until
+"fuelplan-sim" (user admin, project admin) and "fuelplan-sim-demo" (user
+demo, project demo, role member): not "sim", which --cloud and OS_CLOUD
+reserve for the in-process simulated cloud. Save it and point any OpenStack client at it. It serves until
 interrupted (Ctrl-C).
 
 With --state the cloud's state is loaded from FILE if it exists and written
@@ -54,7 +55,8 @@ The cloud only listens on loopback addresses: its passwords are the world
 file's well-known demo passwords.`,
 		Example: `  # serve on a fixed port and use it with the openstack CLI
   fuelplan sim serve --listen 127.0.0.1:8080 --state sim-state.json > clouds.yaml &
-  OS_CLIENT_CONFIG_FILE=clouds.yaml openstack --os-cloud sim-demo network list
+  OS_CLIENT_CONFIG_FILE=clouds.yaml openstack --os-cloud fuelplan-sim-demo network list
+  fuelplan plan lab.yaml --cloud fuelplan-sim
 
   # serve your own host cloud
   fuelplan sim serve --sim-world my-world.yaml`,
@@ -86,8 +88,8 @@ func (o *simServeOptions) run(cmd *cobra.Command, s *streams) error {
 	if err != nil {
 		return err
 	}
-	yaml := cloud.CloudsYAML("sim", cloud.Admin()) +
-		strings.TrimPrefix(cloud.CloudsYAML("sim-demo", cloud.Member()), "clouds:\n")
+	yaml := cloud.CloudsYAML(servedCloudName, cloud.Admin()) +
+		strings.TrimPrefix(cloud.CloudsYAML(servedCloudName+"-demo", cloud.Member()), "clouds:\n")
 	fmt.Fprint(s.out, yaml)
 	fmt.Fprintf(s.err, "fuelplan sim: serving %s (auth URL %s); Ctrl-C to stop\n", cloud.URL, cloud.AuthURL)
 

@@ -55,7 +55,7 @@ func TestSimServe(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	yaml := out.String()
-	for _, name := range []string{"sim", "sim-demo"} {
+	for _, name := range []string{"fuelplan-sim", "fuelplan-sim-demo"} {
 		ao, eo, _, err := clouds.Parse(clouds.WithCloudsYAML(strings.NewReader(yaml)), clouds.WithCloudName(name))
 		if err != nil {
 			t.Fatalf("%s: %v\n%s", name, err, yaml)
@@ -86,7 +86,7 @@ func TestSimServe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"from-sim", "from-sim-demo"} {
+	for _, name := range []string{"from-fuelplan-sim", "from-fuelplan-sim-demo"} {
 		if !bytes.Contains(data, []byte(name)) {
 			t.Errorf("state file lacks image %s", name)
 		}
@@ -126,5 +126,39 @@ func TestSimServeErrors(t *testing.T) {
 				t.Errorf("stdout %q, want nothing", out.String())
 			}
 		})
+	}
+}
+
+// "sim" names the in-process cloud; a clouds.yaml entry with that name (as
+// `sim serve` used to print) makes --cloud sim ambiguous: refused, naming
+// the file, instead of silently applying to the in-process cloud.
+func TestSimNameAmbiguous(t *testing.T) {
+	dir := t.TempDir()
+	cloudsFile := filepath.Join(dir, "clouds.yaml")
+	if err := os.WriteFile(cloudsFile, []byte("clouds:\n  sim:\n    auth:\n      auth_url: http://127.0.0.1:1/identity/v3\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("OS_CLIENT_CONFIG_FILE", cloudsFile)
+	t.Setenv("OS_CLOUD", "")
+	minimal, err := os.ReadFile("../../examples/minimal.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := filepath.Join(dir, "lab.yaml")
+	if err := os.WriteFile(spec, minimal, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"plan", spec, "--cloud", "sim"}, {"plan", spec}} {
+		if len(args) == 2 {
+			t.Setenv("OS_CLOUD", "sim")
+		}
+		var out, errw bytes.Buffer
+		code := Run(context.Background(), args, strings.NewReader(""), &out, &errw)
+		if code != ExitError || !strings.Contains(errw.String(), "ambiguous") || !strings.Contains(errw.String(), cloudsFile) {
+			t.Errorf("%v: exit %d, stderr %q; want a refusal naming %s", args, code, errw.String(), cloudsFile)
+		}
+		if _, err := os.Stat(filepath.Join(dir, ".fuelplan", "sim-state.json")); err == nil {
+			t.Errorf("%v: the in-process cloud was started", args)
+		}
 	}
 }
