@@ -29,10 +29,13 @@ func (p poolRange) contains(a netip.Addr) bool {
 }
 
 type portModel struct {
-	net            *netModel
-	at             Pos
-	path           string
-	fixedIP        string
+	net     *netModel
+	at      Pos
+	path    string
+	fixedIP string
+	// fixedIPGiven: the spec sets a fixed IP, even one rejected (fixedIP
+	// is then ""), so that only a port without one is warned about.
+	fixedIPGiven   bool
 	mac            string
 	portSecurity   Bool
 	securityGroups []string

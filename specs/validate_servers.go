@@ -27,7 +27,9 @@ func (v *validator) checkServers() {
 		v.checkFloatingIP(s)
 		v.addServer(s, m.Name.At)
 		if n, ok := v.nets["admin"]; ok && n.prefix.IsValid() {
-			if p := s.port("admin"); p == nil || p.fixedIP == "" {
+			// A fixed IP that was rejected (the gateway's, say) has its own
+			// error: this warning is for a master given none.
+			if p := s.port("admin"); p == nil || !p.fixedIPGiven {
 				v.warnf(m.At, "master: no fixed IP on the admin network; Fuel's PXE and the slaves expect a known master address (e.g. %s)", n.prefix.Addr().Next().Next())
 			}
 		}
@@ -222,6 +224,7 @@ func (v *validator) resolvePorts(s *serverModel, specs []PortSpec, defGroups []s
 		}
 		pm.mac = v.value(&ps.MAC, ps.Path+".mac", slave)
 		pm.fixedIP = v.value(&ps.FixedIP, ps.Path+".fixed_ip", slave)
+		pm.fixedIPGiven = pm.fixedIP != ""
 		if pm.mac != "" {
 			if msg := checkMAC(pm.mac); msg != "" {
 				v.reportOnce(&ps.MAC, slave, "%s.mac: %s%s", ps.Path, forSlave(s, slave), hideEnv(ps.MAC, msg))
