@@ -2,6 +2,7 @@ package simcloud
 
 import (
 	"github.com/fuelplan/fuelplan/simcloud/internal/cinder"
+	"github.com/fuelplan/fuelplan/simcloud/internal/fuel"
 	"github.com/fuelplan/fuelplan/simcloud/internal/glance"
 	"github.com/fuelplan/fuelplan/simcloud/internal/keystone"
 	"github.com/fuelplan/fuelplan/simcloud/internal/neutron"
@@ -10,7 +11,7 @@ import (
 
 // newServices builds the five services of world, reachable at base, and
 // the mounts that route to them.
-func newServices(w *World, knobs *Knobs, base string) (*keystone.Service, []mount) {
+func newServices(w *World, knobs *Knobs, base string) (*keystone.Service, *fuel.Service, []mount) {
 	ks := keystone.New(keystone.Config{
 		Knobs:    knobs,
 		BaseURL:  base + "/identity",
@@ -48,6 +49,7 @@ func newServices(w *World, knobs *Knobs, base string) (*keystone.Service, []moun
 		Flavors:     novaFlavors(w),
 		Quotas:      pick(w.Quotas, novaQuotas),
 	})
+	fm := fuel.New(fuel.Config{Knobs: knobs, Guests: nv.Guests, Ports: nt, Addresses: nt})
 	mounts := []mount{
 		{prefix: "/identity", name: "identity", svc: ks, public: true, errorBody: keystone.ErrorBody},
 		{prefix: "/network", name: "network", svc: nt, errorBody: neutronError, versions: networkVersions},
@@ -55,7 +57,7 @@ func newServices(w *World, knobs *Knobs, base string) (*keystone.Service, []moun
 		{prefix: "/image", name: "image", svc: gl, errorBody: glanceError},
 		{prefix: "/volume", name: "volume", svc: cv, errorBody: novaError}, // Cinder's faults are Nova's format
 	}
-	return ks, mounts
+	return ks, fm, mounts
 }
 
 func keystoneProjects(w *World) []keystone.Project {

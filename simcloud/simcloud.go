@@ -22,6 +22,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fuelplan/fuelplan/simcloud/internal/fuel"
 	"github.com/fuelplan/fuelplan/simcloud/internal/keystone"
 	"github.com/fuelplan/fuelplan/simcloud/internal/simcore"
 )
@@ -69,6 +70,7 @@ type Cloud struct {
 	world     *World
 	knobs     *Knobs
 	keystone  *keystone.Service
+	fuel      *fuel.Service
 	mounts    []mount
 	stateFile string
 	readOnly  bool
@@ -131,7 +133,9 @@ func StartContext(ctx context.Context, cfg Config) (*Cloud, error) {
 		served:    make(chan struct{}),
 		closing:   make(chan struct{}),
 	}
-	c.keystone, c.mounts = newServices(world, c.knobs, base)
+	c.keystone, c.fuel, c.mounts = newServices(world, c.knobs, base)
+	boot, discovery := world.fuelTimes()
+	c.knobs.SetFuelTimes(boot, discovery)
 	if cfg.StateFile != "" {
 		if err := c.load(); err != nil {
 			ln.Close()
@@ -178,6 +182,20 @@ func (c *Cloud) Close() error {
 		err = errors.Join(err, c.lock.release())
 	})
 	return err
+}
+
+// DialLab connects to an address on the lab's networks (a floating or
+// fixed IP and a port) as a client of the host cloud would: where a Fuel
+// master runs, its API answers (see package internal/fuel for what is
+// simulated); elsewhere the connection is refused or the host unreachable.
+func (c *Cloud) DialLab(ctx context.Context, network, addr string) (net.Conn, error) {
+	return c.fuel.Dial(ctx, network, addr)
+}
+
+// LabHTTPClient is an HTTP client whose connections go through DialLab:
+// what fuelplan's waits use on the simulated cloud.
+func (c *Cloud) LabHTTPClient() *http.Client {
+	return &http.Client{Transport: &http.Transport{Proxy: nil, DialContext: c.DialLab}}
 }
 
 // Knobs returns the knobs the services read at request time.

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -36,6 +37,31 @@ type World struct {
 	// instances, cores, ram (MiB) and Cinder's volumes, gigabytes. An
 	// absent resource, or -1, is unlimited.
 	Quotas map[string]int `yaml:"quotas"`
+	// Fuel sets how the simulated Fuel master behaves (package
+	// internal/fuel); absent, DefaultFuelTimes.
+	Fuel *FuelTimes `yaml:"fuel"`
+}
+
+// FuelTimes are the simulated Fuel master's delays: its API answers
+// BootTime after its server is ACTIVE, and lists a slave DiscoveryTime
+// after the slave booted (or the API came up, if later). A real Fuel 6.1
+// takes about 20 minutes to install and a slave a few minutes to
+// PXE-boot into bootstrap; the simulation keeps the order, not the wait.
+type FuelTimes struct {
+	BootTime      time.Duration `yaml:"boot_time"`
+	DiscoveryTime time.Duration `yaml:"discovery_time"`
+}
+
+// DefaultFuelTimes: short, so that a lab's waits on the simulated cloud
+// take seconds.
+var DefaultFuelTimes = FuelTimes{BootTime: 2 * time.Second, DiscoveryTime: time.Second}
+
+func (w *World) fuelTimes() (boot, discovery time.Duration) {
+	f := DefaultFuelTimes
+	if w.Fuel != nil {
+		f = *w.Fuel
+	}
+	return f.BootTime, f.DiscoveryTime
 }
 
 // Project is a Keystone project; an empty ID is derived from the name.

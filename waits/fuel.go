@@ -103,12 +103,17 @@ func fuelProbe(c *Check, client *http.Client) probe {
 			}
 			slices.Sort(missing)
 			if len(missing) > 0 {
-				seen += "; not seen: " + strings.Join(missing, ", ")
+				seen += "; not seen: " + strings.Join(missing, ", ") + dhcpHint
 			}
 		}
 		return ready >= count, seen, nil
 	}
 }
+
+// dhcpHint says the usual reason a slave never reaches Fuel: its PXE
+// boot's DHCP request gets no answer because Neutron drops the DHCP
+// replies the master sends (the problem the allow-dhcp-server patch fixes).
+const dhcpHint = " (a slave Fuel never lists got no DHCP answer from the master: check that the slave's admin port is on the master's network and that the master's DHCP replies are let through, by an allow-dhcp-server patch on its admin port; see docs/patches.md)"
 
 func drain(resp *http.Response) {
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))

@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net/http"
 	"time"
 
 	"github.com/fuelplan/fuelplan/engine"
@@ -71,6 +72,10 @@ type Session struct {
 	// LockLease is how long the lab lock stays valid unrenewed; zero is
 	// lablock.DefaultLease. A lock lost is noticed within a third of it.
 	LockLease time.Duration
+	// WaitHTTP, when set, gives the HTTP client of the waits, asked once
+	// connected: the simulated cloud's, which reaches its lab networks
+	// (its Fuel master). nil, or a nil client: the waits' default.
+	WaitHTTP func() *http.Client
 
 	// defaults are the default adapters, open while connected (their
 	// SSH pool is closed with the connection) when Registry is nil. A

@@ -36,7 +36,11 @@ func (s *Session) wait(ctx context.Context, c *resources.Cloud) (*waits.Report, 
 	checks := waits.Resolve(s.Lab, st)
 	progress := s.View.Waiting(len(checks))
 	console := func(ctx context.Context, id string) (string, error) { return resources.ConsoleLog(ctx, c, id) }
-	rep := waits.Run(ctx, checks, waits.Options{Progress: progress, Console: console})
+	opts := waits.Options{Progress: progress, Console: console}
+	if s.WaitHTTP != nil {
+		opts.HTTP = s.WaitHTTP()
+	}
+	rep := waits.Run(ctx, checks, opts)
 	if err := rep.Err(); err != nil {
 		return rep, err
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -31,6 +32,9 @@ type cloudOptions struct {
 	cloud    string
 	simState string
 	simWorld string
+	// labHTTP, set by connect to the simulated cloud, reaches the lab's
+	// addresses there (its Fuel master) for the waits; nil elsewhere.
+	labHTTP *http.Client
 }
 
 func (o *cloudOptions) addFlags(fs *pflag.FlagSet) {
@@ -105,6 +109,7 @@ func (o *cloudOptions) connect(ctx context.Context, lab *specs.Lab, specPath str
 	if err != nil {
 		return nil, nil, errors.Join(err, sim.Close())
 	}
+	o.labHTTP = sim.LabHTTPClient()
 	return c, sim.Close, nil
 }
 
@@ -116,7 +121,8 @@ func (o *cloudOptions) session(s *streams, lab *specs.Lab, specPath string, acce
 		Connect: func(ctx context.Context) (*resources.Cloud, func() error, error) {
 			return o.connect(ctx, lab, specPath, access)
 		},
-		View: &view{s: s},
+		View:     &view{s: s},
+		WaitHTTP: func() *http.Client { return o.labHTTP },
 	}
 }
 

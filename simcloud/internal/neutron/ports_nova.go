@@ -50,7 +50,7 @@ func (s *Service) Port(portID string) (simcore.PortView, bool) {
 	if !ok {
 		return simcore.PortView{}, false
 	}
-	v := simcore.PortView{MAC: p.MAC, FixedIPs: []string{}, FloatingIPs: []string{}}
+	v := simcore.PortView{MAC: p.MAC, FixedIPs: []string{}, FloatingIPs: []string{}, PortSecurity: p.PortSecurity, NetworkID: p.NetworkID}
 	if n, ok := s.st.Networks[p.NetworkID]; ok {
 		v.NetworkName = n.Name
 	}
@@ -64,4 +64,24 @@ func (s *Service) Port(portID string) (simcore.PortView, bool) {
 	}
 	slices.Sort(v.FloatingIPs)
 	return v, true
+}
+
+// PortAt is the port holding ip: the port a floating IP is associated
+// with, or the port with that fixed IP; "" for none.
+func (s *Service) PortAt(ip string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, f := range sorted(s.st.FloatingIPs) {
+		if f.Address == ip {
+			return f.PortID
+		}
+	}
+	for _, p := range sorted(s.st.Ports) {
+		for _, f := range p.FixedIPs {
+			if f.IPAddress == ip {
+				return p.ID
+			}
+		}
+	}
+	return ""
 }

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -289,4 +290,65 @@ func (s *Service) routes() {
 		faults.Write(w, http.StatusNotFound, "The resource could not be found.")
 	})
 	s.mux = m
+}
+
+// Guests lists the ACTIVE servers (not being deleted), by creation, with
+// what runs in them: for the simulated Fuel master.
+func (s *Service) Guests() []simcore.Guest {
+	s.mu.Lock()
+	now := s.knobs.Now()
+	var svs []*server
+	for _, sv := range s.st.Servers {
+		if sv.DeletedAt == nil && sv.phaseAt(now).status == "ACTIVE" {
+			svs = append(svs, sv)
+		}
+	}
+	s.mu.Unlock()
+	slices.SortFunc(svs, func(a, b *server) int {
+		if c := a.Created.Compare(b.Created); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	out := make([]simcore.Guest, 0, len(svs))
+	for _, sv := range svs {
+		g := simcore.Guest{ID: sv.ID, ProjectID: sv.ProjectID, Name: sv.Name, ActiveSince: sv.ReadyAt, Ports: slices.Clone(sv.Ports)}
+		var ids []string
+		if sv.ImageID != "" {
+			ids = append(ids, sv.ImageID)
+		}
+		bdms := slices.Clone(sv.BDMs)
+		slices.SortStableFunc(bdms, func(a, b bdm) int { return bootOrder(a) - bootOrder(b) })
+		for _, b := range bdms {
+			switch b.SourceType {
+			case "image":
+				ids = append(ids, b.UUID)
+			case "volume":
+				if s.volumes == nil {
+					continue
+				}
+				if v, ok := s.volumes.Volume(sv.ProjectID, b.UUID); ok && v.ImageID != "" {
+					ids = append(ids, v.ImageID)
+				}
+			}
+		}
+		for _, id := range ids {
+			if s.images == nil {
+				break
+			}
+			if name, _, ok := s.images.Image(sv.ProjectID, id); ok {
+				g.BootImages = append(g.BootImages, name)
+			}
+		}
+		out = append(out, g)
+	}
+	return out
+}
+
+// bootOrder sorts block devices by boot_index, the unbootable last.
+func bootOrder(b bdm) int {
+	if b.BootIndex == nil || *b.BootIndex < 0 {
+		return 1 << 30
+	}
+	return *b.BootIndex
 }

@@ -93,6 +93,8 @@ type Knobs struct {
 	volumeBuildTime time.Duration
 	// errorVolumes: volumes created with a name in the set go to "error".
 	errorVolumes map[string]bool
+	// fuelBoot and fuelDiscovery: see FuelTimes.
+	fuelBoot, fuelDiscovery time.Duration
 	// Now is the clock; tests may replace it.
 	now func() time.Time
 }
@@ -189,6 +191,9 @@ type PortView struct {
 	MAC         string
 	FixedIPs    []string
 	FloatingIPs []string
+	// PortSecurity is the port's port_security_enabled: with it on,
+	// Neutron drops DHCP replies the instance sends (the Fuel master's).
+	PortSecurity bool
 	// NetworkID, Status and SubnetIDs (parallel to FixedIPs) feed
 	// os-interface; Nova shows them empty when not filled in.
 	NetworkID string
@@ -290,4 +295,37 @@ func CheckSnapshot(st any) error {
 		}
 	}
 	return nil
+}
+
+// Guest is a running server as the software inside it would see its
+// world: what the simulated Fuel master needs to play its part.
+type Guest struct {
+	ID, ProjectID, Name string
+	// ActiveSince is when the server became ACTIVE (booted).
+	ActiveSince time.Time
+	// Ports are its ports, in NIC order.
+	Ports []string
+	// BootImages names the images it boots from: its image, and the
+	// source images of its volumes, in boot order.
+	BootImages []string
+}
+
+// Addresses finds which port holds an IP address, fixed or floating, as
+// the host cloud routes it; "" when none does.
+type Addresses interface {
+	PortAt(ip string) string
+}
+
+// fuel timings: how long after boot the Fuel master answers, and how long
+// after a slave boots (or the master comes up, if later) Fuel lists it.
+func (k *Knobs) FuelTimes() (boot, discovery time.Duration) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.fuelBoot, k.fuelDiscovery
+}
+
+func (k *Knobs) SetFuelTimes(boot, discovery time.Duration) {
+	k.mu.Lock()
+	k.fuelBoot, k.fuelDiscovery = boot, discovery
+	k.mu.Unlock()
 }
