@@ -18,8 +18,10 @@ func TestSimulated(t *testing.T) {
 // TestReal runs every scenario against the cloud named by OS_CLOUD, when
 // FUELPLAN_E2E=1, in three lanes side by side: a real cloud takes
 // minutes per scenario. Scenarios never share a lab, and each one's
-// inventory leaves the other labs out. Two lanes of the main user keep
-// within the default quota of 10 instances.
+// inventory leaves the other labs out. The three lanes keep within the
+// default quota of 10 instances: at most 3 (fuel-lab), 2 and 3 (the
+// shipped example) at once; the member's scenario runs in a project of
+// its own.
 func TestReal(t *testing.T) {
 	tg := realTarget(t)
 	lanes := [][]string{
