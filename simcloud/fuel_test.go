@@ -120,7 +120,9 @@ func TestSimulatedFuelMaster(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer resp.Body.Close()
-		var out struct{ Access struct{ Token struct{ ID string } } }
+		var out struct {
+			Access struct{ Token struct{ ID string } }
+		}
 		_ = json.NewDecoder(resp.Body).Decode(&out)
 		return resp.StatusCode, out.Access.Token.ID
 	}

@@ -80,7 +80,9 @@ func (s *Service) Dial(ctx context.Context, network, addr string) (net.Conn, err
 	if err != nil {
 		return nil, err
 	}
-	fail := func(errno error) error { return &net.OpError{Op: "dial", Net: network, Err: &net.AddrError{Err: errno.Error(), Addr: addr}} }
+	fail := func(errno error) error {
+		return &net.OpError{Op: "dial", Net: network, Err: &net.AddrError{Err: errno.Error(), Addr: addr}}
+	}
 	portID := s.cfg.Addresses.PortAt(host)
 	if portID == "" {
 		return nil, fail(syscall.EHOSTUNREACH)
