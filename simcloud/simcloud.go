@@ -184,12 +184,19 @@ func (c *Cloud) Close() error {
 	return err
 }
 
-// DialLab connects to an address on the lab's networks (a floating or
-// fixed IP and a port) as a client of the host cloud would: where a Fuel
-// master runs, its API answers (see package internal/fuel for what is
-// simulated); elsewhere the connection is refused or the host unreachable.
+// DialLab connects to an address as a client of the host cloud would. An
+// address of the simulated cloud (a port's fixed IP, a floating IP) is
+// reached there: where a Fuel master runs, its API answers (see package
+// internal/fuel for what is simulated); elsewhere the connection is
+// refused. Any other address is dialled as usual, on this machine's
+// network.
 func (c *Cloud) DialLab(ctx context.Context, network, addr string) (net.Conn, error) {
-	return c.fuel.Dial(ctx, network, addr)
+	conn, err := c.fuel.Dial(ctx, network, addr)
+	if errors.Is(err, fuel.ErrNotInCloud) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, addr)
+	}
+	return conn, err
 }
 
 // LabHTTPClient is an HTTP client whose connections go through DialLab:

@@ -72,9 +72,12 @@ func IsMaster(g simcore.Guest) bool {
 
 var fuelImage = regexp.MustCompile(`(?i)mirantis|fuel[-_ ]?\d+\.\d+`)
 
+// ErrNotInCloud: no port of the simulated cloud has the address.
+var ErrNotInCloud = errors.New("no port of the simulated cloud has this address")
+
 // Dial connects to addr (IP:port) as a client on the host cloud's networks
 // would: refused where nothing listens (no Fuel master at that address,
-// another port, or Fuel not up yet), unreachable where no port has the IP.
+// another port, or Fuel not up yet); ErrNotInCloud where no port has the IP.
 func (s *Service) Dial(ctx context.Context, network, addr string) (net.Conn, error) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
@@ -85,7 +88,7 @@ func (s *Service) Dial(ctx context.Context, network, addr string) (net.Conn, err
 	}
 	portID := s.cfg.Addresses.PortAt(host)
 	if portID == "" {
-		return nil, fail(syscall.EHOSTUNREACH)
+		return nil, ErrNotInCloud
 	}
 	master, ok := s.masterOn(portID)
 	boot, _ := s.cfg.Knobs.FuelTimes()
