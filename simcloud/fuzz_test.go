@@ -23,7 +23,7 @@ func fuzzServices(t testing.TB) (*Cloud, *simcore.Identity) {
 	t.Helper()
 	w := DefaultWorld()
 	c := &Cloud{world: w, knobs: simcore.NewKnobs(), URL: "http://127.0.0.1:1"}
-	c.keystone, c.mounts = newServices(w, c.knobs, c.URL)
+	c.keystone, c.fuel, c.mounts = newServices(w, c.knobs, c.URL)
 	var admin *simcore.Identity
 	for _, u := range w.Users {
 		if u.isAdmin() {
@@ -113,7 +113,7 @@ func FuzzWorld(f *testing.F) {
 			return
 		}
 		c := &Cloud{world: w, knobs: simcore.NewKnobs()}
-		c.keystone, c.mounts = newServices(w, c.knobs, "http://127.0.0.1:1")
+		c.keystone, c.fuel, c.mounts = newServices(w, c.knobs, "http://127.0.0.1:1")
 		_ = c.CloudsYAML("x", c.Admin())
 	})
 }
