@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fuelplan/fuelplan/simcloud"
 )
@@ -107,4 +108,25 @@ func TestStartWithWorld(t *testing.T) {
 		t.Fatalf("Member().Password = %q", got)
 	}
 	login(t, c.Member())
+}
+
+// The fuel: section of a world file sets the simulated Fuel master's
+// delays, written as durations.
+func TestWorldFuelTimes(t *testing.T) {
+	def, err := os.ReadFile("world.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "world.yaml")
+	text := string(def) + "\nfuel: {boot_time: 3m, discovery_time: 90s}\n"
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w, err := simcloud.LoadWorld(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.Fuel == nil || w.Fuel.BootTime != 3*time.Minute || w.Fuel.DiscoveryTime != 90*time.Second {
+		t.Errorf("fuel: %+v, want boot 3m, discovery 1m30s", w.Fuel)
+	}
 }
