@@ -184,8 +184,9 @@ func TestBuildPlanTable(t *testing.T) {
 				delete(l, "server.slave-02")
 				l.extra("namesake", &resources.Object{Kind: specs.KindServer, Address: "server.slave-02", ID: "someone-elses", Name: "pd-slave-02"})
 			},
+			// Blocked by the conflict, the server is not planned (nor
+			// counted) as a create.
 			want: []string{
-				"create server.slave-02 [flavor=flavor.m1.small image=image.cirros name=pd-slave-02 ports.admin=port.slave-02.admin ports.mgmt=port.slave-02.mgmt]",
 				"conflict server.slave-02 pd-slave-02 someone-elses",
 			},
 		},
