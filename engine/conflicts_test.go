@@ -1,4 +1,4 @@
-package engine
+package engine_test
 
 import (
 	"os"
@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fuelplan/fuelplan/engine"
 	"github.com/fuelplan/fuelplan/engine/plan"
 	"github.com/fuelplan/fuelplan/resources"
 	"github.com/fuelplan/fuelplan/specs"
@@ -36,27 +37,26 @@ func TestPlanConflicts(t *testing.T) {
 	tests := []struct {
 		name        string
 		owned       []*resources.Object
-		opts        PlanOptions
+		opts        engine.PlanOptions
 		wantChange  plan.Action // of network.admin; "" for none
 		wantMessage string      // in the one conflict; "" for no conflict
 	}{
-		{"blocked create", nil, PlanOptions{}, "", "exists without lab \"eng\"'s mark"},
-		{"rename onto an unowned name", []*resources.Object{ownedOld}, PlanOptions{}, plan.Update, "renaming the lab's network \"eng-old\" to \"eng-admin\""},
-		{"excluded", nil, PlanOptions{Excludes: []string{"network.admin"}}, "", ""},
+		{"blocked create", nil, engine.PlanOptions{}, "", "exists without lab \"eng\"'s mark"},
+		{"rename onto an unowned name", []*resources.Object{ownedOld}, engine.PlanOptions{}, plan.Update, "renaming the lab's network \"eng-old\" to \"eng-admin\""},
+		{"excluded", nil, engine.PlanOptions{Excludes: []string{"network.admin"}}, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			// The lab's lookups, found on the cloud.
-			found := map[specs.Address]*resources.Object{}
+			// The lab's lookups, found on the cloud; the unowned namesake.
+			objs := []*resources.Object{unowned}
 			for _, a := range []specs.Address{"external_network.net04_ext", "image.cirros", "flavor.m1.small"} {
-				found[a] = &resources.Object{Kind: a.Kind(), ID: "id-" + a.Name(), Name: a.Name(), Address: a}
+				objs = append(objs, &resources.Object{Kind: a.Kind(), ID: "id-" + a.Name(), Name: a.Name(), Address: a})
 			}
-			st := &State{byKind: map[specs.Kind][]*resources.Object{}, owned: map[specs.Address][]*resources.Object{},
-				found: found, conflicts: []*resources.Object{unowned}}
-			for _, o := range tt.owned {
-				st.owned[o.Address] = append(st.owned[o.Address], o)
+			st, err := engine.NewState(lab, resources.Default(), append(objs, tt.owned...)...)
+			if err != nil {
+				t.Fatal(err)
 			}
-			p, err := BuildPlan(lab, st, resources.Default(), tt.opts)
+			p, err := engine.BuildPlan(lab, st, resources.Default(), tt.opts)
 			if err != nil {
 				t.Fatal(err)
 			}
