@@ -74,7 +74,7 @@ func TestVolumeBootLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if iso.Status != "creating" || iso.Bootable != "true" || iso.VolumeImageMetadata["image_id"] != cirrosID {
+	if iso.Status != "creating" || iso.Bootable != "false" || iso.VolumeImageMetadata["image_id"] != cirrosID {
 		t.Fatalf("image volume = status %s bootable %s image %v", iso.Status, iso.Bootable, iso.VolumeImageMetadata)
 	}
 	if disk.Bootable != "false" {
@@ -88,8 +88,9 @@ func TestVolumeBootLifecycle(t *testing.T) {
 	boot := func() (*servers.Server, error) {
 		return servers.Create(ctx, cc.compute, servers.CreateOpts{Name: "master", FlavorRef: "2", Networks: "none", BlockDevice: bdm}, nil).Extract()
 	}
-	// Still creating: Nova refuses, and attaches nothing.
-	if _, err := boot(); !gophercloud.ResponseCodeIs(err, 400) || !strings.Contains(err.Error(), "status must be 'available'") {
+	// Still creating: Nova refuses (Cinder calls an image volume bootable
+	// only once it is downloading), and attaches nothing.
+	if _, err := boot(); !gophercloud.ResponseCodeIs(err, 400) || !strings.Contains(err.Error(), "is not bootable") {
 		t.Fatalf("boot on creating volumes: %v", err)
 	}
 	clock.add(30 * time.Second)

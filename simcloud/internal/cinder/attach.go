@@ -1,13 +1,15 @@
 package cinder
 
 import (
+	"time"
+
 	"github.com/fuelplan/fuelplan/simcloud/internal/simcore"
 )
 
 // AttachVolume implements simcore.Volumes: Nova attaches a volume named in
 // a server's block_device_mapping_v2. Another project's volume is not
 // found, as Cinder would answer Nova acting with the user's token.
-func (s *Service) AttachVolume(projectID, volumeID, serverID, host, device string) error {
+func (s *Service) AttachVolume(projectID, volumeID, serverID, host, device string, done time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	v, ok := s.st.Volumes[volumeID]
@@ -23,8 +25,11 @@ func (s *Service) AttachVolume(projectID, volumeID, serverID, host, device strin
 		}
 		return simcore.ErrVolumeNotAvailable
 	}
+	if done.Before(now) {
+		done = now
+	}
 	v.Attachments = append(v.Attachments, attachment{ID: simcore.NewID(), ServerID: serverID, Host: host,
-		Device: device, At: now})
+		Device: device, Reserved: now, At: done})
 	v.Updated = now
 	return nil
 }
@@ -60,5 +65,5 @@ func (s *Service) Volume(projectID, volumeID string) (simcore.VolumeView, bool) 
 	if !ok || v.ProjectID != projectID {
 		return simcore.VolumeView{}, false
 	}
-	return simcore.VolumeView{SizeGB: v.Size, Bootable: v.Bootable, ImageID: v.ImageID}, true
+	return simcore.VolumeView{Status: v.status(s.knobs.Now()), SizeGB: v.Size, Bootable: v.bootable(s.knobs.Now()), ImageID: v.ImageID}, true
 }

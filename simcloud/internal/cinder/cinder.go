@@ -51,29 +51,35 @@ type state struct {
 }
 
 type volume struct {
-	ID          string            `json:"id"`
-	Name        string            `json:"name"`
-	Description string            `json:"description,omitempty"`
-	ProjectID   string            `json:"project_id"`
-	UserID      string            `json:"user_id"`
-	Size        int               `json:"size"`
-	ImageID     string            `json:"image_id,omitempty"`
-	ImageName   string            `json:"image_name,omitempty"`
-	Bootable    bool              `json:"bootable"`
-	Metadata    map[string]string `json:"metadata"`
-	Created     time.Time         `json:"created"`
-	Updated     time.Time         `json:"updated"`
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+	ProjectID   string `json:"project_id"`
+	UserID      string `json:"user_id"`
+	Size        int    `json:"size"`
+	ImageID     string `json:"image_id,omitempty"`
+	ImageName   string `json:"image_name,omitempty"`
+	// ImageMeta is the rest of volume_image_metadata: what Cinder copied
+	// of the image (checksum, formats, sizes).
+	ImageMeta map[string]string `json:"image_meta,omitempty"`
+	Bootable  bool              `json:"bootable"`
+	Metadata  map[string]string `json:"metadata"`
+	Created   time.Time         `json:"created"`
+	Updated   time.Time         `json:"updated"`
 	// ReadyAt is when "creating" ends; Failed volumes then show "error".
 	ReadyAt     time.Time    `json:"ready_at"`
 	Failed      bool         `json:"failed,omitempty"`
 	Attachments []attachment `json:"attachments,omitempty"`
 }
 
+// attachment is one server's hold on a volume: reserved when Nova asked
+// for it, attached at At (when the server has built).
 type attachment struct {
 	ID       string    `json:"id"`
 	ServerID string    `json:"server_id"`
 	Host     string    `json:"host"`
 	Device   string    `json:"device"`
+	Reserved time.Time `json:"reserved_at"`
 	At       time.Time `json:"attached_at"`
 }
 

@@ -29,7 +29,7 @@ func (s *Service) list(detail bool) http.HandlerFunc {
 			if st := q.Get("status"); st != "" && v.status(now) != st {
 				continue
 			}
-			if b := q.Get("bootable"); b != "" && truthy(b) != v.Bootable {
+			if b := q.Get("bootable"); b != "" && truthy(b) != v.bootable(now) {
 				continue
 			}
 			if !hasMeta(v, meta) {

@@ -13,17 +13,54 @@ import (
 )
 
 // status is a volume's status now: creating until ReadyAt, then error
-// for a failed one, in-use while attached, else available.
+// for a failed one, in-use while attached, else available. A volume made
+// from an image spends the second half of its build time downloading, as
+// real Cinder shows it while it copies the image (Zed: creating,
+// downloading, available).
 func (v *volume) status(now time.Time) string {
 	switch {
-	case now.Before(v.ReadyAt):
+	case now.Before(v.downloadAt()):
 		return "creating"
+	case now.Before(v.ReadyAt):
+		return "downloading"
 	case v.Failed:
 		return "error"
 	case len(v.Attachments) > 0:
-		return "in-use"
+		return v.attachStatus(now)
 	}
 	return "available"
+}
+
+// attachStatus is the status of an attached volume, as real Zed shows it
+// while Nova builds the server: reserved, attaching for the last quarter
+// of the build, in-use once an attachment is complete.
+func (v *volume) attachStatus(now time.Time) string {
+	st := "reserved"
+	for _, a := range v.Attachments {
+		switch {
+		case !now.Before(a.At):
+			return "in-use"
+		case !now.Before(a.At.Add(-a.At.Sub(a.Reserved) / 4)):
+			st = "attaching"
+		}
+	}
+	return st
+}
+
+// downloadAt is when an image volume starts downloading: half-way
+// through its build time; a blank volume never does.
+func (v *volume) downloadAt() time.Time {
+	if v.ImageID == "" {
+		return v.ReadyAt
+	}
+	return v.Created.Add(v.ReadyAt.Sub(v.Created) / 2)
+}
+
+// bootable is the flag as Cinder shows it now: a volume made from an
+// image becomes bootable only once the copy has begun (real Zed answers
+// "false" while it is creating).
+func (v *volume) bootable(now time.Time) bool {
+	return v.Bootable && !now.Before(v.downloadAt())
 }
 
 // cinderTime is Cinder's timestamp format (no zone, microseconds).
@@ -35,6 +72,9 @@ func (s *Service) view(r *http.Request, v *volume) map[string]any {
 	now := s.knobs.Now()
 	atts := []any{}
 	for _, a := range v.Attachments {
+		if now.Before(a.At) {
+			continue // reserved or attaching: Cinder lists it once attached
+		}
 		atts = append(atts, map[string]any{
 			"id": v.ID, "attachment_id": a.ID, "volume_id": v.ID, "server_id": a.ServerID,
 			"host_name": a.Host, "device": a.Device, "attached_at": cinderTime(a.At),
@@ -44,9 +84,13 @@ func (s *Service) view(r *http.Request, v *volume) map[string]any {
 	if meta == nil {
 		meta = map[string]string{}
 	}
+	var description any // null when none was given, as Cinder shows it
+	if v.Description != "" {
+		description = v.Description
+	}
 	m := map[string]any{
-		"id": v.ID, "name": v.Name, "description": v.Description, "status": v.status(now),
-		"size": v.Size, "availability_zone": "nova", "bootable": strconv.FormatBool(v.Bootable),
+		"id": v.ID, "name": v.Name, "description": description, "status": v.status(now),
+		"size": v.Size, "availability_zone": "nova", "bootable": strconv.FormatBool(v.bootable(now)),
 		"created_at": cinderTime(v.Created), "updated_at": cinderTime(v.Updated),
 		"attachments": atts, "metadata": meta, "user_id": v.UserID, "volume_type": "__DEFAULT__",
 		"encrypted": false, "multiattach": false, "replication_status": nil, "snapshot_id": nil,
@@ -54,7 +98,9 @@ func (s *Service) view(r *http.Request, v *volume) map[string]any {
 		"links": []any{map[string]string{"rel": "self", "href": baseURL(r) + "/v3/volumes/" + v.ID}},
 	}
 	if v.ImageID != "" {
-		m["volume_image_metadata"] = map[string]string{"image_id": v.ImageID, "image_name": v.ImageName}
+		im := map[string]string{"image_id": v.ImageID, "image_name": v.ImageName}
+		maps.Copy(im, v.ImageMeta)
+		m["volume_image_metadata"] = im
 	}
 	if caller(r).Admin {
 		m["os-vol-host-attr:host"] = "cinder@lvm#lvm"
@@ -138,22 +184,27 @@ func (s *Service) create(w http.ResponseWriter, r *http.Request) {
 	v := &volume{ID: simcore.NewID(), Name: b.Name, Description: b.Description, ProjectID: c.ProjectID,
 		UserID: c.UserID, Size: *b.Size, Metadata: maps.Clone(b.Metadata)}
 	if b.ImageRef != "" {
-		var name string
-		var minDisk int
+		var img simcore.ImageView
 		ok := false
 		if s.images != nil {
-			name, minDisk, ok = s.images.Image(c.ProjectID, b.ImageRef)
+			img, ok = s.images.Image(c.ProjectID, b.ImageRef)
 		}
 		if !ok {
 			faults.Writef(w, http.StatusBadRequest, "Invalid input received: Invalid image identifier or unable to access requested image.")
 			return
 		}
-		if minDisk > v.Size {
-			faults.Writef(w, http.StatusBadRequest, "Invalid input received: Volume size %dGB cannot be smaller than the image minDisk size %dGB.", v.Size, minDisk)
+		if img.MinDisk > v.Size {
+			faults.Writef(w, http.StatusBadRequest, "Invalid input received: Volume size %dGB cannot be smaller than the image minDisk size %dGB.", v.Size, img.MinDisk)
 			return
 		}
-		// A volume made from an image is bootable, as in Cinder.
-		v.ImageID, v.ImageName, v.Bootable = b.ImageRef, name, true
+		// A volume made from an image is bootable, as in Cinder, which
+		// keeps what it copied of the image (all values strings).
+		v.ImageID, v.ImageName, v.Bootable = b.ImageRef, img.Name, true
+		v.ImageMeta = map[string]string{
+			"checksum": img.Checksum, "container_format": img.ContainerFormat, "disk_format": img.DiskFormat,
+			"min_disk": strconv.Itoa(img.MinDisk), "min_ram": strconv.Itoa(img.MinRAM),
+			"size": strconv.FormatInt(img.Size, 10), "signature_verified": "False",
+		}
 	}
 	if msg, ok := s.overQuota(c.ProjectID, v.Size); !ok {
 		faults.Write(w, http.StatusRequestEntityTooLarge, msg)
@@ -273,9 +324,10 @@ func (s *Service) action(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case body.SetBootable != nil:
-		b, ok := boolish(body.SetBootable.Bootable)
+		b, ok := bootableValue(body.SetBootable.Bootable)
 		if !ok {
-			faults.Write(w, http.StatusBadRequest, "Invalid value for 'bootable'.")
+			faults.Writef(w, http.StatusBadRequest, "Invalid input for field/attribute bootable. Value: %v. %s is not one of %s",
+				body.SetBootable.Bootable, pyRepr(body.SetBootable.Bootable), bootableValues)
 			return
 		}
 		v.Bootable = b
@@ -283,8 +335,10 @@ func (s *Service) action(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK) // Cinder answers this action 200, extend 202
 		return
 	case body.Extend != nil:
-		if v.status(s.knobs.Now()) != "available" {
-			faults.Write(w, http.StatusBadRequest, "Invalid volume: Volume status must be available to extend.")
+		// Cinder 3.42 extends a volume in use too (Nova tells the guest).
+		st := v.status(s.knobs.Now())
+		if st != "available" && (st != "in-use" || !atLeast(r, 42)) {
+			faults.Writef(w, http.StatusBadRequest, "Invalid volume: Volume %s status must be '{'status': 'available'}' to extend, currently %s.", v.ID, st)
 			return
 		}
 		if body.Extend.NewSize <= v.Size {
@@ -302,6 +356,55 @@ func (s *Service) action(w http.ResponseWriter, r *http.Request) {
 	}
 	v.Updated = s.knobs.Now().UTC()
 	w.WriteHeader(http.StatusAccepted)
+}
+
+// bootableValues are what os-set_bootable takes, as real Cinder lists
+// them when it refuses another (its JSON schema's enum, case as given).
+const bootableValues = "[True, 'True', 'TRUE', 'true', '1', 'ON', 'On', 'on', 'YES', 'Yes', 'yes', 'y', 't', " +
+	"False, 'False', 'FALSE', 'false', '0', 'OFF', 'Off', 'off', 'NO', 'No', 'no', 'n', 'f']"
+
+// bootableValue reads os-set_bootable's value: a JSON boolean or one of
+// bootableValues' strings, exactly.
+func bootableValue(x any) (bool, bool) {
+	switch b := x.(type) {
+	case bool:
+		return b, true
+	case string:
+		switch b {
+		case "True", "TRUE", "true", "1", "ON", "On", "on", "YES", "Yes", "yes", "y", "t":
+			return true, true
+		case "False", "FALSE", "false", "0", "OFF", "Off", "off", "NO", "No", "no", "n", "f":
+			return false, true
+		}
+	}
+	return false, false
+}
+
+// pyRepr writes a JSON value as Python's repr does in Cinder's messages.
+func pyRepr(x any) string {
+	switch v := x.(type) {
+	case string:
+		return "'" + v + "'"
+	case nil:
+		return "None"
+	}
+	return fmt.Sprint(x)
+}
+
+// atLeast reports whether the request asks for volume microversion 3.minor
+// or later (OpenStack-API-Version: volume 3.N; none means 3.0).
+func atLeast(r *http.Request, minor int) bool {
+	h := r.Header.Get("OpenStack-API-Version")
+	_, ver, ok := strings.Cut(strings.TrimSpace(h), "volume ")
+	if !ok {
+		return false
+	}
+	if strings.TrimSpace(ver) == "latest" {
+		return true
+	}
+	_, m, ok := strings.Cut(strings.TrimSpace(ver), "3.")
+	n, err := strconv.Atoi(m)
+	return ok && err == nil && n >= minor
 }
 
 // boolish reads a boolean as Cinder does (true, "true", "True", "1"...).

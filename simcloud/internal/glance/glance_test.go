@@ -333,12 +333,12 @@ func TestImagesForNovaAndSnapshot(t *testing.T) {
 		{"unknown", "p-member", "nope", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			name, minDisk, ok := svc.Image(tc.project, tc.id)
+			im, ok := svc.Image(tc.project, tc.id)
 			if ok != tc.ok {
 				t.Fatalf("ok %v, want %v", ok, tc.ok)
 			}
-			if tc.id == "11111111-0000-4000-8000-000000000001" && (name != "fuel-6.0" || minDisk != 40) {
-				t.Errorf("name %q min_disk %d", name, minDisk)
+			if tc.id == "11111111-0000-4000-8000-000000000001" && (im.Name != "fuel-6.0" || im.MinDisk != 40) {
+				t.Errorf("name %q min_disk %d", im.Name, im.MinDisk)
 			}
 		})
 	}
@@ -391,7 +391,7 @@ func TestErrorBodies(t *testing.T) {
 		t.Fatalf("got %v, want 404", err)
 	}
 	var body struct{ Code, Title, Message string }
-	if err := json.Unmarshal(e.Body, &body); err != nil || body.Code != "404 Not Found" || body.Message != "No image found with ID nope" {
+	if err := json.Unmarshal(e.Body, &body); err != nil || body.Code != "404 Not Found" || body.Message != "No image found with ID nope<br /><br />\n\n\n" {
 		t.Errorf("JSON error body %s (%v)", e.Body, err)
 	}
 	resp, err := http.Get(url + "/v2/images/nope")

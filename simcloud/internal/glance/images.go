@@ -252,6 +252,10 @@ func isCustom(key string) bool {
 func (s *Service) delete(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if im, ok := s.images[r.PathValue("id")]; !ok || !visible(im, simcore.IdentityFrom(r.Context())) {
+		fail(w, r, http.StatusNotFound, "Failed to find image %s to delete", r.PathValue("id"))
+		return
+	}
 	im, ok := s.editable(w, r)
 	if !ok {
 		return

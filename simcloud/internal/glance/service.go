@@ -143,14 +143,19 @@ func (s *Service) Restore(raw json.RawMessage) error {
 // Image implements simcore.Images: Nova may boot from an image the project
 // can see. A queued image (no data yet) is not bootable, so it is reported
 // as absent, which Nova turns into a 400 as for an unknown image.
-func (s *Service) Image(projectID, id string) (string, int, bool) {
+func (s *Service) Image(projectID, id string) (simcore.ImageView, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	im, ok := s.images[id]
 	if !ok || im.Status != "active" || !visible(im, &simcore.Identity{ProjectID: projectID}) {
-		return "", 0, false
+		return simcore.ImageView{}, false
 	}
-	return im.Name, im.MinDisk, true
+	v := simcore.ImageView{Name: im.Name, MinDisk: im.MinDisk, MinRAM: im.MinRAM, Checksum: im.Checksum,
+		DiskFormat: im.DiskFormat, ContainerFormat: im.ContainerFormat}
+	if im.Size != nil {
+		v.Size = *im.Size
+	}
+	return v, true
 }
 
 // visible is Glance's read rule: admins see everything; others see public

@@ -15,7 +15,7 @@ import (
 // so a slow upload does not stall the service.
 func (s *Service) upload(w http.ResponseWriter, r *http.Request) {
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/octet-stream") {
-		fail(w, r, http.StatusUnsupportedMediaType, "Unsupported Content-Type: %s", ct)
+		failWith(w, r, http.StatusUnsupportedMediaType, "The request media type "+ct+" is not supported by this server.", "\n<br /><br />\n")
 		return
 	}
 	// The lock is released by defer, even if a handler panics.

@@ -55,6 +55,11 @@ func view(im *image) map[string]any {
 	} {
 		m[k] = v
 	}
+	// Where the data is: Glance's file store, once there is data; the key
+	// is absent before.
+	if im.Size != nil {
+		m["stores"] = "fs"
+	}
 	return m
 }
 
@@ -62,11 +67,19 @@ func view(im *image) map[string]any {
 // Not Found", "title", "message"} to a client that accepts JSON, as
 // gophercloud and the openstack CLI do, else plain text starting with the
 // status line.
+//
+// In JSON the message ends as real Zed's does, in what webob's HTML
+// template leaves of the detail: "<br /><br />\n\n\n".
 func fail(w http.ResponseWriter, r *http.Request, status int, format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
+	failWith(w, r, status, fmt.Sprintf(format, args...), "<br /><br />\n\n\n")
+}
+
+// failWith writes msg with a JSON trailer of its own: webob's errors
+// without a detail (an unsupported media type) end "\n<br /><br />\n".
+func failWith(w http.ResponseWriter, r *http.Request, status int, msg, jsonTrailer string) {
 	code := fmt.Sprintf("%d %s", status, http.StatusText(status))
 	if strings.Contains(r.Header.Get("Accept"), "json") {
-		simcore.WriteJSON(w, status, map[string]string{"code": code, "title": http.StatusText(status), "message": msg})
+		simcore.WriteJSON(w, status, map[string]string{"code": code, "title": http.StatusText(status), "message": msg + jsonTrailer})
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=UTF-8")

@@ -168,6 +168,9 @@ func (s *Service) newServer(r *http.Request, body createBody) (*server, int, err
 	if !ok || (!f.Public && !c.Admin) {
 		return nil, 400, msgf("Flavor %s could not be found.", b.FlavorRef)
 	}
+	if err := checkBootSequence(b.BDMs); err != nil {
+		return nil, 400, err
+	}
 	// The root disk is a volume when the boot device (boot_index 0) is
 	// one; its image, if any, is then only the volume's source.
 	volumeBacked, bootImage := false, ""
@@ -194,7 +197,8 @@ func (s *Service) newServer(r *http.Request, body createBody) (*server, int, err
 		if s.images == nil {
 			return nil, 400, msgf("Image %s could not be found.", imageID)
 		}
-		_, minDisk, ok := s.images.Image(c.ProjectID, imageID)
+		img, ok := s.images.Image(c.ProjectID, imageID)
+		minDisk := img.MinDisk
 		if !ok {
 			return nil, 400, msgf("Image %s could not be found.", imageID)
 		}
@@ -209,6 +213,9 @@ func (s *Service) newServer(r *http.Request, body createBody) (*server, int, err
 	}
 	if status, err := s.checkVolumes(c.ProjectID, b.BDMs); err != nil {
 		return nil, status, err
+	}
+	if err := checkDeviceTypes(b.BDMs); err != nil {
+		return nil, http.StatusInternalServerError, err
 	}
 	if b.KeyName != "" {
 		if _, ok := s.st.Keypairs[c.UserID+"/"+b.KeyName]; !ok {

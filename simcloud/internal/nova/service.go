@@ -268,6 +268,8 @@ func (s *Service) routes() {
 
 	m.HandleFunc("GET /v2.1/servers/{id}/ips", s.serverIPs)
 	m.HandleFunc("GET /v2.1/servers/{id}/os-interface", s.listInterfaces)
+	m.HandleFunc("GET /v2.1/servers/{id}/os-volume_attachments", s.listVolumeAttachments)
+	m.HandleFunc("DELETE /v2.1/servers/{id}/os-volume_attachments/{volume}", s.detachVolume)
 	m.HandleFunc("GET /v2.1/servers/{id}/os-interface/{port}", s.showInterface)
 
 	m.HandleFunc("GET /v2.1/limits", s.limits)

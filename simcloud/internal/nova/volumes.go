@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 
 	"github.com/fuelplan/fuelplan/simcloud/internal/simcore"
 )
@@ -41,6 +42,49 @@ func (s *Service) checkVolumes(projectID string, bdms []bdm) (int, error) {
 	return 0, nil
 }
 
+// diskBuses and deviceTypes are Nova's BlockDeviceBus and
+// BlockDeviceType enums.
+var (
+	diskBuses   = []string{"fdc", "ide", "sata", "scsi", "usb", "virtio", "xen", "lxc", "uml"}
+	deviceTypes = []string{"cdrom", "disk", "floppy", "fs", "lun"}
+)
+
+// checkBootSequence is the first check of a create's block devices, in
+// Nova's order and words (real Zed): a disk bus Nova does not know is a
+// bare "Block Device Mapping is Invalid."; boot indexes (those >= 0) must
+// be 0, 1, 2... each once, so no boot_index 0, or two of them, is an
+// invalid boot sequence.
+func checkBootSequence(bdms []bdm) error {
+	var idx []int
+	for _, d := range bdms {
+		if d.DiskBus != "" && !slices.Contains(diskBuses, d.DiskBus) {
+			return msgf("Block Device Mapping is Invalid.")
+		}
+		if d.BootIndex != nil && *d.BootIndex >= 0 {
+			idx = append(idx, *d.BootIndex)
+		}
+	}
+	slices.Sort(idx)
+	for i, b := range idx {
+		if b != i {
+			return msgf("Block Device Mapping is Invalid: Boot sequence for the instance and image/block device mapping combination is not valid.")
+		}
+	}
+	return nil
+}
+
+// checkDeviceTypes: real Zed takes any device_type through its API schema
+// and fails on one outside its enum only when it builds the mapping, after
+// checking the volumes: a 500 (and, there, the volumes stay "reserved").
+func checkDeviceTypes(bdms []bdm) error {
+	for _, d := range bdms {
+		if d.DeviceType != "" && !slices.Contains(deviceTypes, d.DeviceType) {
+			return msgf("Unexpected API Error. Please report this at http://bugs.launchpad.net/nova/ and attach the Nova API log if possible.\n<class 'ValueError'>")
+		}
+	}
+	return nil
+}
+
 // attachVolumes attaches the server's volumes in Cinder, naming each
 // device as libvirt would (per bus: vda.., hda.., sda..). If one fails,
 // those already attached are detached again and the error is Nova's.
@@ -61,7 +105,7 @@ func (s *Service) attachVolumes(sv *server) (int, error) {
 		}
 		next[prefix] = letter + 1
 		d.Device = fmt.Sprintf("/dev/%s%c", prefix, letter)
-		err := s.volumes.AttachVolume(sv.ProjectID, d.UUID, sv.ID, sv.Host, d.Device)
+		err := s.volumes.AttachVolume(sv.ProjectID, d.UUID, sv.ID, sv.Host, d.Device, sv.ReadyAt)
 		if err == nil {
 			continue
 		}
@@ -71,11 +115,65 @@ func (s *Service) attachVolumes(sv *server) (int, error) {
 			}
 		}
 		if errors.Is(err, errVolumeNotAvailable) {
-			return http.StatusBadRequest, msgf("Invalid volume: volume '%s' status must be 'available'", d.UUID)
+			// Nova passes on Cinder's refusal to reserve, in real Zed's words.
+			v, _ := s.volumes.Volume(sv.ProjectID, d.UUID)
+			return http.StatusBadRequest, msgf("Invalid volume: Invalid input received: Invalid volume: Volume %s status must be "+
+				"available or downloading to reserve, but the current status is %s. (HTTP 400) (Request-ID: req-%s)",
+				d.UUID, v.Status, simcore.NewID())
 		}
 		return http.StatusBadRequest, msgf("Block Device Mapping is Invalid: failed to get volume %s.", d.UUID)
 	}
 	return 0, nil
+}
+
+// listVolumeAttachments is GET /servers/{id}/os-volume_attachments: the
+// volumes the server holds, with the keys real Nova answers at 2.61.
+func (s *Service) listVolumeAttachments(w http.ResponseWriter, r *http.Request) {
+	sv, ok := s.serverFor(w, r)
+	if !ok {
+		return
+	}
+	out := []any{}
+	for _, d := range sv.BDMs {
+		if d.SourceType == "volume" && d.UUID != "" {
+			out = append(out, map[string]any{"id": d.UUID, "volumeId": d.UUID, "serverId": sv.ID, "device": d.Device})
+		}
+	}
+	simcore.WriteJSON(w, http.StatusOK, map[string]any{"volumeAttachments": out})
+}
+
+// detachVolume is DELETE /servers/{id}/os-volume_attachments/{volume}: a
+// volume detached by hand. Real Zed refuses the boot volume (400 "Cannot
+// detach a root device volume"), answers 202 otherwise and frees the
+// volume in Cinder; the simulator frees it at once (real Cinder shows
+// "detaching" for about a second first).
+func (s *Service) detachVolume(w http.ResponseWriter, r *http.Request) {
+	sv, ok := s.serverFor(w, r)
+	if !ok {
+		return
+	}
+	vol := r.PathValue("volume")
+	if s.volumes != nil {
+		if _, ok := s.volumes.Volume(sv.ProjectID, vol); !ok {
+			faults.Writef(w, http.StatusNotFound, "Volume %s could not be found.", vol)
+			return
+		}
+	}
+	i := slices.IndexFunc(sv.BDMs, func(d bdm) bool { return d.SourceType == "volume" && d.UUID == vol })
+	if i < 0 {
+		faults.Writef(w, http.StatusNotFound, "Instance %s is not attached to volume %s", sv.ID, vol)
+		return
+	}
+	if b := sv.BDMs[i].BootIndex; b != nil && *b == 0 {
+		faults.Write(w, http.StatusBadRequest, "Cannot detach a root device volume")
+		return
+	}
+	if s.volumes != nil {
+		s.volumes.DetachVolume(vol, sv.ID)
+	}
+	sv.BDMs = slices.Delete(sv.BDMs, i, i+1)
+	s.touch(sv)
+	w.WriteHeader(http.StatusAccepted)
 }
 
 // detachVolumes releases a server's volumes (the server is gone).

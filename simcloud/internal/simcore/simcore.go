@@ -215,19 +215,31 @@ type Ports interface {
 
 // Images is what Nova needs from Glance, in-process.
 type Images interface {
-	// Image reports whether an image exists and is visible to the project,
-	// and its name and min_disk (GB).
-	Image(projectID, id string) (name string, minDisk int, ok bool)
+	// Image reports whether an active image exists and is visible to the
+	// project, and what Cinder copies of it into a volume's
+	// volume_image_metadata.
+	Image(projectID, id string) (ImageView, bool)
+}
+
+// ImageView is what other services see of an active Glance image.
+type ImageView struct {
+	Name                        string
+	MinDisk, MinRAM             int // GB, MB
+	Size                        int64
+	Checksum                    string
+	DiskFormat, ContainerFormat string
 }
 
 // Volumes is what Nova needs from Cinder, in-process, for
 // block_device_mapping_v2 entries whose source is a volume.
 type Volumes interface {
-	// AttachVolume marks an available volume in-use by a server at device
-	// (as Nova's attachment create + complete would). Errors: ErrNotFound
-	// (no such volume, or another project's), ErrVolumeNotAvailable (still
-	// creating, or attached elsewhere).
-	AttachVolume(projectID, volumeID, serverID, host, device string) error
+	// AttachVolume reserves an available volume for a server at device,
+	// as Nova's attachment create does; the attachment completes at done
+	// (when the server has built): Cinder shows the volume reserved,
+	// attaching, then in-use. Errors: ErrNotFound (no such volume, or
+	// another project's), ErrVolumeNotAvailable (still creating, or
+	// attached elsewhere).
+	AttachVolume(projectID, volumeID, serverID, host, device string, done time.Time) error
 	// DetachVolume releases the volume from the server; it is available
 	// again. A volume that is gone, or attached elsewhere, is left alone.
 	DetachVolume(volumeID, serverID string)
@@ -239,6 +251,7 @@ type Volumes interface {
 
 // VolumeView is what Nova sees of a volume.
 type VolumeView struct {
+	Status   string
 	SizeGB   int
 	Bootable bool
 	ImageID  string
