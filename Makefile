@@ -51,7 +51,7 @@ E2E_TIMEOUT      ?= 30m
 e2e-real:
 	FUELPLAN_E2E=1 OS_CLOUD=$${OS_CLOUD:-$(E2E_CLOUD)} \
 	  FUELPLAN_E2E_MEMBER_CLOUD=$${FUELPLAN_E2E_MEMBER_CLOUD-$(E2E_MEMBER_CLOUD)} \
-	  $(GO) test -count=1 -v -parallel 3 -timeout $(E2E_TIMEOUT) -run '^TestReal$$' ./e2e/
+	  $(GO) test -count=1 -v -parallel 4 -timeout $(E2E_TIMEOUT) -run '^TestReal$$' ./e2e/
 
 # Benchmarks hold the speed and memory targets; see README "Performance".
 bench:

@@ -16,18 +16,19 @@ func TestSimulated(t *testing.T) {
 }
 
 // TestReal runs every scenario against the cloud named by OS_CLOUD, when
-// FUELPLAN_E2E=1, in three lanes side by side: a real cloud takes
+// FUELPLAN_E2E=1, in four lanes side by side: a real cloud takes
 // minutes per scenario. Scenarios never share a lab, and each one's
-// inventory leaves the other labs out. The three lanes keep within the
-// default quota of 10 instances: at most 3 (fuel-lab), 2 and 3 (the
-// shipped example) at once; the member's scenario runs in a project of
-// its own.
+// inventory leaves the other labs out. .ci/run raises the main project's
+// quotas for the lanes' peak (three main-user lanes of up to 3 servers
+// each and the boot-media lane's 2 servers and 4 volumes); the member's
+// scenario runs in a project of its own.
 func TestReal(t *testing.T) {
 	tg := realTarget(t)
 	lanes := [][]string{
 		{"fuel-lab", "drift", "interrupted"},
 		{"update-replace", "port-security", "unowned-name", "by-hand"},
 		{"member", "killed-destroy", "example"},
+		{"boot-media", "boot-media-drift", "iso-change"},
 	}
 	byName := map[string]scenario{}
 	for _, sc := range scenarios {

@@ -41,6 +41,9 @@ var scenarios = []scenario{
 	{name: "interrupted", run: interrupted},
 	{name: "killed-destroy", run: killedThenDestroyed},
 	{name: "example", run: shippedExample},
+	{name: "boot-media", run: bootMedia},
+	{name: "boot-media-drift", run: bootMediaDrift},
+	{name: "iso-change", run: isoChange},
 }
 
 // runScenario runs one scenario on a target, framed: leftovers of an

@@ -2,10 +2,14 @@ package resources
 
 import (
 	"context"
+	"slices"
 	"strings"
 
+	"github.com/gophercloud/gophercloud/v2/openstack/blockstorage/v3/volumes"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/flavors"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/keypairs"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
+	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/layer3/floatingips"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/layer3/routers"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/security/groups"
@@ -151,6 +155,68 @@ func inventoryKeypairs(ctx context.Context, c *Cloud, q InventoryQuery) ([]Liste
 	for _, k := range ks {
 		if q.Tag == "" || strings.HasPrefix(k.Name, q.NamePrefix) {
 			out = append(out, Listed{ID: "keypair", Name: k.Name})
+		}
+	}
+	return out, err
+}
+
+// inventoryImages lists the project's own images (not the public ones
+// of others), or those carrying the tag.
+func inventoryImages(ctx context.Context, c *Cloud, q InventoryQuery) ([]Listed, error) {
+	opts := images.ListOpts{Owner: q.ProjectID}
+	if q.Tag != "" {
+		opts = images.ListOpts{Tags: []string{q.Tag}}
+	}
+	pages, err := images.List(c.Image, opts).AllPages(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ims, err := images.ExtractImages(pages)
+	out := make([]Listed, len(ims))
+	for i, im := range ims {
+		out[i] = Listed{ID: im.ID, Name: im.Name, Tags: im.Tags}
+	}
+	return out, err
+}
+
+// inventoryFlavors lists every flavor the user sees, private ones too; a
+// lab's mark is in its extra specs, so with a tag asked for the lab's are
+// those with its name prefix.
+func inventoryFlavors(ctx context.Context, c *Cloud, q InventoryQuery) ([]Listed, error) {
+	pages, err := flavors.ListDetail(c.Compute, flavors.ListOpts{AccessType: flavors.AllAccess}).AllPages(ctx)
+	if err != nil {
+		return nil, err
+	}
+	fs, err := flavors.ExtractFlavors(pages)
+	var out []Listed
+	for _, f := range fs {
+		if q.Tag == "" || strings.HasPrefix(f.Name, q.NamePrefix) {
+			out = append(out, Listed{ID: f.ID, Name: f.Name})
+		}
+	}
+	return out, err
+}
+
+// inventoryVolumes lists the project's volumes; the lab mark is metadata
+// (Cinder has no tags), given as the tag it stands for. A cloud without
+// Cinder has none.
+func inventoryVolumes(ctx context.Context, c *Cloud, q InventoryQuery) ([]Listed, error) {
+	if c.Volume == nil {
+		return nil, nil
+	}
+	pages, err := volumes.List(c.Volume, volumes.ListOpts{}).AllPages(ctx)
+	if err != nil {
+		return nil, err
+	}
+	vs, err := volumes.ExtractVolumes(pages)
+	var out []Listed
+	for _, v := range vs {
+		var tags []string
+		if lab := v.Metadata[volumeLabKey]; lab != "" {
+			tags = []string{LabTag(lab)}
+		}
+		if q.Tag == "" || slices.Contains(tags, q.Tag) {
+			out = append(out, Listed{ID: v.ID, Name: v.Name, Tags: tags})
 		}
 	}
 	return out, err

@@ -84,10 +84,10 @@ var kinds = []Kind{
 	{Kind: specs.KindImage, Adapter: func() Adapter { return &Image{} },
 		// Uploads share the operator's uplink: two at a time.
 		TeardownRank: 5, Timeout: slowTimeout, DefaultCap: 2, Mark: MarkCreateTags,
-		NoInventory: "the end-to-end lab uses an image of the cloud"},
+		Inventory: inventoryImages},
 	{Kind: specs.KindFlavor, Adapter: func() Adapter { return Flavor{} },
 		TeardownRank: 4, Timeout: opTimeout, Mark: MarkExtraSpecs,
-		NoInventory: "the end-to-end lab uses a flavor of the cloud"},
+		Inventory: inventoryFlavors},
 	{Kind: specs.KindNetwork, Adapter: func() Adapter { return Network{} },
 		TeardownRank: 7, Timeout: opTimeout, Mark: MarkNeutronTags, Inventory: inventoryNetworks},
 	{Kind: specs.KindSubnet, Adapter: func() Adapter { return Subnet{} },
@@ -108,7 +108,7 @@ var kinds = []Kind{
 		TeardownRank: 4, Timeout: opTimeout, Mark: MarkNeutronTags, Inventory: inventoryPorts},
 	{Kind: specs.KindVolume, Adapter: func() Adapter { return Volume{} },
 		TeardownRank: 3, Timeout: slowTimeout, Mark: MarkMetadata,
-		NoInventory: "the end-to-end lab has no volumes"},
+		Inventory: inventoryVolumes},
 	// Servers are not capped by default (--parallelism 50 means 50
 	// builds); --kind-limit server=N caps them for a cloud whose scheduler
 	// wants fewer at once.

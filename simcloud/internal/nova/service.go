@@ -338,8 +338,8 @@ func (s *Service) Guests() []simcore.Guest {
 			if s.images == nil {
 				break
 			}
-			if name, _, ok := s.images.Image(sv.ProjectID, id); ok {
-				g.BootImages = append(g.BootImages, name)
+			if im, ok := s.images.Image(sv.ProjectID, id); ok {
+				g.BootImages = append(g.BootImages, im.Name)
 			}
 		}
 		out = append(out, g)
