@@ -234,6 +234,19 @@ func TestBlockDeviceMappingRefusals(t *testing.T) {
 			wantFault(t, tc.name, err, tc.status, tc.msg)
 		})
 	}
+	// boot_index is an integer or a string of one, in Nova's schema.
+	for _, tc := range []struct{ index, msg string }{
+		{`"x"`, `"Invalid input for field/attribute boot_index. Value: x. 'x' does not match '^-?[0-9]+$'"`},
+		{`"+1"`, `"Invalid input for field/attribute boot_index. Value: +1. '+1' does not match '^-?[0-9]+$'"`},
+	} {
+		body := `{"server":{"name":"s","flavorRef":"2","networks":"none","block_device_mapping_v2":[` +
+			`{"source_type":"volume","destination_type":"volume","uuid":"` + iso + `","boot_index":` + tc.index + `}]}}`
+		resp, err := cc.compute.Post(ctx, cc.compute.ServiceURL("servers"), json.RawMessage(body), nil, &gophercloud.RequestOpts{OkCodes: []int{202}})
+		if resp != nil {
+			resp.Body.Close()
+		}
+		wantFault(t, "boot_index "+tc.index, err, 400, tc.msg)
+	}
 	// Nothing refused is attached: the good pair still boots.
 	if _, err := servers.Create(ctx, cc.compute, servers.CreateOpts{Name: "s", FlavorRef: "2", Networks: "none",
 		BlockDevice: []servers.BlockDevice{bdm(disk, 0, "", ""), bdm(iso, 1, "cdrom", "ide")}}, nil).Extract(); err != nil {

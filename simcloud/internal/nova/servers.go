@@ -91,7 +91,12 @@ func validTag(t string) bool {
 func (s *Service) createServer(w http.ResponseWriter, r *http.Request) {
 	var body createBody
 	if err := simcore.ReadJSON(r, &body); err != nil || body.Server == nil {
-		faults.Write(w, http.StatusBadRequest, "Invalid input for field/attribute server.")
+		msg := "Invalid input for field/attribute server."
+		var field apiError // a field that says what is wrong with it
+		if errors.As(err, &field) {
+			msg = field.msg
+		}
+		faults.Write(w, http.StatusBadRequest, msg)
 		return
 	}
 	sv, status, err := s.newServer(r, body)

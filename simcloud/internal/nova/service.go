@@ -94,15 +94,15 @@ type keypair struct {
 // bdm is one block_device_mapping_v2 entry, stored as given; entries
 // whose source is a volume are checked with and attached in Cinder.
 type bdm struct {
-	BootIndex           *int   `json:"boot_index,omitempty"`
-	SourceType          string `json:"source_type,omitempty"`
-	DestinationType     string `json:"destination_type,omitempty"`
-	DeviceType          string `json:"device_type,omitempty"`
-	DiskBus             string `json:"disk_bus,omitempty"`
-	UUID                string `json:"uuid,omitempty"`
-	VolumeSize          int    `json:"volume_size,omitempty"`
-	DeleteOnTermination bool   `json:"delete_on_termination,omitempty"`
-	Tag                 string `json:"tag,omitempty"`
+	BootIndex           *bootIndex `json:"boot_index,omitempty"`
+	SourceType          string     `json:"source_type,omitempty"`
+	DestinationType     string     `json:"destination_type,omitempty"`
+	DeviceType          string     `json:"device_type,omitempty"`
+	DiskBus             string     `json:"disk_bus,omitempty"`
+	UUID                string     `json:"uuid,omitempty"`
+	VolumeSize          int        `json:"volume_size,omitempty"`
+	DeleteOnTermination bool       `json:"delete_on_termination,omitempty"`
+	Tag                 string     `json:"tag,omitempty"`
 	// Device is the guest device Nova assigned (/dev/vdb, /dev/hda).
 	Device string `json:"device_name,omitempty"`
 }

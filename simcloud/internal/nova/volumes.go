@@ -1,10 +1,13 @@
 package nova
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/fuelplan/fuelplan/simcloud/internal/simcore"
 )
@@ -49,6 +52,30 @@ var (
 	deviceTypes = []string{"cdrom", "disk", "floppy", "fs", "lun"}
 )
 
+// bootIndex is a block device's boot_index: Nova's schema takes an
+// integer or a string of one (^-?[0-9]+$), and names the value it refuses
+// (real Zed: "Invalid input for field/attribute boot_index. Value: x. 'x'
+// does not match '^-?[0-9]+$'").
+type bootIndex int
+
+func (b *bootIndex) UnmarshalJSON(data []byte) error {
+	var n int
+	if json.Unmarshal(data, &n) == nil {
+		*b = bootIndex(n)
+		return nil
+	}
+	var s string
+	if json.Unmarshal(data, &s) != nil {
+		return msgf("Invalid input for field/attribute boot_index. Value: %s. %s is not of type 'integer', 'string'", data, data)
+	}
+	digits := strings.TrimPrefix(s, "-")
+	if n, err := strconv.Atoi(s); err == nil && digits != "" && strings.Trim(digits, "0123456789") == "" {
+		*b = bootIndex(n)
+		return nil
+	}
+	return msgf("Invalid input for field/attribute boot_index. Value: %s. '%s' does not match '^-?[0-9]+$'", s, s)
+}
+
 // checkBootSequence is the first check of a create's block devices, in
 // Nova's order and words (real Zed): a disk bus Nova does not know is a
 // bare "Block Device Mapping is Invalid."; boot indexes (those >= 0) must
@@ -61,7 +88,7 @@ func checkBootSequence(bdms []bdm) error {
 			return msgf("Block Device Mapping is Invalid.")
 		}
 		if d.BootIndex != nil && *d.BootIndex >= 0 {
-			idx = append(idx, *d.BootIndex)
+			idx = append(idx, int(*d.BootIndex))
 		}
 	}
 	slices.Sort(idx)

@@ -57,7 +57,7 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 func ReadJSON(r *http.Request, v any) error {
 	dec := json.NewDecoder(r.Body)
 	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("invalid JSON body: %v", err)
+		return fmt.Errorf("invalid JSON body: %w", err)
 	}
 	if dec.More() {
 		return fmt.Errorf("invalid JSON body: trailing data")
