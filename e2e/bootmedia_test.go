@@ -68,11 +68,13 @@ func (e *env) writeISO(name string) {
 func bootMedia(e *env) {
 	lab := e.bootLab()
 	e.last = lab
+	e.step("start")
 	p, _ := e.plan(lab, engine.PlanOptions{})
 	if s := p.Summary(); s.Create != lab.Len() || s.Update+s.Replace+s.Delete != 0 || len(p.Conflicts) != 0 {
 		e.t.Fatalf("first plan %+v, want %d creates only:\n%s", s, lab.Len(), describe(p))
 	}
 	e.apply(lab, engine.PlanOptions{})
+	e.step("plan and apply")
 	e.converged(lab)
 	e.serversActive(lab, 2)
 	_, st := e.plan(lab, engine.PlanOptions{})
@@ -88,6 +90,7 @@ func bootMedia(e *env) {
 	e.attached(st, "volume.master.iso", master, true)
 	e.attached(st, "volume.slave-01.ipxe", e.liveID(st, "server.slave-01"), true)
 	e.attached(st, "volume.slave-01.disk", e.liveID(st, "server.slave-01"), false)
+	e.step("checks")
 
 	installed, err := session.WithPhase(lab, session.PhaseInstalled)
 	if err != nil {
@@ -99,6 +102,7 @@ func bootMedia(e *env) {
 	}
 	e.last = installed
 	e.apply(installed, engine.PlanOptions{})
+	e.step("apply --phase installed")
 	e.converged(installed)
 	_, st = e.plan(installed, engine.PlanOptions{})
 	rebuilt := e.liveID(st, "server.master")
@@ -110,6 +114,7 @@ func bootMedia(e *env) {
 		e.t.Errorf("volume.master.iso after --phase installed: %s, attachments %+v; want available, none", v.Status, v.Attachments)
 	}
 	e.serversActive(installed, 2)
+	e.step("checks")
 }
 
 // 9. Drift on boot media, done by hand: the master's ISO volume detached
@@ -119,7 +124,9 @@ func bootMedia(e *env) {
 func bootMediaDrift(e *env) {
 	lab := e.bootLab()
 	e.last = lab
+	e.step("start")
 	e.apply(lab, engine.PlanOptions{})
+	e.step("apply")
 	_, st := e.plan(lab, engine.PlanOptions{})
 	ctx := context.Background()
 	master := e.liveID(st, "server.master")
@@ -142,6 +149,7 @@ func bootMediaDrift(e *env) {
 		d, derr := volumes.Get(ctx, e.cloud.Volume, disk).Extract()
 		return err == nil && derr == nil && v.Status == "available" && d.Size == 2
 	})
+	e.step("drift by hand")
 
 	p, _ := e.plan(lab, engine.PlanOptions{})
 	want := map[specs.Address]struct {
@@ -165,6 +173,7 @@ func bootMediaDrift(e *env) {
 		e.t.Errorf("plan after drift:\n%s want only %v", describe(p), slices.Sorted(keys(want)))
 	}
 	e.apply(lab, engine.PlanOptions{})
+	e.step("plan and repair")
 	e.converged(lab)
 	_, st = e.plan(lab, engine.PlanOptions{})
 	master = e.liveID(st, "server.master")
@@ -174,6 +183,7 @@ func bootMediaDrift(e *env) {
 		e.t.Errorf("volume.master.disk: %d GB, want 1 again", v.Size)
 	}
 	e.serversActive(lab, 2)
+	e.step("checks")
 }
 
 // 10. A changed ISO file (another checksum) replaces its image, the volume
@@ -182,7 +192,9 @@ func bootMediaDrift(e *env) {
 func isoChange(e *env) {
 	lab := e.bootLab()
 	e.last = lab
+	e.step("start")
 	e.apply(lab, engine.PlanOptions{})
+	e.step("apply")
 	_, before := e.plan(lab, engine.PlanOptions{})
 	e.writeISO("fuel.iso")
 	lab = e.bootLab()
@@ -204,6 +216,7 @@ func isoChange(e *env) {
 		e.t.Fatalf("plan after the ISO changed:\n%s want only %v replaced", describe(p), slices.Sorted(keys(want)))
 	}
 	e.apply(lab, engine.PlanOptions{})
+	e.step("plan and apply the new ISO")
 	e.converged(lab)
 	_, after := e.plan(lab, engine.PlanOptions{})
 	for _, a := range []specs.Address{"image.ipxe", "volume.master.disk", "volume.slave-01.ipxe", "volume.slave-01.disk", "server.slave-01", "flavor.node"} {
@@ -215,6 +228,7 @@ func isoChange(e *env) {
 		e.t.Errorf("image.fuel: checksum %s, want the new file's", fuel.Checksum)
 	}
 	e.serversActive(lab, 2)
+	e.step("checks")
 }
 
 func keys[K comparable, V any](m map[K]V) func(func(K) bool) {

@@ -28,6 +28,19 @@ type env struct {
 	dir   string
 	// last is the lab the scenario built last: the one destroyed at its end.
 	last *specs.Lab
+	// mark is when the last step logged by step ended.
+	mark time.Time
+}
+
+// step logs how long the scenario's last step took, so a slow real cloud
+// shows where a scenario spends its time.
+func (e *env) step(what string) {
+	e.t.Helper()
+	now := time.Now()
+	if !e.mark.IsZero() {
+		e.t.Logf("%s: %v", what, now.Sub(e.mark).Round(100*time.Millisecond))
+	}
+	e.mark = now
 }
 
 // newEnv logs in as user and names the scenario's lab. On a real cloud

@@ -72,7 +72,9 @@ func runScenario(t *testing.T, tg *target, sc scenario) {
 	})
 	start := time.Now()
 	sc.run(e)
+	e.step("scenario")
 	e.destroy(e.last)
+	e.step("destroy")
 	e.asItWas(before)
 	t.Logf("%s on %s as %s: %v", sc.name, tg.name, user, time.Since(start).Round(time.Millisecond))
 }

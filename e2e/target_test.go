@@ -49,6 +49,9 @@ func simulated(t *testing.T) *target {
 	// scenarios meet BUILD and DELETING here too, a little faster.
 	sim.Knobs().SetBuildTime(time.Second)
 	sim.Knobs().SetDeleteTime(500 * time.Millisecond)
+	// Cinder's too: real Zed's volumes are creating (from an image,
+	// downloading) for a few seconds.
+	sim.Knobs().SetVolumeBuildTime(time.Second)
 	clouds := filepath.Join(t.TempDir(), "clouds.yaml")
 	yaml := sim.CloudsYAML("sim", sim.Admin()) + cloudsEntries(sim.CloudsYAML("sim-demo", sim.Member()))
 	if err := os.WriteFile(clouds, []byte(yaml), 0o600); err != nil {
