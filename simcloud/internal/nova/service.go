@@ -352,5 +352,5 @@ func bootOrder(b bdm) int {
 	if b.BootIndex == nil || *b.BootIndex < 0 {
 		return 1 << 30
 	}
-	return *b.BootIndex
+	return int(*b.BootIndex)
 }
