@@ -5,9 +5,11 @@ import (
 	"crypto/md5"
 	"crypto/rand"
 	"encoding/hex"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -170,7 +172,7 @@ func bootMediaDrift(e *env) {
 		}
 	}
 	if len(got) != len(want) {
-		e.t.Errorf("plan after drift:\n%s want only %v", describe(p), slices.Sorted(keys(want)))
+		e.t.Errorf("plan after drift:\n%s want only %v", describe(p), slices.Sorted(maps.Keys(want)))
 	}
 	e.apply(lab, engine.PlanOptions{})
 	e.step("plan and repair")
@@ -213,7 +215,7 @@ func isoChange(e *env) {
 		}
 	}
 	if len(got) != len(want) {
-		e.t.Fatalf("plan after the ISO changed:\n%s want only %v replaced", describe(p), slices.Sorted(keys(want)))
+		e.t.Fatalf("plan after the ISO changed:\n%s want only %v replaced", describe(p), slices.Sorted(maps.Keys(want)))
 	}
 	e.apply(lab, engine.PlanOptions{})
 	e.step("plan and apply the new ISO")
@@ -229,16 +231,6 @@ func isoChange(e *env) {
 	}
 	e.serversActive(lab, 2)
 	e.step("checks")
-}
-
-func keys[K comparable, V any](m map[K]V) func(func(K) bool) {
-	return func(yield func(K) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // changesField reports whether a change names field among its changed
@@ -291,8 +283,8 @@ func (e *env) attached(st *engine.State, a specs.Address, server string, bootabl
 	if v.Status != "in-use" || len(v.Attachments) != 1 || v.Attachments[0].ServerID != server || v.Attachments[0].Device == "" {
 		e.t.Errorf("%s: %s, attachments %+v; want in-use on %s with a device", a, v.Status, v.Attachments, server)
 	}
-	if v.Bootable != "true" && bootable {
-		e.t.Errorf("%s: bootable %q, want true", a, v.Bootable)
+	if want := strconv.FormatBool(bootable); v.Bootable != want {
+		e.t.Errorf("%s: bootable %q, want %s", a, v.Bootable, want)
 	}
 	s, err := servers.Get(context.Background(), e.cloud.Compute, server).Extract()
 	if err != nil {
