@@ -77,9 +77,8 @@ func bootMedia(e *env) {
 	}
 	e.apply(lab, engine.PlanOptions{})
 	e.step("plan and apply")
-	e.converged(lab)
-	e.serversActive(lab, 2)
-	_, st := e.plan(lab, engine.PlanOptions{})
+	st := e.convergedState(lab)
+	e.serversActiveIn(lab, st, 2)
 
 	fuel := e.image(st, "image.fuel")
 	if fuel.Name != e.lab+"-fuel-6.1" || fuel.DiskFormat != "iso" || fuel.Status != images.ImageStatusActive ||
@@ -105,8 +104,7 @@ func bootMedia(e *env) {
 	e.last = installed
 	e.apply(installed, engine.PlanOptions{})
 	e.step("apply --phase installed")
-	e.converged(installed)
-	_, st = e.plan(installed, engine.PlanOptions{})
+	st = e.convergedState(installed)
 	rebuilt := e.liveID(st, "server.master")
 	if rebuilt == master {
 		e.t.Errorf("server.master kept its ID %s through --phase installed", master)
@@ -115,7 +113,7 @@ func bootMedia(e *env) {
 	if v := e.volume(st, "volume.master.iso"); len(v.Attachments) != 0 || v.Status != "available" {
 		e.t.Errorf("volume.master.iso after --phase installed: %s, attachments %+v; want available, none", v.Status, v.Attachments)
 	}
-	e.serversActive(installed, 2)
+	e.serversActiveIn(installed, st, 2)
 	e.step("checks")
 }
 
@@ -129,7 +127,7 @@ func bootMediaDrift(e *env) {
 	e.step("start")
 	e.apply(lab, engine.PlanOptions{})
 	e.step("apply")
-	_, st := e.plan(lab, engine.PlanOptions{})
+	st := e.convergedState(lab)
 	ctx := context.Background()
 	master := e.liveID(st, "server.master")
 	iso := e.liveID(st, "volume.master.iso")
@@ -176,15 +174,14 @@ func bootMediaDrift(e *env) {
 	}
 	e.apply(lab, engine.PlanOptions{})
 	e.step("plan and repair")
-	e.converged(lab)
-	_, st = e.plan(lab, engine.PlanOptions{})
+	st = e.convergedState(lab)
 	master = e.liveID(st, "server.master")
 	e.attached(st, "volume.master.iso", master, true)
 	e.attached(st, "volume.master.disk", master, true)
 	if v := e.volume(st, "volume.master.disk"); v.Size != 1 {
 		e.t.Errorf("volume.master.disk: %d GB, want 1 again", v.Size)
 	}
-	e.serversActive(lab, 2)
+	e.serversActiveIn(lab, st, 2)
 	e.step("checks")
 }
 
@@ -197,7 +194,7 @@ func isoChange(e *env) {
 	e.step("start")
 	e.apply(lab, engine.PlanOptions{})
 	e.step("apply")
-	_, before := e.plan(lab, engine.PlanOptions{})
+	before := e.convergedState(lab)
 	e.writeISO("fuel.iso")
 	lab = e.bootLab()
 	e.last = lab
@@ -219,8 +216,7 @@ func isoChange(e *env) {
 	}
 	e.apply(lab, engine.PlanOptions{})
 	e.step("plan and apply the new ISO")
-	e.converged(lab)
-	_, after := e.plan(lab, engine.PlanOptions{})
+	after := e.convergedState(lab)
 	for _, a := range []specs.Address{"image.ipxe", "volume.master.disk", "volume.slave-01.ipxe", "volume.slave-01.disk", "server.slave-01", "flavor.node"} {
 		if b, c := e.liveID(before, a), e.liveID(after, a); b != c {
 			e.t.Errorf("%s: ID %s -> %s, want it kept", a, b, c)
@@ -229,7 +225,7 @@ func isoChange(e *env) {
 	if fuel := e.image(after, "image.fuel"); fuel.Checksum != md5File(e.t, filepath.Join(e.dir, "fuel.iso")) {
 		e.t.Errorf("image.fuel: checksum %s, want the new file's", fuel.Checksum)
 	}
-	e.serversActive(lab, 2)
+	e.serversActiveIn(lab, after, 2)
 	e.step("checks")
 }
 

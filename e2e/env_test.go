@@ -179,9 +179,18 @@ func (e *env) apply(lab *specs.Lab, opts engine.PlanOptions) *plan.Plan {
 // converged fails the test unless a fresh plan of lab is empty.
 func (e *env) converged(lab *specs.Lab) {
 	e.t.Helper()
-	if p, _ := e.plan(lab, engine.PlanOptions{}); p.HasChanges() || len(p.Conflicts) > 0 {
+	e.convergedState(lab)
+}
+
+// convergedState is converged, returning the state the empty plan read,
+// for checks that need no other read of a slow real cloud.
+func (e *env) convergedState(lab *specs.Lab) *engine.State {
+	e.t.Helper()
+	p, st := e.plan(lab, engine.PlanOptions{})
+	if p.HasChanges() || len(p.Conflicts) > 0 {
 		e.t.Fatalf("plan after apply is not empty:\n%s", describe(p))
 	}
+	return st
 }
 
 // destroy deletes everything the lab owns.

@@ -393,6 +393,12 @@ type networkWithMTU struct {
 func (e *env) serversActive(lab *specs.Lab, n int) {
 	e.t.Helper()
 	_, st := e.plan(lab, engine.PlanOptions{})
+	e.serversActiveIn(lab, st, n)
+}
+
+// serversActiveIn is serversActive on the servers of a state read already.
+func (e *env) serversActiveIn(lab *specs.Lab, st *engine.State, n int) {
+	e.t.Helper()
 	active := 0
 	for _, a := range lab.Addresses() {
 		if a.Kind() != specs.KindServer {
