@@ -109,6 +109,7 @@ func (s *Service) routes() {
 	m.HandleFunc("PUT /v3/volumes/{id}", s.update)
 	m.HandleFunc("DELETE /v3/volumes/{id}", s.delete)
 	m.HandleFunc("POST /v3/volumes/{id}/action", s.action)
+	m.HandleFunc("GET /v3/os-quota-sets/{project}", s.quotaUsage)
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		faults.Write(w, http.StatusNotFound, "The resource could not be found.")
 	})

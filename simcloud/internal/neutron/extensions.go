@@ -16,7 +16,7 @@ var DefaultExtensions = []string{
 	"port-security", "project-id", "revision-if-match", "router", "security-group",
 	"standard-attr-description", "standard-attr-revisions", "standard-attr-tag",
 	"standard-attr-timestamp", "tag-creation", "extraroute", "pagination", "sorting", "fields",
-	"quotas", "filter-validation",
+	"quotas", "quota_details", "filter-validation",
 }
 
 // extensionInfo holds the names and descriptions real Neutron returns.
@@ -33,6 +33,7 @@ var extensionInfo = map[string][2]string{
 	"port-security":             {"Port Security", "Provides port security"},
 	"project-id":                {"project_id field enabled", "Extension that indicates that project_id field is enabled."},
 	"quotas":                    {"Quota management support", "Expose functions for quotas management per project"},
+	"quota_details":             {"Quota details management support", "Expose functions for quotas usage statistics per project"},
 	"revision-if-match":         {"If-Match constraints based on revision_number", "Extension indicating that If-Match based on revision_number is supported."},
 	"router":                    {"Neutron L3 Router", "Router abstraction for basic L3 forwarding between L2 Neutron networks and access to external networks via a NAT gateway."},
 	"security-group":            {"security-group", "The security groups extension."},

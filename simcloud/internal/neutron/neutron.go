@@ -198,6 +198,9 @@ func (s *Service) routes() *http.ServeMux {
 	mux.HandleFunc("GET /v2.0/{$}", s.resources)
 	mux.HandleFunc("GET /v2.0/extensions", s.wrap("", s.listExtensions))
 	mux.HandleFunc("GET /v2.0/extensions/{alias}", s.wrap("", s.showExtension))
+	// gophercloud asks for details.json; real Neutron answers both forms.
+	mux.HandleFunc("GET /v2.0/quotas/{project}/details", s.wrap("quota_details", s.quotaDetails))
+	mux.HandleFunc("GET /v2.0/quotas/{project}/details.json", s.wrap("quota_details", s.quotaDetails))
 	for _, k := range s.kinds() {
 		base := "/v2.0/" + k.path
 		mux.HandleFunc("GET "+base, s.wrap(k.ext, s.listHandler(k)))
