@@ -1,0 +1,270 @@
+package preflight_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/fuelplan/fuelplan/engine"
+	"github.com/fuelplan/fuelplan/engine/plan"
+	"github.com/fuelplan/fuelplan/preflight"
+	"github.com/fuelplan/fuelplan/resources"
+	"github.com/fuelplan/fuelplan/resources/resourcestest"
+	"github.com/fuelplan/fuelplan/simcloud"
+	"github.com/fuelplan/fuelplan/specs"
+)
+
+// want is one expected finding: its check and the address it concerns.
+type want struct {
+	check string
+	addr  specs.Address
+}
+
+// setup describes one cloud and lab: how the world differs from the
+// default one, how the spec differs from testdata/lab.yaml, which file is
+// removed or resized, and whether the user is a member.
+type setup struct {
+	world  func(w *simcloud.World)
+	spec   func(s string) string
+	files  func(t *testing.T, dir string)
+	member bool
+}
+
+func withoutExtension(alias string) func(w *simcloud.World) {
+	return func(w *simcloud.World) {
+		w.Extensions = slices.DeleteFunc(slices.Clone(w.Extensions), func(e string) bool { return e == alias })
+	}
+}
+
+func withQuota(name string, limit int) func(w *simcloud.World) {
+	return func(w *simcloud.World) {
+		w.Quotas = map[string]int{}
+		for k, v := range simcloud.DefaultWorld().Quotas {
+			w.Quotas[k] = v
+		}
+		w.Quotas[name] = limit
+	}
+}
+
+// run starts the simulated cloud, reads it for the lab, plans and runs the
+// checks, as `fuelplan check` does.
+func run(t *testing.T, s setup) (*preflight.Report, *specs.Lab) {
+	t.Helper()
+	dir := t.TempDir()
+	data, err := os.ReadFile("testdata/lab.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := string(data)
+	if s.spec != nil {
+		spec = s.spec(spec)
+	}
+	path := filepath.Join(dir, "lab.yaml")
+	if err := os.WriteFile(path, []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "fuel.iso"), []byte("fuel iso bytes\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if s.files != nil {
+		s.files(t, dir)
+	}
+	w := simcloud.DefaultWorld()
+	if s.world != nil {
+		s.world(w)
+	}
+	sim, err := simcloud.Start(simcloud.Config{World: w})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sim.Close() })
+	cred := sim.Admin()
+	if s.member {
+		cred = sim.Member()
+	}
+	cloud := resourcestest.Connect(t, sim, cred)
+	lab, diags := specs.LoadLab(path, func(string) (string, bool) { return "", false })
+	if diags.HasErrors() {
+		t.Fatal(diags.Errors())
+	}
+	ctx := context.Background()
+	st, err := engine.Read(ctx, cloud, resources.Default(), lab)
+	if err != nil {
+		// As the CLI does: the checks that need no live objects say why.
+		rep, cerr := preflight.Run(ctx, preflight.Input{Lab: lab, Cloud: cloud})
+		if cerr != nil || rep.Errors() == 0 {
+			t.Fatalf("read: %v, and no check explains it (%v)", err, cerr)
+		}
+		return rep, lab
+	}
+	// A missing lookup fails the plan; the lookup check reports it.
+	p, _ := engine.BuildPlan(lab, st, resources.Default(), engine.PlanOptions{})
+	var creates []specs.Address
+	for _, c := range p.Changes {
+		if c.Action == plan.Create || c.Action == plan.Replace {
+			creates = append(creates, c.Address)
+		}
+	}
+	rep, err := preflight.Run(ctx, preflight.Input{Lab: lab, Cloud: cloud, Live: st.Live, Creates: creates})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep, lab
+}
+
+// TestFindings: each way a cloud or lab can fail gives its findings, each
+// exactly once, at the spec position of the object it concerns; the
+// default world and the test lab give none.
+func TestFindings(t *testing.T) {
+	tests := []struct {
+		name string
+		setup
+		want []want
+	}{
+		{name: "clean cloud"},
+
+		// API capabilities.
+		{name: "no port-security", setup: setup{world: withoutExtension("port-security")},
+			want: []want{{preflight.CheckExtension, "port.master.admin"}}},
+		{name: "no net-mtu-writable", setup: setup{world: withoutExtension("net-mtu-writable")},
+			want: []want{{preflight.CheckExtension, "network.mgmt"}}},
+		{name: "no vlan-transparent nor trunk", setup: setup{world: withoutExtension("vlan-transparent")},
+			want: []want{{preflight.CheckNestedVLAN, "server.master"}}},
+		{name: "no quota_details", setup: setup{world: withoutExtension("quota_details")},
+			want: []want{{preflight.CheckQuota, "image.fuel"}}},
+
+		// Quotas: one finding per quota, at the first object over it.
+		{name: "network quota", setup: setup{world: withQuota("network", 2)},
+			want: []want{{preflight.CheckQuota, "network.mgmt"}}},
+		{name: "subnet quota", setup: setup{world: withQuota("subnet", 1)},
+			want: []want{{preflight.CheckQuota, "subnet.admin"}}},
+		{name: "port quota", setup: setup{world: withQuota("port", 3)},
+			want: []want{{preflight.CheckQuota, "port.slave-1.mgmt"}}},
+		{name: "router quota", setup: setup{world: withQuota("router", 0)},
+			want: []want{{preflight.CheckQuota, "router.router"}}},
+		{name: "floatingip quota", setup: setup{world: withQuota("floatingip", 0)},
+			want: []want{{preflight.CheckQuota, "floating_ip.master"}}},
+		{name: "security_group quota", setup: setup{world: withQuota("security_group", 1)},
+			want: []want{{preflight.CheckQuota, "security_group.lab"}}},
+		{name: "security_group_rule quota", setup: setup{world: withQuota("security_group_rule", 4)},
+			want: []want{{preflight.CheckQuota, "security_group_rule.lab.ingress-ipv4-tcp-22-from-0.0.0.0/0"}}},
+		{name: "instances quota", setup: setup{world: withQuota("instances", 1)},
+			want: []want{{preflight.CheckQuota, "server.slave-1"}}},
+		{name: "cores quota", setup: setup{world: withQuota("cores", 2)},
+			want: []want{{preflight.CheckQuota, "server.slave-1"}}},
+		{name: "ram quota", setup: setup{world: withQuota("ram", 4000)},
+			want: []want{{preflight.CheckQuota, "server.slave-1"}}},
+		{name: "volumes quota", setup: setup{world: withQuota("volumes", 1)},
+			want: []want{{preflight.CheckQuota, "volume.master.iso"}}},
+		{name: "gigabytes quota", setup: setup{world: withQuota("gigabytes", 20)},
+			want: []want{{preflight.CheckQuota, "volume.master.iso"}}},
+
+		// Existence and fit.
+		{name: "missing image", setup: setup{world: func(w *simcloud.World) {
+			w.Images = slices.DeleteFunc(w.Images, func(i simcloud.Image) bool { return i.Name == "ubuntu-14.04" })
+		}}, want: []want{{preflight.CheckLookup, "image.ubuntu-14.04"}}},
+		{name: "missing flavor", setup: setup{world: func(w *simcloud.World) {
+			w.Flavors = slices.DeleteFunc(w.Flavors, func(f simcloud.Flavor) bool { return f.Name == "m1.small" })
+		}}, want: []want{{preflight.CheckLookup, "flavor.m1.small"}}},
+		{name: "missing external network", setup: setup{world: func(w *simcloud.World) { w.ExternalNetworks = nil }},
+			want: []want{{preflight.CheckLookup, "external_network.net04_ext"}}},
+		{name: "flavor too small for its image", setup: setup{world: func(w *simcloud.World) {
+			for i := range w.Flavors {
+				if w.Flavors[i].Name == "m1.small" {
+					w.Flavors[i].Disk = 2 // ubuntu-14.04 has min_disk 3
+				}
+			}
+		}}, want: []want{{preflight.CheckFlavorFit, "server.slave-1"}}},
+		{name: "missing ISO file", setup: setup{files: func(t *testing.T, dir string) {
+			if err := os.Remove(filepath.Join(dir, "fuel.iso")); err != nil {
+				t.Fatal(err)
+			}
+		}}, want: []want{{preflight.CheckImageFile, "image.fuel"}}},
+		{name: "volume smaller than its image", setup: setup{spec: func(s string) string {
+			// ubuntu-14.04 has min_disk 3 in the default world.
+			return strings.Replace(s, "      image: fuel\n      size: 1\n", "      image: ubuntu-14.04\n      size: 1\n", 1)
+		}}, want: []want{{preflight.CheckVolumeFit, "volume.master.iso"}}},
+		{name: "no router extension", setup: setup{world: withoutExtension("router")},
+			want: []want{{preflight.CheckExtension, "router.router"}}},
+		{name: "no external-net extension", setup: setup{world: withoutExtension("external-net")},
+			want: []want{{preflight.CheckExtension, "router.router"}}},
+		{name: "no tags", setup: setup{world: func(w *simcloud.World) {
+			withoutExtension("standard-attr-tag")(w)
+			withoutExtension("standard-attr-description")(w)
+		}}, want: []want{{preflight.CheckExtension, "network.admin"}}},
+		{name: "as a member", setup: setup{member: true},
+			want: []want{{preflight.CheckFlavorAdmin, "flavor.master"}}},
+		{name: "member with an SSH patch", setup: setup{member: true, spec: func(s string) string {
+			return strings.Replace(s, "method: api", "method: ssh", 1) + `
+inventory:
+  node-1:
+    address: 10.0.0.11
+    key_file: keys/id
+    known_hosts: keys/known_hosts
+`
+		}, files: func(t *testing.T, dir string) {
+			if err := os.MkdirAll(filepath.Join(dir, "keys"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "keys", "id"), []byte("not read by the check\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}}, want: []want{
+			{preflight.CheckFlavorAdmin, "flavor.master"},
+			{preflight.CheckAdminRole, "patch.master-dhcp"},
+			{preflight.CheckSSHFiles, "patch.master-dhcp"},
+		}},
+
+		// Fuel's needs.
+		{name: "Neutron DHCP on the admin network", setup: setup{spec: func(s string) string {
+			return strings.Replace(s, "dhcp: false\n    router: true", "dhcp: true\n    router: true", 1)
+		}}, want: []want{{preflight.CheckFuelDHCP, "subnet.admin"}}},
+		{name: "no way out for the master's DHCP replies", setup: setup{spec: func(s string) string {
+			s, _, _ = strings.Cut(s, "patches:")
+			return s
+		}}, want: []want{{preflight.CheckFuelReplies, "server.master"}}},
+		{name: "no fixed admin IP for the master", setup: setup{spec: func(s string) string {
+			return strings.Replace(s, "      fixed_ip: 10.20.0.2\n", "", 1)
+		}}, want: []want{{preflight.CheckFuelMasterIP, "port.master.admin"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			rep, lab := run(t, tt.setup)
+			var got []want
+			for _, f := range rep.Findings {
+				got = append(got, want{f.Check, f.Address})
+				r, ok := lab.Resource(f.Address)
+				if !ok {
+					t.Errorf("%s: finding for %s, which is not in the lab", f.Check, f.Address)
+					continue
+				}
+				if f.At != r.Declared() || f.At.Line == 0 {
+					t.Errorf("%s: finding at %s, want %s's position %s", f.Check, f.At, f.Address, r.Declared())
+				}
+				if f.Message == "" || f.Fix == "" {
+					t.Errorf("%s: finding without message or fix: %+v", f.Check, f)
+				}
+			}
+			wantSorted := slices.Clone(tt.want)
+			less := func(a, b want) int {
+				if c := strings.Compare(a.check, b.check); c != 0 {
+					return c
+				}
+				return strings.Compare(string(a.addr), string(b.addr))
+			}
+			slices.SortFunc(wantSorted, less)
+			slices.SortFunc(got, less)
+			if !slices.Equal(got, wantSorted) {
+				var lines []string
+				for _, f := range rep.Findings {
+					lines = append(lines, f.String())
+				}
+				t.Errorf("got findings %v, want %v:\n%s", got, wantSorted, strings.Join(lines, "\n"))
+			}
+		})
+	}
+}
