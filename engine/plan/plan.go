@@ -211,6 +211,20 @@ type Plan struct {
 	Conflicts []Conflict    `json:"conflicts,omitempty"`
 	Observed  []Observation `json:"observed,omitempty"`
 	Warnings  []string      `json:"warnings,omitempty"`
+	// Checks are the preflight findings (package preflight) the plan was
+	// made with; SkippedChecks the checks overridden with --skip-check.
+	Checks        []Check  `json:"checks,omitempty"`
+	SkippedChecks []string `json:"skipped_checks,omitempty"`
+}
+
+// Check is one preflight finding as a plan records it.
+type Check struct {
+	Check    string        `json:"check"`
+	Severity string        `json:"severity"`
+	Address  specs.Address `json:"address,omitempty"`
+	Position string        `json:"position"`
+	Message  string        `json:"message"`
+	Fix      string        `json:"fix"`
 }
 
 // Summary counts changes by action.
