@@ -25,6 +25,9 @@ type Request struct {
 	Saved *plan.Plan
 	// Waits runs the spec's readiness checks after a successful apply.
 	Waits bool
+	// SkipChecks are the preflight checks overridden (--skip-check); a
+	// saved plan brings its own.
+	SkipChecks []string
 }
 
 // Result is what Apply did.
@@ -52,7 +55,7 @@ func (s *Session) Plan(ctx context.Context, req Request) (*plan.Plan, error) {
 }
 
 func (s *Session) plan(ctx context.Context, c *resources.Cloud, lab *specs.Lab, req Request) (*plan.Plan, *engine.State, error) {
-	p, st, err := engine.Plan(ctx, c, s.registry(), lab, req.Options)
+	p, st, _, err := s.checked(ctx, c, lab, req)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -70,6 +73,7 @@ func (s *Session) Apply(ctx context.Context, req Request) (*Result, error) {
 	if saved := req.Saved; saved != nil {
 		req.Options = engine.PlanOptions{Destroy: saved.Destroy, Targets: saved.Targets, Excludes: saved.Excludes}
 		req.Phase = saved.Phase
+		req.SkipChecks = saved.SkippedChecks
 	}
 	lab, err := WithPhase(s.Lab, req.Phase)
 	if err != nil {
@@ -125,6 +129,9 @@ func (s *Session) change(ctx context.Context, c *resources.Cloud, lock *lablock.
 	}
 	if len(p.Conflicts) > 0 {
 		return false, &ConflictError{Conflicts: len(p.Conflicts)}
+	}
+	if err := checkError(p); err != nil {
+		return false, err
 	}
 	gone = req.Options.Destroy && len(engine.Kept(lab, st)) == 0
 	if !p.HasChanges() {

@@ -69,6 +69,8 @@ type applyOptions struct {
 	changeOptions
 	phase     string
 	skipWaits bool
+	// skipChecks are the preflight checks overridden (--skip-check).
+	skipChecks []string
 
 	specPath string     // the spec to apply (a saved plan's own)
 	saved    *plan.Plan // set when the argument is a saved plan
@@ -117,6 +119,7 @@ Without a terminal, apply needs --auto-approve or a plan file.`,
 	o.addFlags(cmd, true)
 	cmd.Flags().StringVar(&o.phase, "phase", "", `the master's boot phase: "install" (as the spec says) or "installed" (rebuild it from its installed disk)`)
 	cmd.Flags().BoolVar(&o.skipWaits, "skip-waits", false, "do not run the spec's readiness checks after apply")
+	cmd.Flags().StringArrayVar(&o.skipChecks, "skip-check", nil, "start even though preflight check NAME finds errors (repeatable; docs/checks.md)")
 	return cmd
 }
 
@@ -152,6 +155,17 @@ func (o *applyOptions) Validate() error {
 	if o.saved != nil && (len(o.targets) > 0 || len(o.excludes) > 0) {
 		return errors.New("--target/--exclude cannot change a saved plan: make a new plan with them")
 	}
+	if o.saved != nil && len(o.skipChecks) > 0 {
+		return errors.New("--skip-check cannot change a saved plan: make a new plan with it (fuelplan plan --skip-check NAME --out FILE)")
+	}
+	if o.saved != nil {
+		if err := validSkips(o.saved.SkippedChecks); err != nil {
+			return fmt.Errorf("the saved plan: %w", err)
+		}
+	}
+	if err := validSkips(o.skipChecks); err != nil {
+		return err
+	}
 	return o.changeOptions.validate()
 }
 
@@ -163,8 +177,9 @@ func (o *applyOptions) Run(ctx context.Context, s *streams) error {
 	_, err = o.session(s, lab, o.specPath).Apply(ctx, session.Request{
 		Options: engine.PlanOptions{Targets: o.targets, Excludes: o.excludes},
 		Phase:   o.phase,
-		Saved:   o.saved,
-		Waits:   !o.skipWaits,
+		Saved:      o.saved,
+		Waits:      !o.skipWaits,
+		SkipChecks: o.skipChecks,
 	})
 	return err
 }

@@ -23,6 +23,7 @@ type planOptions struct {
 	targets          []string
 	excludes         []string
 	phase            string
+	skipChecks       []string
 
 	specPath string
 }
@@ -59,19 +60,24 @@ Exit codes: 0 success (with --detailed-exitcode: no changes); 1 error;
 	cmd.Flags().StringArrayVar(&o.targets, "target", nil, "plan only ADDR and what it depends on (repeatable)")
 	cmd.Flags().StringArrayVar(&o.excludes, "exclude", nil, "leave out ADDR and what depends on it (repeatable)")
 	cmd.Flags().StringVar(&o.phase, "phase", "", `the master's boot phase, as for apply: "install" or "installed" (docs/boot.md)`)
+	cmd.Flags().StringArrayVar(&o.skipChecks, "skip-check", nil, "leave out the findings of preflight check NAME; a plan saved with --out records it and apply honours it (repeatable; docs/checks.md)")
 	return cmd
 }
 
 func (o *planOptions) Complete(args []string) { o.specPath = specArg(args) }
 
 func (o *planOptions) Run(ctx context.Context, s *streams) error {
+	if err := validSkips(o.skipChecks); err != nil {
+		return err
+	}
 	lab, err := loadLab(s, o.specPath)
 	if err != nil {
 		return err
 	}
 	p, err := o.session(s, lab, o.specPath, readOnly).Plan(ctx, session.Request{
 		Options: engine.PlanOptions{Targets: o.targets, Excludes: o.excludes},
-		Phase:   o.phase,
+		Phase:      o.phase,
+		SkipChecks: o.skipChecks,
 	})
 	if err != nil {
 		return err
@@ -117,6 +123,8 @@ func printPlanAs(w io.Writer, p *plan.Plan, lab *specs.Lab, format string, noCol
 		}
 		return render.Markdown{Title: title, Lab: lab}.Plan(w, p)
 	case "text":
+		// The checks come above the diff: they say whether apply can start.
+		printChecks(w, p)
 		return render.Text{Color: useColor(w, noColor)}.Plan(w, p)
 	}
 	return fmt.Errorf("--format: want text, json or markdown, got %q", format)

@@ -94,6 +94,7 @@ func newRootCmd(s *streams) *cobra.Command {
 	root.AddCommand(
 		newValidateCmd(s),
 		newGraphCmd(s),
+		newCheckCmd(s),
 		newDiffCmd(s),
 		newFmtCmd(s),
 		newSchemaCmd(s),

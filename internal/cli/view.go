@@ -26,7 +26,10 @@ type view struct {
 
 var _ session.View = (*view)(nil)
 
-func (v *view) Planned(p *plan.Plan) error { return printPlan(v.s.out, p, false, v.s.noColor) }
+func (v *view) Planned(p *plan.Plan) error {
+	printChecks(v.s.err, p)
+	return printPlan(v.s.out, p, false, v.s.noColor)
+}
 
 func (v *view) Applying(*plan.Plan) engine.Progress {
 	v.prog = &render.Progress{W: v.s.out}

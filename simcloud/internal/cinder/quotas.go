@@ -17,11 +17,11 @@ import (
 func (s *Service) quotaUsage(w http.ResponseWriter, r *http.Request) {
 	who, project := caller(r), r.PathValue("project")
 	if project != who.ProjectID && !who.Admin {
-		faultf(w, http.StatusForbidden, "Policy doesn't allow volume_extension:quotas:show to be performed.")
+		faults.Writef(w, http.StatusForbidden, "Policy doesn't allow volume_extension:quotas:show to be performed.")
 		return
 	}
 	if r.URL.Query().Get("usage") != "true" && r.URL.Query().Get("usage") != "True" {
-		faultf(w, http.StatusBadRequest, "the simulated Cinder answers os-quota-sets only with usage=true")
+		faults.Writef(w, http.StatusBadRequest, "the simulated Cinder answers os-quota-sets only with usage=true")
 		return
 	}
 	count, gigs := 0, 0
