@@ -316,14 +316,20 @@ func (r *runner) extensions() {
 }
 
 // fuel: what Fuel needs of its admin network, the master's first port.
+// Only a lab with slaves is a Fuel lab (the master PXE-boots them); the
+// findings are warnings: apply would succeed, but Fuel could not work.
 func (r *runner) fuel() {
 	var master *specs.Server
+	slaves := false
 	r.each(func(res specs.Resource) {
-		if s, ok := res.(*specs.Server); ok && s.Role == "master" && master == nil {
-			master = s
+		if s, ok := res.(*specs.Server); ok {
+			if s.Role == "master" && master == nil {
+				master = s
+			}
+			slaves = slaves || s.Role == "slave"
 		}
 	})
-	if master == nil || len(master.Ports) == 0 {
+	if master == nil || !slaves || len(master.Ports) == 0 {
 		return
 	}
 	port, ok := r.resource(master.Ports[0]).(*specs.Port)
@@ -331,7 +337,7 @@ func (r *runner) fuel() {
 		return
 	}
 	if sub, ok := r.resource(port.Subnet).(*specs.Subnet); ok && sub.EnableDHCP {
-		r.add(CheckFuelDHCP, Error, sub, "set dhcp: false on the admin network",
+		r.add(CheckFuelDHCP, Warning, sub, "set dhcp: false on the admin network",
 			"subnet %s: Neutron DHCP is on for the admin network, where Fuel's master serves DHCP and PXE; the slaves would get Neutron's answers", sub.Name)
 	}
 	letsOut := port.DHCPPatch != "" || (port.PortSecurity != nil && !*port.PortSecurity)
@@ -339,11 +345,11 @@ func (r *runner) fuel() {
 		letsOut = true
 	}
 	if !letsOut {
-		r.add(CheckFuelReplies, Error, master, "add an allow-dhcp-server patch on port "+string(port.Addr())+" (docs/patches.md), or set port_security: false on it",
+		r.add(CheckFuelReplies, Warning, master, "add an allow-dhcp-server patch on port "+string(port.Addr())+" (docs/patches.md), or set port_security: false on it",
 			"server %s: Neutron drops the DHCP replies the master sends on the admin network; nothing in the spec lets them out", master.Name)
 	}
 	if port.FixedIP == "" {
-		r.add(CheckFuelMasterIP, Error, port, "give the master's admin port a fixed_ip (Fuel's default is 10.20.0.2)",
+		r.add(CheckFuelMasterIP, Warning, port, "give the master's admin port a fixed_ip (Fuel's default is 10.20.0.2)",
 			"port %s: the master has no fixed admin IP; Fuel's installer and the slaves' PXE expect a known one", port.Addr())
 	}
 	if !r.in.Cloud.HasExtension("vlan-transparent") && !r.in.Cloud.HasExtension("trunk") && !vlanTransparentAsked(r) {
