@@ -399,7 +399,8 @@ func (r *runner) usesSSH(p *specs.Patch) bool {
 // quotaUse maps a kind to the quota it consumes one of.
 var quotaUse = map[specs.Kind]string{
 	specs.KindNetwork: "network", specs.KindSubnet: "subnet", specs.KindPort: "port", specs.KindRouter: "router",
-	specs.KindFloatingIP: "floatingip", specs.KindSecurityGroup: "security_group",
+	specs.KindRouterInterface: "port", // Neutron makes the interface a port of the project
+	specs.KindFloatingIP:      "floatingip", specs.KindSecurityGroup: "security_group",
 	specs.KindSecurityGroupRule: "security_group_rule", specs.KindServer: "instances", specs.KindVolume: "volumes",
 }
 

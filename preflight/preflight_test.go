@@ -141,8 +141,9 @@ func TestFindings(t *testing.T) {
 			want: []want{{preflight.CheckQuota, "network.mgmt"}}},
 		{name: "subnet quota", setup: setup{world: withQuota("subnet", 1)},
 			want: []want{{preflight.CheckQuota, "subnet.admin"}}},
+		// 4 ports and the router interface's: the third server port is over.
 		{name: "port quota", setup: setup{world: withQuota("port", 3)},
-			want: []want{{preflight.CheckQuota, "port.slave-1.mgmt"}}},
+			want: []want{{preflight.CheckQuota, "port.slave-1.admin"}}},
 		{name: "router quota", setup: setup{world: withQuota("router", 0)},
 			want: []want{{preflight.CheckQuota, "router.router"}}},
 		{name: "floatingip quota", setup: setup{world: withQuota("floatingip", 0)},

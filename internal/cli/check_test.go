@@ -39,7 +39,7 @@ func TestCheckCommand(t *testing.T) {
 		t.Fatalf("check on the default world: exit %d\n%s%s", code, out, errOut)
 	}
 	for _, want := range []string{
-		"quota: port: plan adds 9, 200 left (quota 200, 0 used)\n",
+		"quota: port: plan adds 11, 200 left (quota 200, 0 used)\n", // 9 ports, 2 router interfaces
 		"quota: instances: plan adds 3, 20 left (quota 20, 0 used)\n",
 		spec + ":52:3: warning: [fuel-dhcp-replies] server eng-master: ",
 		"preflight: 0 errors, 1 warning\n",
@@ -54,7 +54,7 @@ func TestCheckCommand(t *testing.T) {
 	if code != ExitError {
 		t.Fatalf("check over the port quota: exit %d, want %d\n%s", code, ExitError, out)
 	}
-	want := ": error: [quota] port: plan adds 9, 2 left (quota 2, 0 used) (neutron quota): this object is the first over it\n"
+	want := ": error: [quota] port: plan adds 11, 2 left (quota 2, 0 used) (neutron quota): this object is the first over it\n"
 	if strings.Count(out, want) != 1 || !strings.Contains(out, "preflight: 1 error, 1 warning\n") {
 		t.Errorf("want %q once and the summary in:\n%s", want, out)
 	}
@@ -76,7 +76,7 @@ func TestApplyRefusesOnPreflightErrors(t *testing.T) {
 	if code != ExitError || !strings.Contains(errOut, "preflight found 1 error(s) (checks: [quota])") || strings.Contains(out, "Apply finished") {
 		t.Fatalf("apply over the port quota: exit %d\n%s%s", code, out, errOut)
 	}
-	if strings.Count(errOut, "[quota] port: plan adds 9") != 1 {
+	if strings.Count(errOut, "[quota] port: plan adds 11") != 1 {
 		t.Errorf("the quota finding is not printed exactly once:\n%s", errOut)
 	}
 	// Nothing was created: the plan still adds every port.
