@@ -77,19 +77,15 @@ type Report struct {
 	Stopped error
 }
 
-// Failed lists every root-cause failure (walk.Failures), sorted by
-// address, each error naming its address once.
+// Failed lists the root-cause failures (walk.Failures), sorted by
+// address, each naming its address once, grouped by kind, phase and cause.
 func (r *Report) Failed() []error {
 	fails := walk.Failures(r.Results, opLess)
 	out := make([]error, 0, len(fails))
-	for _, f := range fails {
-		err := resources.Humanize(f.Err)
-		// Adapters name the address already; say it once.
-		if strings.HasPrefix(err.Error(), string(f.Node.Address)+":") {
-			out = append(out, err)
-			continue
-		}
-		out = append(out, fmt.Errorf("%s: %s: %w", f.Node.Address, f.Node.Phase, err))
+	// Failures of one kind, phase and cause are one entry: a quota that
+	// refused 791 ports is one line, not 791.
+	for _, g := range groupFailures(fails) {
+		out = append(out, g)
 	}
 	return out
 }
@@ -141,6 +137,82 @@ func (r *Report) Err() error {
 	}
 	merr.ErrorFormat = listErrors
 	return merr
+}
+
+// failureGroup is the failures of one kind and phase with one cause.
+type failureGroup struct {
+	kind     specs.Kind
+	phase    Phase
+	cause    string
+	first    error // the first failure, said in full when it is alone
+	addrs    []specs.Address
+	notTried int
+}
+
+// Error says a lone failure as "ADDR: PHASE: cause", and a group as
+// "791 ports: cause (first: ADDR, last: ADDR; 780 not tried after it)".
+func (g *failureGroup) Error() string {
+	if len(g.addrs) == 1 {
+		return g.first.Error()
+	}
+	what := fmt.Sprintf("%d %ss", len(g.addrs), g.kind)
+	if g.phase != PhaseCreate {
+		what += " (" + string(g.phase) + ")"
+	}
+	tail := ""
+	if g.notTried > 0 {
+		tail = fmt.Sprintf("; %d not tried after the first refusal", g.notTried)
+	}
+	return fmt.Sprintf("%s: %s (first: %s, last: %s%s)", what, g.cause, g.addrs[0], g.addrs[len(g.addrs)-1], tail)
+}
+
+// groupFailures folds failures that share a kind, a phase and a cause (a
+// quota that refused 791 ports is one line, not 791), in the order of
+// their first address; creates not tried because of a kind's first
+// refusal join that refusal's group.
+func groupFailures(fails []walk.Result[Op]) []*failureGroup {
+	var out []*failureGroup
+	byKey := map[string]*failureGroup{}
+	for _, f := range fails {
+		err, notTried := f.Err, false
+		var nt *NotTried
+		if errors.As(err, &nt) {
+			err, notTried = nt.Cause, true
+		}
+		full := resources.Humanize(err)
+		// Adapters name the address already; say it once.
+		if !strings.HasPrefix(full.Error(), string(f.Node.Address)+":") {
+			full = fmt.Errorf("%s: %s: %w", f.Node.Address, f.Node.Phase, full)
+		}
+		cause := causeOf(f.Node.Address, f.Node.Phase, err)
+		if notTried {
+			cause = causeOf(nt.First, PhaseCreate, nt.Cause)
+			full = f.Err
+		}
+		kind := BaseAddress(f.Node.Address).Kind()
+		key := string(kind) + "\x00" + string(f.Node.Phase) + "\x00" + cause
+		g := byKey[key]
+		if g == nil {
+			g = &failureGroup{kind: kind, phase: f.Node.Phase, cause: cause, first: full}
+			byKey[key] = g
+			out = append(out, g)
+		}
+		g.addrs = append(g.addrs, f.Node.Address)
+		if notTried {
+			g.notTried++
+		}
+	}
+	return out
+}
+
+// causeOf is a failure's message without the address and phase that
+// start it, so failures of one cause compare equal.
+func causeOf(a specs.Address, phase Phase, err error) string {
+	cause := resources.Humanize(err).Error()
+	for _, prefix := range []string{string(a) + ": ", string(phase) + ": "} {
+		cause = strings.TrimPrefix(cause, prefix)
+	}
+	return cause
 }
 
 func listErrors(es []error) string {
@@ -336,9 +408,18 @@ func (ap *Applier) Apply(ctx context.Context, lab *specs.Lab, st *State, p *plan
 	}
 	var mu sync.Mutex
 	done := map[Phase]int{}
+	stops := &kindStops{first: map[specs.Kind]*NotTried{}}
 	results, err := walk.Walk(ctx, g, opts, func(ctx context.Context, op Op) error {
 		if op.Phase == PhaseBarrier {
 			return nil
+		}
+		kind := BaseAddress(op.Address).Kind()
+		if op.Phase == PhaseCreate {
+			// The quota or policy that refused this kind's first create
+			// refuses the rest: do not send them.
+			if err := stops.stopped(kind); err != nil {
+				return err
+			}
 		}
 		start := time.Now()
 		if ap.Progress != nil {
@@ -352,6 +433,8 @@ func (ap *Applier) Apply(ctx context.Context, lab *specs.Lab, st *State, p *plan
 			mu.Lock()
 			done[op.Phase]++
 			mu.Unlock()
+		} else if op.Phase == PhaseCreate {
+			stops.failed(op.Address, err)
 		}
 		return err
 	})
