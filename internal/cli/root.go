@@ -77,9 +77,12 @@ OpenStack cloud, from a declarative YAML spec.
 The spec is compiled into a dependency graph; plan reads the live cloud (no
 local state file: ownership is marked on the cloud's own resources) and shows
 what would change; apply carries it out in parallel and converges when run
-again.
+again. Both first run the preflight checks of 'fuelplan check' (quotas, local
+files, lookups, sizes, API extensions, Fuel's needs, rights; docs/checks.md):
+apply refuses to start on an error unless --skip-check NAME.
 
-Exit codes: 0 success; 1 error; 2 plan --detailed-exitcode found changes.`
+Exit codes: 0 success; 1 error (check: errors found); 2 plan --detailed-exitcode
+found changes.`
 
 func newRootCmd(s *streams) *cobra.Command {
 	root := &cobra.Command{
