@@ -69,6 +69,9 @@ type Report struct {
 	// Quotas is one line per quota kind the lab uses:
 	// "port: plan adds 801, 499 left (quota 500, 1 used)".
 	Quotas []string `json:"quotas,omitempty"`
+	// Files is one line per local file apply uploads, with its size:
+	// "image fuel: /labs/fuel.iso, 3.1 GiB".
+	Files []string `json:"files,omitempty"`
 	// Skipped are the checks the operator overrode with --skip-check.
 	Skipped []string `json:"skipped,omitempty"`
 }

@@ -50,7 +50,7 @@ func Run(ctx context.Context, in Input) (*Report, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	rep := &Report{Quotas: r.quotaLines}
+	rep := &Report{Quotas: r.quotaLines, Files: r.files}
 	skip := map[string]bool{}
 	for _, s := range in.Skip {
 		skip[s] = true
@@ -74,6 +74,21 @@ type runner struct {
 	in         Input
 	found      []Finding
 	quotaLines []string
+	files      []string
+}
+
+// humanSize is a file size for people: "812 bytes", "3.1 GiB".
+func humanSize(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d bytes", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit && exp < 3; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGT"[exp])
 }
 
 func (r *runner) add(check string, sev Severity, res specs.Resource, fix, format string, args ...any) {
@@ -103,7 +118,11 @@ func (r *runner) localInputs() {
 			if v.Existing || v.File == "" {
 				return
 			}
-			if err := readable(v.File); err != nil {
+			if err := readable(v.File); err == nil {
+				if st, err := os.Stat(v.File); err == nil {
+					r.files = append(r.files, fmt.Sprintf("image %s: %s, %s", v.Name, v.File, humanSize(st.Size())))
+				}
+			} else {
 				r.add(CheckImageFile, Error, v, "download the file there, or correct the image's file: (it is read relative to the spec's folder)",
 					"image %s: file %s: %v", v.Name, v.File, err)
 			}

@@ -269,3 +269,11 @@ inventory:
 		})
 	}
 }
+
+// TestFileLines: check lists each file apply uploads with its size.
+func TestFileLines(t *testing.T) {
+	rep, _ := run(t, setup{})
+	if len(rep.Files) != 1 || !strings.HasPrefix(rep.Files[0], "image pf-fuel: ") || !strings.HasSuffix(rep.Files[0], "/fuel.iso, 15 bytes") {
+		t.Errorf("file lines: %q", rep.Files)
+	}
+}

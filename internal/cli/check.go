@@ -76,10 +76,13 @@ func printChecks(w io.Writer, p *plan.Plan) {
 }
 
 // printReport prints every finding and the summary, and with quotas the
-// quota lines first: check shows them all; plan and apply print nothing
+// file and quota lines first: check shows them all; plan and apply print nothing
 // when nothing was found, so a clean plan stays as it was.
 func printReport(w io.Writer, rep *preflight.Report, quotas bool) {
 	if quotas {
+		for _, f := range rep.Files {
+			fmt.Fprintln(w, "file:", f)
+		}
 		for _, q := range rep.Quotas {
 			fmt.Fprintln(w, "quota:", q)
 		}
