@@ -37,7 +37,10 @@ type Input struct {
 // records the override. Reading the cloud fails only on a cancelled
 // context; an unreadable quota or image is a finding of its own.
 func Run(ctx context.Context, in Input) (*Report, error) {
-	r := &runner{in: in, ctx: ctx}
+	r := &runner{in: in, ctx: ctx, creating: map[specs.Address]bool{}, images: map[specs.Address]imageRead{}}
+	for _, a := range in.Creates {
+		r.creating[a] = true
+	}
 	r.localInputs()
 	r.extensions()
 	r.fuel()
@@ -75,6 +78,14 @@ type runner struct {
 	found      []Finding
 	quotaLines []string
 	files      []string
+	creating   map[specs.Address]bool
+	// images caches what was read of an image: a thousand slaves boot one.
+	images map[specs.Address]imageRead
+}
+
+type imageRead struct {
+	facts resources.ImageFacts
+	ok    bool
 }
 
 // humanSize is a file size for people: "812 bytes", "3.1 GiB".
@@ -223,6 +234,15 @@ func (r *runner) flavorSize(a specs.Address) (ramMB, diskGB int, ok bool) {
 // minimums; ok is false for an image not in the cloud yet (its file's
 // size stands in for the size).
 func (r *runner) imageFacts(a specs.Address) (resources.ImageFacts, bool) {
+	if c, ok := r.images[a]; ok {
+		return c.facts, c.ok
+	}
+	f, ok := r.readImageFacts(a)
+	r.images[a] = imageRead{f, ok}
+	return f, ok
+}
+
+func (r *runner) readImageFacts(a specs.Address) (resources.ImageFacts, bool) {
 	if o, found := r.in.Live(a); found && o.ID != "" {
 		f, err := resources.ReadImageFacts(r.ctx, r.in.Cloud, o.ID)
 		if err == nil {
@@ -283,14 +303,7 @@ func (r *runner) fit() {
 	})
 }
 
-func (r *runner) creates(a specs.Address) bool {
-	for _, c := range r.in.Creates {
-		if c == a {
-			return true
-		}
-	}
-	return false
-}
+func (r *runner) creates(a specs.Address) bool { return r.creating[a] }
 
 // extensions: the Neutron API extensions a field or kind relies on.
 func (r *runner) extensions() {

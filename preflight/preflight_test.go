@@ -51,7 +51,7 @@ func withQuota(name string, limit int) func(w *simcloud.World) {
 
 // run starts the simulated cloud, reads it for the lab, plans and runs the
 // checks, as `fuelplan check` does.
-func run(t *testing.T, s setup) (*preflight.Report, *specs.Lab) {
+func run(t *testing.T, s setup) (*preflight.Report, *specs.Lab, *simcloud.Cloud) {
 	t.Helper()
 	dir := t.TempDir()
 	data, err := os.ReadFile("testdata/lab.yaml")
@@ -98,7 +98,7 @@ func run(t *testing.T, s setup) (*preflight.Report, *specs.Lab) {
 		if cerr != nil || rep.Errors() == 0 {
 			t.Fatalf("read: %v, and no check explains it (%v)", err, cerr)
 		}
-		return rep, lab
+		return rep, lab, sim
 	}
 	// A missing lookup fails the plan; the lookup check reports it.
 	p, _ := engine.BuildPlan(lab, st, resources.Default(), engine.PlanOptions{})
@@ -112,7 +112,7 @@ func run(t *testing.T, s setup) (*preflight.Report, *specs.Lab) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return rep, lab
+	return rep, lab, sim
 }
 
 // TestFindings: each way a cloud or lab can fail gives its findings, each
@@ -234,7 +234,7 @@ inventory:
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			rep, lab := run(t, tt.setup)
+			rep, lab, _ := run(t, tt.setup)
 			var got []want
 			for _, f := range rep.Findings {
 				got = append(got, want{f.Check, f.Address})
@@ -272,8 +272,26 @@ inventory:
 
 // TestFileLines: check lists each file apply uploads with its size.
 func TestFileLines(t *testing.T) {
-	rep, _ := run(t, setup{})
+	rep, _, _ := run(t, setup{})
 	if len(rep.Files) != 1 || !strings.HasPrefix(rep.Files[0], "image pf-fuel: ") || !strings.HasSuffix(rep.Files[0], "/fuel.iso, 15 bytes") {
 		t.Errorf("file lines: %q", rep.Files)
+	}
+}
+
+// TestImageReadOnce: a hundred slaves booting one image read it once.
+func TestImageReadOnce(t *testing.T) {
+	rep, _, sim := run(t, setup{
+		spec: func(s string) string { return strings.Replace(s, "count: 1", "count: 100", 1) },
+		world: func(w *simcloud.World) {
+			for k := range w.Quotas {
+				w.Quotas[k] = -1
+			}
+		},
+	})
+	if len(rep.Findings) != 0 {
+		t.Errorf("findings: %v", rep.Findings)
+	}
+	if n := sim.Requests()["GET /image/v2/images/{id}"]; n != 1 {
+		t.Errorf("the image was read %d times, want once", n)
 	}
 }
