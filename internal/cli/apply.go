@@ -175,8 +175,8 @@ func (o *applyOptions) Run(ctx context.Context, s *streams) error {
 		return err
 	}
 	_, err = o.session(s, lab, o.specPath).Apply(ctx, session.Request{
-		Options: engine.PlanOptions{Targets: o.targets, Excludes: o.excludes},
-		Phase:   o.phase,
+		Options:    engine.PlanOptions{Targets: o.targets, Excludes: o.excludes},
+		Phase:      o.phase,
 		Saved:      o.saved,
 		Waits:      !o.skipWaits,
 		SkipChecks: o.skipChecks,

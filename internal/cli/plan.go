@@ -75,7 +75,7 @@ func (o *planOptions) Run(ctx context.Context, s *streams) error {
 		return err
 	}
 	p, err := o.session(s, lab, o.specPath, readOnly).Plan(ctx, session.Request{
-		Options: engine.PlanOptions{Targets: o.targets, Excludes: o.excludes},
+		Options:    engine.PlanOptions{Targets: o.targets, Excludes: o.excludes},
 		Phase:      o.phase,
 		SkipChecks: o.skipChecks,
 	})
