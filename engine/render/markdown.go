@@ -101,6 +101,23 @@ func (m Markdown) summary(b *bytes.Buffer, p *plan.Plan) {
 			fmt.Fprintf(b, "- `%s`: %s\n", c.Address, escapeMD(c.What))
 		}
 	}
+	if len(p.Checks) > 0 {
+		b.WriteString("\n**Preflight** (`fuelplan check`)\n\n")
+		for _, c := range p.Checks {
+			where := c.Position
+			if where == "" {
+				where = string(c.Address)
+			}
+			fmt.Fprintf(b, "- %s `%s`: %s", c.Severity, where, escapeMD(c.Message))
+			if c.Fix != "" {
+				fmt.Fprintf(b, " Fix: %s", escapeMD(c.Fix))
+			}
+			b.WriteString("\n")
+		}
+		if len(p.SkippedChecks) > 0 {
+			fmt.Fprintf(b, "- skipped on purpose (`--skip-check`): %s\n", escapeMD(strings.Join(p.SkippedChecks, ", ")))
+		}
+	}
 	if len(p.Conflicts) > 0 {
 		fmt.Fprintf(b, "\n**Conflicts** (apply refuses until they are resolved)\n\n")
 		for _, c := range p.Conflicts {

@@ -96,6 +96,9 @@ var plans = map[string]*plan.Plan{
 		Conflicts: []plan.Conflict{{Address: "network.public", Kind: "network", Name: "eng-public", ID: "x-1",
 			Message: `a network named "eng-public" exists without lab "eng"'s mark; fuelplan will not adopt or touch it: rename or delete it, or rename the lab's`}},
 		Observed: []plan.Observation{{Address: "network.storage", ID: "n-1", Revision: "2"}},
+		Checks: []plan.Check{{Check: "quota", Severity: "error", Address: "port.slave-01.admin", Position: "lab.yaml:40:3",
+			Message: "ports: plan adds 801, 499 left (quota 500, 1 used)", Fix: "raise the ports quota or lower slaves.count"}},
+		SkippedChecks: []string{"fuel-dhcp"},
 		Warnings: []string{"the plan is partial (--target/--exclude): the rest of the lab may not match the spec"},
 	},
 	"destroy": {FormatVersion: plan.FormatVersion, Lab: "eng", Destroy: true, Changes: []plan.Change{
