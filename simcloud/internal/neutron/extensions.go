@@ -10,13 +10,14 @@ import (
 
 // DefaultExtensions is what an ML2/OVS cloud of the Zed era advertises, as
 // far as the simulator implements it. vlan-transparent is off, as on most
-// OVS clouds: vlan_transparent in a body is then a 400.
+// OVS clouds: vlan_transparent in a body is then a 400. trunk and
+// trunk-details are on, as the OVS trunk driver provides them.
 var DefaultExtensions = []string{
 	"allowed-address-pairs", "binding", "external-net", "net-mtu", "net-mtu-writable",
 	"port-security", "project-id", "revision-if-match", "router", "security-group",
 	"standard-attr-description", "standard-attr-revisions", "standard-attr-tag",
 	"standard-attr-timestamp", "tag-creation", "extraroute", "pagination", "sorting", "fields",
-	"quotas", "quota_details", "filter-validation",
+	"quotas", "quota_details", "filter-validation", "trunk", "trunk-details",
 }
 
 // extensionInfo holds the names and descriptions real Neutron returns.
@@ -43,6 +44,8 @@ var extensionInfo = map[string][2]string{
 	"standard-attr-tag":         {"Tag support for resources with standard attribute: subnet, trunk, network_segment_range, router, network, policy, subnetpool, port, security_group, floatingip", "Enables to set tag on resources with standard attribute."},
 	"standard-attr-timestamp":   {"Resource timestamps", "Adds created_at and updated_at fields to all Neutron resources that have Neutron standard attributes."},
 	"tag-creation":              {"Tag support for resources during creation", "Enables to set tag on resources during creation."},
+	"trunk":                     {"Trunk Extension", "Provides support for trunk ports"},
+	"trunk-details":             {"Trunk port details", "Expose trunk port details"},
 	"vlan-transparent":          {"Vlan transparency", "Provides Vlan Transparent Networks"},
 }
 

@@ -28,7 +28,7 @@ type kind struct {
 // kinds is the one place resources are registered.
 func (s *Service) kinds() []*kind {
 	return []*kind{s.networkKind(), s.subnetKind(), s.portKind(), s.routerKind(),
-		s.secGroupKind(), s.sgRuleKind(), s.floatingIPKind()}
+		s.secGroupKind(), s.sgRuleKind(), s.floatingIPKind(), s.trunkKind()}
 }
 
 // values lists a store map as objects in ID order. Kinds call it on each

@@ -156,6 +156,10 @@ func (s *Service) createNetwork(who *simcore.Identity, a attrs) (object, *apiErr
 }
 
 func (s *Service) updateNetwork(who *simcore.Identity, n *network, a attrs) *apiError {
+	if s.ext("vlan-transparent") && a.has("vlan_transparent") {
+		// Real Zed: 400 HTTPBadRequest, the attribute being create-only.
+		return badRequest("Cannot update read-only attribute vlan_transparent")
+	}
 	if err := a.check(s.networkAttrs(false)...); err != nil {
 		return err
 	}

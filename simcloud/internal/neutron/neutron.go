@@ -214,6 +214,9 @@ func (s *Service) routes() *http.ServeMux {
 	}
 	mux.HandleFunc("PUT /v2.0/routers/{id}/add_router_interface", s.wrap("router", s.addInterface))
 	mux.HandleFunc("PUT /v2.0/routers/{id}/remove_router_interface", s.wrap("router", s.removeInterface))
+	mux.HandleFunc("PUT /v2.0/trunks/{id}/add_subports", s.wrap("trunk", s.subportsHandler(false)))
+	mux.HandleFunc("PUT /v2.0/trunks/{id}/remove_subports", s.wrap("trunk", s.subportsHandler(true)))
+	mux.HandleFunc("GET /v2.0/trunks/{id}/get_subports", s.wrap("trunk", s.getSubports))
 	return mux
 }
 
@@ -228,6 +231,10 @@ func (s *Service) Restore(data json.RawMessage) error {
 		if st.Networks == nil || st.Subnets == nil || st.Ports == nil || st.Routers == nil ||
 			st.SecGroups == nil || st.SGRules == nil || st.FloatingIPs == nil || st.DefaultSG == nil {
 			return fmt.Errorf("neutron: restore: snapshot has a null collection")
+		}
+		if st.Trunks == nil {
+			// A state file written before the simulator had trunks.
+			st.Trunks = map[string]*trunk{}
 		}
 		if err := simcore.CheckSnapshot(st); err != nil {
 			return fmt.Errorf("neutron: restore: %w", err)

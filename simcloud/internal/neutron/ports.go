@@ -82,6 +82,9 @@ func (s *Service) renderPort(who *simcore.Identity, p *port) map[string]any {
 		}
 		m["allowed_address_pairs"] = pairs
 	}
+	if td := s.trunkDetails(p); td != nil {
+		m["trunk_details"] = td
+	}
 	if s.ext("binding") {
 		m["binding:vnic_type"] = "normal"
 		// Where a port is bound is operator knowledge: admin only.
@@ -329,6 +332,9 @@ func (s *Service) deletePort(p *port) *apiError {
 	case ownerRouterIf, ownerRouterGW, ownerFloatingIP:
 		return errf(http.StatusConflict, "ServicePortInUse",
 			"Port %s cannot be deleted directly via the port API: has device owner %s.", p.ID, p.DeviceOwner)
+	}
+	if err := s.trunkPortDeletable(p); err != nil {
+		return err
 	}
 	s.disassociatePort(p.ID)
 	delete(s.st.Ports, p.ID)

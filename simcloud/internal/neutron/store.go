@@ -162,6 +162,7 @@ type store struct {
 	SecGroups   map[string]*secGroup   `json:"security_groups"`
 	SGRules     map[string]*sgRule     `json:"security_group_rules"`
 	FloatingIPs map[string]*floatingIP `json:"floatingips"`
+	Trunks      map[string]*trunk      `json:"trunks"`
 	// DefaultSG maps a project to its "default" group, created lazily the
 	// first time the project talks to Neutron, as real Neutron does.
 	DefaultSG map[string]string `json:"default_security_groups"`
@@ -173,7 +174,7 @@ func newStore() *store {
 	return &store{
 		Networks: map[string]*network{}, Subnets: map[string]*subnet{}, Ports: map[string]*port{},
 		Routers: map[string]*router{}, SecGroups: map[string]*secGroup{}, SGRules: map[string]*sgRule{},
-		FloatingIPs: map[string]*floatingIP{}, DefaultSG: map[string]string{},
+		FloatingIPs: map[string]*floatingIP{}, Trunks: map[string]*trunk{}, DefaultSG: map[string]string{},
 	}
 }
 
