@@ -334,6 +334,18 @@ func Graph(lab *specs.Lab, p *plan.Plan) (map[Op][]Op, error) {
 					ds = append(ds, Op{PhaseDestroy, dep})
 				}
 			}
+		} else {
+			// An object the spec dropped may still be held by one that
+			// stays, until that one's update frees it (a port that is a
+			// trunk's subport): its registration says by which kinds.
+			kd, _ := resources.KindOf(BaseAddress(a).Kind())
+			for _, k := range kd.ReleasedBy {
+				for _, op := range applyOp {
+					if op.Phase == PhaseUpdate && op.Address.Kind() == k {
+						ds = append(ds, op)
+					}
+				}
+			}
 		}
 		if b, ok := lastBarrierBelow(rank[a]); ok {
 			ds = append(ds, b)

@@ -149,6 +149,8 @@ func BuildPlan(lab *specs.Lab, st *State, reg resources.Registry, opts PlanOptio
 			p.Observed = append(p.Observed, plan.Observation{Address: da, ID: o.ID, Revision: o.Revision})
 		}
 	}
+	p.Notes = append(p.Notes, lab.Notes...)
+	p.Warnings = append(p.Warnings, lab.Warnings...)
 	for k := range unmanaged {
 		p.Warnings = append(p.Warnings, fmt.Sprintf("%s resources are not managed by this version of fuelplan yet: they are left out of the plan", k))
 	}

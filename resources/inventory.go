@@ -13,6 +13,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/layer3/floatingips"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/layer3/routers"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/security/groups"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/trunks"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/ports"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/subnets"
@@ -218,6 +219,24 @@ func inventoryVolumes(ctx context.Context, c *Cloud, q InventoryQuery) ([]Listed
 		if q.Tag == "" || slices.Contains(tags, q.Tag) {
 			out = append(out, Listed{ID: v.ID, Name: v.Name, Tags: tags})
 		}
+	}
+	return out, err
+}
+
+// inventoryTrunks lists nothing on a cloud without the trunk extension,
+// where the list itself would be a 404.
+func inventoryTrunks(ctx context.Context, c *Cloud, q InventoryQuery) ([]Listed, error) {
+	if !c.HasExtension("trunk") {
+		return nil, nil
+	}
+	pages, err := trunks.List(c.Network, trunks.ListOpts{ProjectID: q.ProjectID, Tags: q.Tag}).AllPages(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ts, err := trunks.ExtractTrunks(pages)
+	out := make([]Listed, len(ts))
+	for i, t := range ts {
+		out[i] = Listed{ID: t.ID, Name: t.Name, Tags: t.Tags}
 	}
 	return out, err
 }

@@ -41,6 +41,11 @@ type Kind struct {
 	// NoInventory says why the kind is not listed (it is part of another
 	// kind's object, or never created by the lab).
 	NoInventory string
+	// ReleasedBy are the kinds whose in-place updates can free an object
+	// of this kind that the spec dropped: its delete waits for their
+	// updates (a port may still be a trunk's subport, which Neutron
+	// refuses to delete, until the trunk's update removes it).
+	ReleasedBy []specs.Kind
 }
 
 // Mark is how a kind's objects say that they are the lab's.
@@ -105,7 +110,12 @@ var kinds = []Kind{
 	{Kind: specs.KindKeypair, Adapter: func() Adapter { return Keypair{} },
 		TeardownRank: 4, Timeout: opTimeout, Mark: MarkName, Inventory: inventoryKeypairs},
 	{Kind: specs.KindPort, Adapter: func() Adapter { return Port{} },
-		TeardownRank: 4, Timeout: opTimeout, Mark: MarkNeutronTags, Inventory: inventoryPorts},
+		TeardownRank: 4, Timeout: opTimeout, Mark: MarkNeutronTags, Inventory: inventoryPorts,
+		ReleasedBy: []specs.Kind{specs.KindTrunk}},
+	// After the server on its parent port, before its ports (Neutron
+	// refuses to delete a trunk's parent or subport ports).
+	{Kind: specs.KindTrunk, Adapter: func() Adapter { return Trunk{} },
+		TeardownRank: 3, Timeout: opTimeout, Mark: MarkNeutronTags, Inventory: inventoryTrunks},
 	{Kind: specs.KindVolume, Adapter: func() Adapter { return Volume{} },
 		TeardownRank: 3, Timeout: slowTimeout, Mark: MarkMetadata,
 		Inventory: inventoryVolumes},

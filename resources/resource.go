@@ -38,6 +38,11 @@ type Cloud struct {
 // HasExtension reports whether Neutron has the extension alias.
 func (c *Cloud) HasExtension(alias string) bool { return c.Extensions[alias] }
 
+// VLANCaps is what vlan_mode auto needs to know of the cloud.
+func (c *Cloud) VLANCaps() specs.Caps {
+	return specs.Caps{Known: true, Trunk: c.HasExtension("trunk"), VLANTransparent: c.HasExtension("vlan-transparent")}
+}
+
 // The ownership mark. Taggable objects carry both tags from their
 // creation request on, so a crash mid-create leaves nothing unmarked.
 const (

@@ -12,7 +12,11 @@ import (
 // Compile turns a valid spec into its lab: one instance per cloud object
 // (and per lookup), linked into the DAG. It fails only on a spec that did
 // not come from a clean Load/Parse.
-func Compile(s *Spec) (*Lab, error) {
+func Compile(s *Spec) (*Lab, error) { return CompileFor(s, Caps{}) }
+
+// CompileFor compiles for a cloud with caps: vlan_mode auto takes the way
+// the cloud supports (compile_vlan.go).
+func CompileFor(s *Spec, caps Caps) (*Lab, error) {
 	if s == nil || s.v == nil || s.Doc == nil {
 		return nil, errors.New("compile: no validated spec")
 	}
@@ -21,6 +25,8 @@ func Compile(s *Spec) (*Lab, error) {
 	c.lab.File = s.File
 	c.lab.Hash = s.Hash
 	c.lab.env = slices.Clone(s.env)
+	c.lab.spec = s
+	c.resolveVLANs(caps)
 	c.all()
 	c.reserveFixedIPs()
 	if err := errors.Join(c.errs...); err != nil {
@@ -36,6 +42,10 @@ type compiler struct {
 	v    *validator
 	lab  *Lab
 	errs []error
+	// vlanModes is how each carrier network's VLANs are built;
+	// neededNets the tagged networks trunks use (compile_vlan.go).
+	vlanModes  map[string]string
+	neededNets map[string]bool
 }
 
 func (c *compiler) add(r Resource) {
@@ -138,10 +148,17 @@ func (c *compiler) flavor(f *FlavorSpec) {
 }
 
 func (c *compiler) network(n *netModel) {
+	if c.skipNetwork(n) {
+		return
+	}
 	ns := n.spec
-	name := c.v.cloudName(ns.Named, n.name)
+	name := c.networkCloudName(n)
 	nw := &Network{Meta: c.meta(KindNetwork, name, ns.At, n.name), Description: ns.Description.V,
 		PortSecurity: ns.PortSecurity.Ptr(), VLANTransparent: ns.VLANTransparent.Ptr(), Index: n.index}
+	if c.vlanModes[n.name] == VLANModeTransparent {
+		yes := true
+		nw.VLANTransparent = &yes
+	}
 	if ns.MTU.Set {
 		mtu := ns.MTU.V
 		nw.MTU = &mtu
@@ -176,7 +193,7 @@ func (c *compiler) router() {
 	}
 	c.add(rt)
 	for _, n := range c.v.netOrder {
-		if !n.routed {
+		if !n.routed || c.skipNetwork(n) {
 			continue
 		}
 		c.add(&RouterInterface{Meta: c.meta(KindRouterInterface, rt.Name+"-"+n.name, n.spec.At, n.name),
@@ -261,6 +278,7 @@ func (c *compiler) server(s *serverModel) {
 		}
 		c.add(port)
 		srv.Ports = append(srv.Ports, pa)
+		c.trunk(s, srv, p, port)
 	}
 	if s.keypair != "" {
 		srv.Keypair = NewAddress(KindKeypair, s.keypair)

@@ -32,6 +32,7 @@ const (
 	KindSecurityGroupRule Kind = "security_group_rule"
 	KindKeypair           Kind = "keypair"
 	KindPort              Kind = "port"
+	KindTrunk             Kind = "trunk"
 	KindVolume            Kind = "volume"
 	KindServer            Kind = "server"
 	KindFloatingIP        Kind = "floating_ip"
@@ -43,7 +44,7 @@ const (
 var Kinds = []Kind{
 	KindExternalNetwork, KindImage, KindFlavor, KindNetwork, KindSubnet, KindRouter,
 	KindRouterInterface, KindSecurityGroup, KindSecurityGroupRule, KindKeypair, KindPort,
-	KindVolume, KindServer, KindFloatingIP, KindPatch, KindWait,
+	KindTrunk, KindVolume, KindServer, KindFloatingIP, KindPatch, KindWait,
 }
 
 // NewAddress joins a kind and name parts: NewAddress(KindPort, "slave-03", "admin").
@@ -288,6 +289,30 @@ func (p *Port) Deps() []Address {
 	return append(d, p.SecurityGroups...)
 }
 
+// Trunk makes a server's NIC (its parent port) carry VLANs: each subport
+// is a port on the VLAN's own network, tagged with its ID on the parent.
+// Subports are added and removed in place; only a new parent replaces it.
+type Trunk struct {
+	Meta
+	Parent   Address   `json:"parent"`
+	Subports []Subport `json:"subports"` // in network name order
+}
+
+// Subport is one VLAN of a trunk.
+type Subport struct {
+	Port           Address `json:"port"`
+	NetworkName    string  `json:"network_name"`
+	SegmentationID int     `json:"segmentation_id"`
+}
+
+func (t *Trunk) Deps() []Address {
+	d := []Address{t.Parent}
+	for _, s := range t.Subports {
+		d = append(d, s.Port)
+	}
+	return d
+}
+
 // Volume is a Cinder volume, blank or made from an image.
 type Volume struct {
 	Meta
@@ -318,8 +343,10 @@ type Server struct {
 	Image        Address       `json:"image,omitempty"` // empty when booting from volumes
 	BlockDevices []BlockDevice `json:"block_devices,omitempty"`
 	Ports        []Address     `json:"ports"`
-	Keypair      Address       `json:"keypair,omitempty"`
-	UserData     string        `json:"user_data,omitempty"`
+	// Trunks are the trunks on its NICs: made before the server boots.
+	Trunks   []Address `json:"trunks,omitempty"`
+	Keypair  Address   `json:"keypair,omitempty"`
+	UserData string    `json:"user_data,omitempty"`
 	// SensitiveUserData is set instead of UserData when the spec marks it so.
 	SensitiveUserData Secret            `json:"-"`
 	Metadata          map[string]string `json:"metadata,omitempty"`
@@ -337,6 +364,7 @@ func (s *Server) Deps() []Address {
 		d = append(d, b.Volume)
 	}
 	d = append(d, s.Ports...)
+	d = append(d, s.Trunks...)
 	if s.Keypair != "" {
 		d = append(d, s.Keypair)
 	}

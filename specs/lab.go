@@ -19,6 +19,15 @@ type Lab struct {
 	File  string // the spec file it came from
 	// Hash is the SHA-256 (hex) of the spec file's bytes, recorded in saved plans.
 	Hash string
+	// Notes say what the compiler chose for the cloud and why (vlan_mode
+	// auto); Warnings what the cloud cannot do that the spec asks for.
+	Notes    []string
+	Warnings []string
+
+	// spec is what the lab was compiled from, for ForCloud; carriesVLANs
+	// says whether the cloud's capabilities can change the lab.
+	spec         *Spec
+	carriesVLANs bool
 
 	byAddr map[Address]Resource
 	order  []Address // sorted by kind build order, then address

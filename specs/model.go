@@ -17,6 +17,10 @@ type netModel struct {
 	byStart   []poolRange // sorted by start address, see checkPoolOverlaps
 	poolReach []int
 	routed    bool
+	// family is the pattern a network was made from (tenant-{vlan}) and
+	// vlanID the ID it was made for; "" and 0 for a network the spec lists.
+	family string
+	vlanID int
 }
 
 type poolRange struct {
@@ -40,6 +44,7 @@ type portModel struct {
 	portSecurity   Bool
 	securityGroups []string
 	pairs          []PairSpec
+	vlans          []vlanModel // tagged on this NIC, in spec order
 }
 
 type serverModel struct {

@@ -14,6 +14,7 @@ type Document struct {
 	Lab             String                  `spec:"lab,required"`
 	Cloud           String                  `spec:"cloud"`
 	ExternalNetwork String                  `spec:"external_network"`
+	VLANMode        String                  `spec:"vlan_mode"`
 	Images          []ImageSpec             `spec:"images"`
 	Flavors         []FlavorSpec            `spec:"flavors"`
 	Networks        []NetworkSpec           `spec:"networks,required"`
@@ -84,7 +85,10 @@ type NetworkSpec struct {
 	MTU             Int        `spec:"mtu"`
 	PortSecurity    Bool       `spec:"port_security"`
 	VLANTransparent Bool       `spec:"vlan_transparent"`
-	Router          Bool       `spec:"router"`
+	// VLANMode says how the NICs on this network carry their vlans:
+	// auto, trunk or transparent (docs/vlan.md).
+	VLANMode String `spec:"vlan_mode"`
+	Router   Bool   `spec:"router"`
 }
 
 // RouterSpec is the lab's router.
@@ -145,6 +149,18 @@ type PortSpec struct {
 	PortSecurity        Bool       `spec:"port_security"`
 	SecurityGroups      []String   `spec:"security_groups"`
 	AllowedAddressPairs []PairSpec `spec:"allowed_address_pairs"`
+	VLANs               []VLANSpec `spec:"vlans"`
+}
+
+// VLANSpec is one VLAN (or a range) tagged on a NIC: frames with that ID
+// belong to the lab network named. A range (ids) names a network pattern
+// with {vlan} in its name: one network per ID.
+type VLANSpec struct {
+	At      Pos
+	Path    string
+	Network String `spec:"network,required"`
+	ID      Int    `spec:"id"`
+	IDs     String `spec:"ids"`
 }
 
 // VolumeSpec is a volume attached at boot.

@@ -21,11 +21,18 @@ type validator struct {
 	flavors  map[string]*FlavorSpec
 	nets     map[string]*netModel
 	netOrder []*netModel
-	groups   map[string]*SecurityGroupSpec
-	keypair  string
-	servers  []*serverModel
-	byServer map[string]*serverModel
-	waits    map[string]*WaitSpec
+	// netPatterns are the networks named with {vlan}, made per VLAN ID;
+	// tagged are the networks carried as VLANs (never a NIC's own);
+	// vlanItems are each vlans entry, resolved (validate_vlan.go).
+	netPatterns  map[string]*netModel
+	patternOrder []*netModel
+	tagged       map[string]Pos
+	vlanItems    map[*VLANSpec][]vlanModel
+	groups       map[string]*SecurityGroupSpec
+	keypair      string
+	servers      []*serverModel
+	byServer     map[string]*serverModel
+	waits        map[string]*WaitSpec
 }
 
 func (v *validator) errorf(p Pos, format string, args ...any) {
@@ -60,6 +67,7 @@ func (v *validator) run() {
 	v.checkImages()
 	v.checkFlavors()
 	v.checkNetworks()
+	v.checkVLANs()
 	v.checkRouter()
 	v.checkGroups()
 	v.checkKeypair()

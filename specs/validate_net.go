@@ -57,12 +57,15 @@ func usable(p netip.Prefix, a netip.Addr) bool {
 
 func (v *validator) checkNetworks() {
 	v.nets = map[string]*netModel{}
+	v.netPatterns = map[string]*netModel{}
 	seen := map[string]Pos{}
 	for i := range v.doc.Networks {
 		ns := &v.doc.Networks[i]
 		n := &netModel{spec: ns, index: i, routed: ns.Router.V}
-		name, ok := v.checkName(ns.Name, ns.At, ns.Path, "network", seen)
-		if ok {
+		v.checkVLANMode(ns.VLANMode, ns.Path+".vlan_mode")
+		if isVLANPattern(ns.Name.V) {
+			v.checkPatternNetwork(n, seen)
+		} else if name, ok := v.checkName(ns.Name, ns.At, ns.Path, "network", seen); ok {
 			n.name = name
 			v.nets[name] = n
 			v.netOrder = append(v.netOrder, n)
@@ -97,7 +100,9 @@ func (v *validator) checkNetworks() {
 	if v.doc.Networks != nil && len(v.doc.Networks) == 0 {
 		v.errorf(v.doc.At, "networks: a lab needs at least one network")
 	}
-	// Overlapping CIDRs make routing between lab networks ambiguous.
+	// Overlapping CIDRs make routing between lab networks ambiguous. The
+	// networks a pattern makes share its CIDR: each is a VLAN of its own,
+	// so the pattern is checked once, as itself.
 	v.checkNetworkOverlaps()
 }
 
@@ -107,7 +112,7 @@ func (v *validator) checkNetworks() {
 // made a spec of thousands of equal CIDRs take minutes and gigabytes.
 func (v *validator) checkNetworkOverlaps() {
 	var nets []*netModel
-	for _, n := range v.netOrder {
+	for _, n := range append(append([]*netModel(nil), v.netOrder...), v.patternOrder...) {
 		if n.prefix.IsValid() {
 			nets = append(nets, n)
 		}
@@ -229,4 +234,27 @@ func (n *netModel) checkFixedIP(a netip.Addr) string {
 		return fmt.Sprintf("%s is inside allocation pool %s-%s of network %q: Neutron may give it to another port", a, pr.start, pr.end, n.name)
 	}
 	return ""
+}
+
+// checkPatternNetwork checks a network named with {vlan}: the name with an
+// ID in place must be a valid name, and it can be neither routed (its
+// networks share one CIDR) nor a NIC's own network.
+func (v *validator) checkPatternNetwork(n *netModel, seen map[string]Pos) {
+	ns := n.spec
+	probe := ns.Name
+	probe.V = vlanName(ns.Name.V, 1000)
+	if _, ok := v.checkName(probe, ns.At, ns.Path, "network", map[string]Pos{}); !ok {
+		return
+	}
+	if prev, dup := seen[ns.Name.V]; dup {
+		v.errorf(ns.Name.At, "%s.name: duplicate network name %s (first defined at line %d)", ns.Path, ns.Name.Q(), prev.Line)
+		return
+	}
+	seen[ns.Name.V] = ns.Name.At
+	if ns.Router.V {
+		v.errorf(ns.Router.At, "%s.router: the networks of pattern %s share one CIDR, so the router cannot join them", ns.Path, ns.Name.Q())
+	}
+	n.name = ns.Name.V
+	v.netPatterns[n.name] = n
+	v.patternOrder = append(v.patternOrder, n)
 }

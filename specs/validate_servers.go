@@ -176,8 +176,12 @@ type slaveCtx struct {
 
 func (v *validator) resolvePorts(s *serverModel, specs []PortSpec, defGroups []string, slave *slaveCtx) {
 	if len(specs) == 0 {
-		// No ports listed: one port on every network, in network order.
+		// No ports listed: one port on every network, in network order,
+		// but for the networks carried as VLANs.
 		for _, n := range v.netOrder {
+			if _, tagged := v.tagged[n.name]; tagged {
+				continue
+			}
 			s.ports = append(s.ports, portModel{net: n, at: s.at, path: s.path, securityGroups: defGroups})
 		}
 		return
@@ -195,6 +199,12 @@ func (v *validator) resolvePorts(s *serverModel, specs []PortSpec, defGroups []s
 			}
 			continue
 		}
+		if at, tagged := v.tagged[n.name]; tagged {
+			if slave == nil || slave.first {
+				v.errorf(ps.Network.At, "%s.network: network %q is carried as a VLAN (line %d), so it cannot be a NIC's own network", ps.Path, n.name, at.Line)
+			}
+			continue
+		}
 		if _, dup := byNet[n.name]; dup {
 			if slave == nil || slave.first {
 				v.errorf(ps.Network.At, "%s.network: a second port on network %q; a server has one port per network", ps.Path, n.name)
@@ -202,6 +212,12 @@ func (v *validator) resolvePorts(s *serverModel, specs []PortSpec, defGroups []s
 			continue
 		}
 		pm := portModel{net: n, at: ps.At, path: ps.Path, portSecurity: ps.PortSecurity, pairs: ps.AllowedAddressPairs}
+		for j := range ps.VLANs {
+			pm.vlans = append(pm.vlans, v.vlanItems[&ps.VLANs[j]]...)
+		}
+		if len(ps.VLANs) > 0 && (slave == nil || slave.first) {
+			v.checkCarrier(n, ps)
+		}
 		pm.securityGroups = defGroups
 		if ps.SecurityGroups != nil {
 			if slave == nil || slave.first {

@@ -210,7 +210,9 @@ type Plan struct {
 	Changes   []Change      `json:"changes"`
 	Conflicts []Conflict    `json:"conflicts,omitempty"`
 	Observed  []Observation `json:"observed,omitempty"`
-	Warnings  []string      `json:"warnings,omitempty"`
+	// Notes say what was decided for this cloud and why (vlan_mode auto).
+	Notes    []string `json:"notes,omitempty"`
+	Warnings []string `json:"warnings,omitempty"`
 	// Checks are the preflight findings (package preflight) the plan was
 	// made with; SkippedChecks the checks overridden with --skip-check.
 	Checks        []Check  `json:"checks,omitempty"`

@@ -24,6 +24,7 @@ const (
 	yellow  = "\x1b[33m"
 	red     = "\x1b[31m"
 	magenta = "\x1b[35m"
+	cyan    = "\x1b[36m"
 	bold    = "\x1b[1m"
 	reset   = "\x1b[0m"
 )
@@ -317,6 +318,9 @@ func afterOrNull(f plan.FieldChange) string {
 }
 
 func (t Text) warnings(b *strings.Builder, p *plan.Plan) {
+	for _, n := range p.Notes {
+		fmt.Fprintf(b, "%s %s\n", t.paint(cyan, "Note:"), n)
+	}
 	for _, w := range p.Warnings {
 		fmt.Fprintf(b, "%s %s\n", t.paint(yellow, "Warning:"), w)
 	}

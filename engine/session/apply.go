@@ -42,16 +42,29 @@ type Result struct {
 
 // Plan reads the cloud and plans; it changes nothing, so it takes no lock.
 func (s *Session) Plan(ctx context.Context, req Request) (*plan.Plan, error) {
-	lab, err := WithPhase(s.Lab, req.Phase)
-	if err != nil {
+	if _, err := WithPhase(s.Lab, req.Phase); err != nil {
 		return nil, err
 	}
 	var p *plan.Plan
-	err = s.connected(ctx, func(c *resources.Cloud) (err error) {
+	err := s.connected(ctx, func(c *resources.Cloud) error {
+		lab, err := forCloud(s.Lab, c, req.Phase)
+		if err != nil {
+			return err
+		}
 		p, _, err = s.plan(ctx, c, lab, req)
 		return err
 	})
 	return p, err
+}
+
+// forCloud is the lab as this cloud builds it: vlan_mode auto decided by
+// its Neutron extensions (docs/vlan.md), then the boot phase applied.
+func forCloud(lab *specs.Lab, c *resources.Cloud, phase string) (*specs.Lab, error) {
+	lab, err := lab.ForCloud(c.VLANCaps())
+	if err != nil {
+		return nil, err
+	}
+	return WithPhase(lab, phase)
 }
 
 func (s *Session) plan(ctx context.Context, c *resources.Cloud, lab *specs.Lab, req Request) (*plan.Plan, *engine.State, error) {
@@ -84,6 +97,10 @@ func (s *Session) Apply(ctx context.Context, req Request) (*Result, error) {
 	}
 	res := &Result{}
 	err = s.connected(ctx, func(c *resources.Cloud) error {
+		lab, err := forCloud(s.Lab, c, req.Phase)
+		if err != nil {
+			return err
+		}
 		if req.Saved != nil {
 			// Refuse a stale plan before taking the lock: taking it
 			// creates the lock's anchor, which a destroyed lab must not
@@ -97,7 +114,7 @@ func (s *Session) Apply(ctx context.Context, req Request) (*Result, error) {
 				return err
 			}
 		}
-		err := s.locked(ctx, c, req.Options.Destroy, func(lock *lablock.Lock) (bool, error) { return s.change(ctx, c, lock, lab, req, res) })
+		err = s.locked(ctx, c, req.Options.Destroy, func(lock *lablock.Lock) (bool, error) { return s.change(ctx, c, lock, lab, req, res) })
 		if err != nil {
 			return err
 		}

@@ -59,6 +59,8 @@ func WithPhase(lab *specs.Lab, phase string) (*specs.Lab, error) {
 	out := specs.NewLab(lab.Name)
 	out.Cloud, out.File, out.Hash = lab.Cloud, lab.File, lab.Hash
 	out.InheritEnv(lab)
+	out.Notes, out.Warnings = lab.Notes, lab.Warnings
+	out.Notes, out.Warnings = lab.Notes, lab.Warnings
 	for _, a := range lab.Addresses() {
 		r, _ := lab.Resource(a)
 		if n, ok := replaced[a]; ok {
