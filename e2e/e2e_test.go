@@ -28,7 +28,7 @@ func TestReal(t *testing.T) {
 		{"fuel-lab", "drift", "interrupted"},
 		{"update-replace", "port-security", "unowned-name", "by-hand"},
 		{"member", "killed-destroy", "example"},
-		{"boot-media", "boot-media-drift", "iso-change"},
+		{"boot-media", "boot-media-drift", "iso-change", "vlan"},
 	}
 	byName := map[string]scenario{}
 	for _, sc := range scenarios {

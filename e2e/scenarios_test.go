@@ -44,6 +44,7 @@ var scenarios = []scenario{
 	{name: "boot-media", run: bootMedia},
 	{name: "boot-media-drift", run: bootMediaDrift},
 	{name: "iso-change", run: isoChange},
+	{name: "vlan", run: vlans},
 }
 
 // runScenario runs one scenario on a target, framed: leftovers of an
