@@ -234,8 +234,12 @@ func (Port) Create(ctx context.Context, c *Cloud, lab string, r specs.Resource, 
 	if err != nil {
 		return nil, err
 	}
+	mac, err := portMAC(ctx, c, p, ids)
+	if err != nil {
+		return nil, err
+	}
 	opts := ports.CreateOpts{
-		NetworkID: netID, Name: p.Name, MACAddress: p.MAC,
+		NetworkID: netID, Name: p.Name, MACAddress: mac,
 		FixedIPs:            []ports.IP{{SubnetID: subnetID, IPAddress: p.FixedIP}},
 		SecurityGroups:      sgs,
 		AllowedAddressPairs: addressPairs(p.AllowedAddressPairs),
@@ -305,4 +309,21 @@ func (Port) Update(ctx context.Context, c *Cloud, r specs.Resource, live *Object
 
 func (Port) Delete(ctx context.Context, c *Cloud, live *Object) error {
 	return deleteNeutron(ctx, c, "ports", live)
+}
+
+// portMAC is the MAC to create p with: its own, or the one its MACOf port
+// has now (a trunk's subport takes its parent's).
+func portMAC(ctx context.Context, c *Cloud, p *specs.Port, ids IDs) (string, error) {
+	if p.MAC != "" || p.MACOf == "" {
+		return p.MAC, nil
+	}
+	id, err := refID(ids, "create", p.Addr(), "mac", p.MACOf)
+	if err != nil {
+		return "", err
+	}
+	from, err := ports.Get(ctx, c.Network, id).Extract()
+	if err != nil {
+		return "", fmt.Errorf("%s: create: read the MAC of %s: %w", p.Addr(), p.MACOf, err)
+	}
+	return from.MACAddress, nil
 }

@@ -172,11 +172,16 @@ func (c *compiler) trunk(s *serverModel, srv *Server, p portModel, parent *Port)
 	sort.Slice(vlans, func(i, j int) bool { return vlans[i].net.name < vlans[j].net.name })
 	for _, vl := range vlans {
 		pa := NewAddress(KindPort, s.name, vl.net.name)
-		// A subport keeps the NIC's port security and groups: the guest's
-		// tagged frames pass the same filter as its untagged ones.
-		c.add(&Port{Meta: Meta{Address: pa, Name: s.cloudName + "-" + vl.net.name, At: vl.at}, Server: srv.Address,
+		// A subport keeps the NIC's port security and groups, and its MAC:
+		// the guest's VLAN interfaces send with the NIC's MAC, and
+		// Neutron's anti-spoofing checks it against the subport's.
+		sp := &Port{Meta: Meta{Address: pa, Name: s.cloudName + "-" + vl.net.name, At: vl.at}, Server: srv.Address,
 			Network: NewAddress(KindNetwork, vl.net.name), Subnet: NewAddress(KindSubnet, vl.net.name),
-			NetworkName: vl.net.name, PortSecurity: parent.PortSecurity, SecurityGroups: parent.SecurityGroups})
+			NetworkName: vl.net.name, MAC: parent.MAC, PortSecurity: parent.PortSecurity, SecurityGroups: parent.SecurityGroups}
+		if sp.MAC == "" {
+			sp.MACOf = parent.Address
+		}
+		c.add(sp)
 		t.Subports = append(t.Subports, Subport{Port: pa, NetworkName: vl.net.name, SegmentationID: vl.id})
 	}
 	c.add(t)

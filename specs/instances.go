@@ -274,6 +274,10 @@ type Port struct {
 	NetworkName         string        `json:"network_name"`
 	FixedIP             string        `json:"fixed_ip,omitempty"`
 	MAC                 string        `json:"mac,omitempty"`
+	// MACOf: without a MAC of its own, the port takes this port's MAC
+	// when it is created. A trunk's subport takes its parent's: the
+	// guest's VLAN interfaces send with the NIC's MAC.
+	MACOf Address `json:"mac_of,omitempty"`
 	PortSecurity        *bool         `json:"port_security,omitempty"`
 	SecurityGroups      []Address     `json:"security_groups,omitempty"`
 	AllowedAddressPairs []AddressPair `json:"allowed_address_pairs,omitempty"`
@@ -286,6 +290,9 @@ type Port struct {
 
 func (p *Port) Deps() []Address {
 	d := []Address{p.Network, p.Subnet}
+	if p.MACOf != "" {
+		d = append(d, p.MACOf)
+	}
 	return append(d, p.SecurityGroups...)
 }
 

@@ -123,11 +123,19 @@ func (e *vlanEnv) trunks() map[string]struct {
 		Subs []string
 	}{}
 	for _, tr := range ts {
+		parent, err := ports.Get(ctx, e.cloud.Network, tr.PortID).Extract()
+		if err != nil {
+			e.t.Fatal(err)
+		}
 		var subs []string
 		for _, sp := range tr.Subports {
 			p, err := ports.Get(ctx, e.cloud.Network, sp.PortID).Extract()
 			if err != nil {
 				e.t.Fatal(err)
+			}
+			// The guest's VLAN interfaces send with the NIC's MAC.
+			if p.Name != "stray" && p.MACAddress != parent.MACAddress {
+				e.t.Errorf("subport %s has MAC %s, its parent %s", p.Name, p.MACAddress, parent.MACAddress)
 			}
 			n, err := networks.Get(ctx, e.cloud.Network, p.NetworkID).Extract()
 			if err != nil {
