@@ -271,13 +271,13 @@ type Port struct {
 	Network Address `json:"network"`
 	Subnet  Address `json:"subnet"`
 	// NetworkName is the spec's network name: ports are keyed by it.
-	NetworkName         string        `json:"network_name"`
-	FixedIP             string        `json:"fixed_ip,omitempty"`
-	MAC                 string        `json:"mac,omitempty"`
+	NetworkName string `json:"network_name"`
+	FixedIP     string `json:"fixed_ip,omitempty"`
+	MAC         string `json:"mac,omitempty"`
 	// MACOf: without a MAC of its own, the port takes this port's MAC
 	// when it is created. A trunk's subport takes its parent's: the
 	// guest's VLAN interfaces send with the NIC's MAC.
-	MACOf Address `json:"mac_of,omitempty"`
+	MACOf               Address       `json:"mac_of,omitempty"`
 	PortSecurity        *bool         `json:"port_security,omitempty"`
 	SecurityGroups      []Address     `json:"security_groups,omitempty"`
 	AllowedAddressPairs []AddressPair `json:"allowed_address_pairs,omitempty"`
