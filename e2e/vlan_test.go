@@ -66,7 +66,7 @@ func (e *env) subportsOf(st *engine.State, a specs.Address) (string, []string) {
 	return o.ID, out
 }
 
-// 8. VLANs: a slave's public NIC is a trunk's parent with mgmt and the
+// 14. VLANs: a slave's public NIC is a trunk's parent with mgmt and the
 // tenant VLANs as subports, its private NIC on a VLAN-transparent
 // network. The lab applies and plans empty; a subport removed by hand is
 // planned back and restored in place; a changed tenant range updates the
