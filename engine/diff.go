@@ -137,6 +137,9 @@ func (r *resolver) diff(a specs.Address, schema resources.Schema, d resources.De
 		got := live.Fields[n]
 		if !known {
 			add(n, r.show(got), joinAddrs(addrs), true)
+			if f, _ := schema.Lookup(n); f.FollowsReplace && got != "" {
+				out[len(out)-1].ForcesReplace = true
+			}
 			continue
 		}
 		sort.Strings(ids)

@@ -80,6 +80,12 @@ type Field struct {
 	Name string
 	// ForceNew: the API cannot change it; a difference replaces the object.
 	ForceNew bool
+	// FollowsReplace: a reference the API cannot re-point while its old
+	// target exists: when the object it already refers to is replaced,
+	// this one is replaced too. A new reference is still set in place.
+	// (A trunk's subport: Neutron refuses to delete a port that is a
+	// subport, so the trunk goes first and comes back with the new port.)
+	FollowsReplace bool
 	// Sensitive values are never printed.
 	Sensitive bool
 	// Type says how a value reads, so a plan shows a number as a number

@@ -33,7 +33,7 @@ func (Trunk) Schema() Schema {
 	return Schema{
 		{Name: "name"},
 		{Name: "parent", ForceNew: true},
-		{Name: trunkSubportsPrefix + "*"},
+		{Name: trunkSubportsPrefix + "*", FollowsReplace: true},
 		{Name: trunkVLANPrefix + "*"},
 	}
 }

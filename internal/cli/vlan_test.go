@@ -263,6 +263,34 @@ func TestVLANLabLifecycle(t *testing.T) {
 		t.Fatalf("plan after the range change:\n%s", out)
 	}
 
+	// A new CIDR for the tenant networks replaces their subnets and the
+	// subport ports on them; Neutron cannot delete a port while it is a
+	// subport, nor re-point a subport, so the trunks are replaced too,
+	// on the same parent port: the servers stay.
+	text, err := os.ReadFile(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(spec, []byte(strings.Replace(string(text), "10.40.0.0/24", "10.41.0.0/24", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out = e.run(ExitChanges, "plan", spec, "--detailed-exitcode")
+	for _, want := range []string{"-/+ trunk.slave-01.public", "-/+ port.slave-01.tenant-1001", "-/+ subnet.tenant-1001"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("CIDR plan lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "server.") || strings.Contains(out, "port.slave-01.public") {
+		t.Errorf("CIDR plan touches the servers or their NICs:\n%s", out)
+	}
+	e.run(ExitOK, "apply", spec, "--auto-approve")
+	if out := e.run(ExitOK, "plan", spec, "--detailed-exitcode"); !strings.HasPrefix(out, "No changes.") {
+		t.Fatalf("plan after the CIDR change:\n%s", out)
+	}
+	if got := e.trunks(); !slices.Equal(got["vl-slave-02-public"].Subs, wantSubs) {
+		t.Fatalf("trunks after the CIDR change: %+v", got)
+	}
+
 	e.run(ExitOK, "destroy", spec, "--auto-approve")
 	if left := e.trunks(); len(left) != 0 {
 		t.Fatalf("trunks left after destroy: %+v", left)
