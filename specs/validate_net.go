@@ -241,9 +241,8 @@ func (n *netModel) checkFixedIP(a netip.Addr) string {
 // networks share one CIDR) nor a NIC's own network.
 func (v *validator) checkPatternNetwork(n *netModel, seen map[string]Pos) {
 	ns := n.spec
-	probe := ns.Name
-	probe.V = vlanName(ns.Name.V, 1000)
-	if _, ok := v.checkName(probe, ns.At, ns.Path, "network", map[string]Pos{}); !ok {
+	if !logicalName.MatchString(vlanName(ns.Name.V, maxVLANID)) {
+		v.errorf(ns.Name.At, "%s.name: invalid network pattern %s: with a VLAN ID in place of {vlan}, use letters, digits, '.', '_' and '-'", ns.Path, ns.Name.Q())
 		return
 	}
 	if prev, dup := seen[ns.Name.V]; dup {
