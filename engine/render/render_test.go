@@ -99,7 +99,8 @@ var plans = map[string]*plan.Plan{
 		Checks: []plan.Check{{Check: "quota", Severity: "error", Address: "port.slave-01.admin", Position: "lab.yaml:40:3",
 			Message: "ports: plan adds 801, 499 left (quota 500, 1 used)", Fix: "raise the ports quota or lower slaves.count"}},
 		SkippedChecks: []string{"fuel-dhcp"},
-		Warnings: []string{"the plan is partial (--target/--exclude): the rest of the lab may not match the spec"},
+		Notes:         []string{"network.public carries VLANs 101-102 (vlan_mode auto): a VLAN-transparent network, because the cloud's Neutron has the vlan-transparent extension"},
+		Warnings:      []string{"the plan is partial (--target/--exclude): the rest of the lab may not match the spec"},
 	},
 	"destroy": {FormatVersion: plan.FormatVersion, Lab: "eng", Destroy: true, Changes: []plan.Change{
 		{Address: "network.admin", Action: plan.Delete, Name: "eng-admin", ID: "n-1"},
