@@ -272,7 +272,7 @@ func TestSlaveExpansionBounded(t *testing.T) {
 	}
 	b.WriteString("slaves: {count: 4096, name: \"s-{index}\", flavor: small, image: cirros}\n")
 	_, diags := Parse("x.yaml", []byte(b.String()), nil)
-	want := "x.yaml:37:17: slaves.count: 4096 slaves of 31 objects each (server, ports, volumes) make 126,976 objects; at most 100,000"
+	want := "x.yaml:37:17: slaves.count: 4096 slaves of 31 objects each (server, ports, subports and trunks, volumes) make 126,976 objects; at most 100,000"
 	if got := diags.Error(); got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}

@@ -17,8 +17,8 @@ func (v *validator) expandSlaves(sl *SlavesSpec) {
 	if ports == 0 {
 		ports = len(v.netOrder) // a port on every network
 	}
-	if per := 1 + ports + len(sl.Volumes); sl.Count.V*per > maxSlaveObjects {
-		v.errorf(sl.Count.At, "slaves.count: %d slaves of %d objects each (server, ports, volumes) make %s objects; at most %s",
+	if per := 1 + ports + v.taggedCount(sl.Ports) + len(sl.Volumes); sl.Count.V*per > maxSlaveObjects {
+		v.errorf(sl.Count.At, "slaves.count: %d slaves of %d objects each (server, ports, subports and trunks, volumes) make %s objects; at most %s",
 			sl.Count.V, per, thousands(sl.Count.V*per), thousands(maxSlaveObjects))
 		return
 	}

@@ -28,6 +28,11 @@ var vlanModes = []string{VLANModeAuto, VLANModeTrunk, VLANModeTransparent}
 // maxVLANID is the largest 802.1Q VLAN ID (4095 is reserved).
 const maxVLANID = 4094
 
+// maxTaggedVLANs bounds the VLAN IDs all NICs' vlans entries name, in all:
+// each may make a network, a subnet and, per server, a port. Fuel's
+// layout tags 33 (101, 102, 1000-1030).
+const maxTaggedVLANs = 8192
+
 // vlanModel is one VLAN of a NIC, resolved: its network and ID.
 type vlanModel struct {
 	net *netModel
@@ -120,6 +125,7 @@ func (v *validator) checkVLANs() {
 		ids  []int
 	}
 	var items []item
+	total := 0
 	for _, ports := range lists {
 		for i := range ports {
 			ps := &ports[i]
@@ -184,6 +190,10 @@ func (v *validator) checkVLANs() {
 				if ids == nil {
 					continue
 				}
+				if total += len(ids); total > maxTaggedVLANs {
+					v.errorf(it.At, "%s: with this entry the NICs tag %s VLANs in all; at most %s", it.Path, thousands(total), thousands(maxTaggedVLANs))
+					return
+				}
 				if tmpl != nil {
 					if patternIDs[name] == nil {
 						patternIDs[name] = map[int]bool{}
@@ -212,6 +222,21 @@ func (v *validator) checkVLANs() {
 		}
 		v.vlanItems[it.spec] = out
 	}
+}
+
+// taggedCount is how many VLANs a NIC list tags, for bounding what the
+// slaves expand to.
+func (v *validator) taggedCount(ports []PortSpec) int {
+	n := 0
+	for i := range ports {
+		for j := range ports[i].VLANs {
+			n += len(v.vlanItems[&ports[i].VLANs[j]])
+		}
+		if len(ports[i].VLANs) > 0 {
+			n++ // the trunk
+		}
+	}
+	return n
 }
 
 // expandPatterns makes one network per (pattern, used ID), in spec order
