@@ -34,7 +34,9 @@ func TestTeardownOrderFromRegistrations(t *testing.T) {
 			[][2]specs.Address{{"server.old", "port.old.admin"}, {"port.old.admin", "network.old"}, {"server.old", "network.old"}}, ""},
 		{"floating IPs before subnets, routers before networks", del("network.old", "router.old", "subnet.old", "floating_ip.old"),
 			[][2]specs.Address{{"floating_ip.old", "subnet.old"}, {"subnet.old", "router.old"}, {"router.old", "network.old"}}, ""},
-		{"unregistered kind", del("network.old", "trunk.old"), nil, `trunk.old: kind "trunk" has no teardown rank registered`},
+		{"trunks after servers, before their ports", del("port.old.admin", "trunk.old.admin", "server.old"),
+			[][2]specs.Address{{"server.old", "trunk.old.admin"}, {"trunk.old.admin", "port.old.admin"}}, ""},
+		{"unregistered kind", del("network.old", "server_group.old"), nil, `server_group.old: kind "server_group" has no teardown rank registered`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
