@@ -26,10 +26,12 @@ func FieldsOf(t reflect.Type) []Field {
 // choices are the closed fields: validation checks them against these same
 // lists.
 var choices = map[reflect.Type]map[string][]string{
-	reflect.TypeOf(RuleSpec{}):   {"direction": directions, "ethertype": etherTypes, "protocol": protocols},
-	reflect.TypeOf(PatchSpec{}):  {"type": patchTypes, "method": patchMethods},
-	reflect.TypeOf(WaitSpec{}):   {"type": waitTypes},
-	reflect.TypeOf(VolumeSpec{}): {"device_type": deviceTypes, "disk_bus": diskBuses},
+	reflect.TypeOf(RuleSpec{}):    {"direction": directions, "ethertype": etherTypes, "protocol": protocols},
+	reflect.TypeOf(PatchSpec{}):   {"type": patchTypes, "method": patchMethods},
+	reflect.TypeOf(WaitSpec{}):    {"type": waitTypes},
+	reflect.TypeOf(VolumeSpec{}):  {"device_type": deviceTypes, "disk_bus": diskBuses},
+	reflect.TypeOf(Document{}):    {"vlan_mode": vlanModes},
+	reflect.TypeOf(NetworkSpec{}): {"vlan_mode": vlanModes},
 }
 
 // Choices lists the values a closed field of schema struct t accepts, or
