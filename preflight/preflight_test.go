@@ -33,9 +33,9 @@ type setup struct {
 	member bool
 }
 
-func withoutExtension(alias string) func(w *simcloud.World) {
+func withoutExtension(aliases ...string) func(w *simcloud.World) {
 	return func(w *simcloud.World) {
-		w.Extensions = slices.DeleteFunc(slices.Clone(w.Extensions), func(e string) bool { return e == alias })
+		w.Extensions = slices.DeleteFunc(slices.Clone(w.Extensions), func(e string) bool { return slices.Contains(aliases, e) })
 	}
 }
 
@@ -131,7 +131,7 @@ func TestFindings(t *testing.T) {
 			want: []want{{preflight.CheckExtension, "port.master.admin"}}},
 		{name: "no net-mtu-writable", setup: setup{world: withoutExtension("net-mtu-writable")},
 			want: []want{{preflight.CheckExtension, "network.mgmt"}}},
-		{name: "no vlan-transparent nor trunk", setup: setup{world: withoutExtension("vlan-transparent")},
+		{name: "no vlan-transparent nor trunk", setup: setup{world: withoutExtension("vlan-transparent", "trunk", "trunk-details")},
 			want: []want{{preflight.CheckNestedVLAN, "server.master"}}},
 		{name: "no quota_details", setup: setup{world: withoutExtension("quota_details")},
 			want: []want{{preflight.CheckQuota, "image.fuel"}}},

@@ -188,7 +188,7 @@ func TestVLANLabLifecycle(t *testing.T) {
 			t.Errorf("network %s: vlan_transparent %v", n.Name, n.VLANTransparent)
 		}
 	}
-	if out := e.run(ExitOK, "plan", spec, "--detailed-exitcode"); !strings.HasPrefix(out, "No changes.") {
+	if out := e.run(ExitOK, "plan", spec, "--detailed-exitcode"); !strings.Contains(out, "No changes. The lab matches the spec.") {
 		t.Fatalf("plan after apply:\n%s", out)
 	}
 
@@ -259,7 +259,7 @@ func TestVLANLabLifecycle(t *testing.T) {
 		!slices.Equal(got["vl-slave-01-public"].Subs, wantSubs) {
 		t.Fatalf("trunks after the range change: %+v", got)
 	}
-	if out := e.run(ExitOK, "plan", spec, "--detailed-exitcode"); !strings.HasPrefix(out, "No changes.") {
+	if out := e.run(ExitOK, "plan", spec, "--detailed-exitcode"); !strings.Contains(out, "No changes. The lab matches the spec.") {
 		t.Fatalf("plan after the range change:\n%s", out)
 	}
 
@@ -284,7 +284,7 @@ func TestVLANLabLifecycle(t *testing.T) {
 		t.Errorf("CIDR plan touches the servers or their NICs:\n%s", out)
 	}
 	e.run(ExitOK, "apply", spec, "--auto-approve")
-	if out := e.run(ExitOK, "plan", spec, "--detailed-exitcode"); !strings.HasPrefix(out, "No changes.") {
+	if out := e.run(ExitOK, "plan", spec, "--detailed-exitcode"); !strings.Contains(out, "No changes. The lab matches the spec.") {
 		t.Fatalf("plan after the CIDR change:\n%s", out)
 	}
 	if got := e.trunks(); !slices.Equal(got["vl-slave-02-public"].Subs, wantSubs) {

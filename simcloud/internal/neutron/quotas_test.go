@@ -3,6 +3,7 @@ package neutron
 import (
 	"context"
 	"net/http"
+	"slices"
 	"testing"
 
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/quotas"
@@ -58,7 +59,16 @@ func TestQuotaDetails(t *testing.T) {
 			t.Errorf("%s: got %+v, want %+v", res, got[res], want)
 		}
 	}
-	if _, ok := got["trunk"]; ok {
+	// The trunk line comes with the trunk extension (the default world
+	// has it, as real Zed with the trunk service plugin does).
+	if got["trunk"] != (quotaDetail{Limit: -1, Used: 0}) {
+		t.Errorf("trunk: got %+v, want limit -1, used 0", got["trunk"])
+	}
+	noTrunk := defaultConfig()
+	noTrunk.Extensions = slices.DeleteFunc(slices.Clone(DefaultExtensions), func(e string) bool { return e == "trunk" || e == "trunk-details" })
+	if got, err := getDetails(t, newTestCloud(t, noTrunk), "member", "p-demo"); err != nil {
+		t.Fatal(err)
+	} else if _, ok := got["trunk"]; ok {
 		t.Error("trunk reported by a cloud without the trunk extension")
 	}
 
