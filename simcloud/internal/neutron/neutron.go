@@ -71,7 +71,36 @@ type Service struct {
 
 	mu sync.Mutex
 	st *store
+	// orders caches each kind's objects sorted by id (by plural), for
+	// lists; gen counts the changes that may add or remove objects, and a
+	// cached order is used only at the gen it was built at.
+	orders map[string]idOrder
+	gen    uint64
 }
+
+type idOrder struct {
+	gen  uint64
+	objs []object
+}
+
+// ordered returns k's objects sorted by id, sorting them again only after
+// a change. Objects are changed in place, so a cached order stays true
+// until one is added or removed: every request but a GET may do that
+// (wrap counts them), and so may the lazy default security group.
+func (s *Service) ordered(k *kind) []object {
+	if o, ok := s.orders[k.plural]; ok && o.gen == s.gen {
+		return o.objs
+	}
+	objs := k.all()
+	if s.orders == nil {
+		s.orders = map[string]idOrder{}
+	}
+	s.orders[k.plural] = idOrder{gen: s.gen, objs: objs}
+	return objs
+}
+
+// changed invalidates the cached orders.
+func (s *Service) changed() { s.gen++ }
 
 var (
 	_ simcore.Service = (*Service)(nil)
@@ -185,6 +214,9 @@ func (s *Service) wrap(ext string, h handler) http.HandlerFunc {
 		}
 		s.mu.Lock()
 		defer s.mu.Unlock()
+		if r.Method != http.MethodGet {
+			s.changed()
+		}
 		s.ensureDefaultSG(who.ProjectID)
 		if err := h(w, r, who); err != nil {
 			writeError(w, err)
@@ -240,5 +272,8 @@ func (s *Service) Restore(data json.RawMessage) error {
 			return fmt.Errorf("neutron: restore: %w", err)
 		}
 		return nil
-	}, &s.mu, func(st *store) { s.st = st })
+	}, &s.mu, func(st *store) {
+		s.st = st
+		s.changed()
+	})
 }

@@ -114,6 +114,7 @@ func (s *Service) ensureDefaultSG(projectID string) string {
 	g := &secGroup{std: s.newStd(projectID, "default", "Default security group"), Stateful: true}
 	s.st.SecGroups[g.ID] = g
 	s.st.DefaultSG[projectID] = g.ID
+	s.changed()
 	for _, eth := range []string{"IPv4", "IPv6"} {
 		s.addRule(&sgRule{std: s.newStd(projectID, "", ""), GroupID: g.ID, Direction: "egress", Ethertype: eth})
 		s.addRule(&sgRule{std: s.newStd(projectID, "", ""), GroupID: g.ID, Direction: "ingress", Ethertype: eth, RemoteGroup: g.ID})
