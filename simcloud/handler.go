@@ -67,10 +67,9 @@ func (c *Cloud) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	c.handle(m, rec, r2)
 	if c.stateFile != "" && !m.public && mutating(r.Method) && rec.status < 400 {
-		// The state file is current after every successful change, so a
-		// crash or Ctrl-C loses nothing. A failed save cannot fail the
-		// request, which did succeed; Close saves again and reports it.
-		_ = c.Save()
+		// Ctrl-C (Close) loses nothing; a crash loses at most what
+		// changed since the last checkpoint.
+		c.changed()
 	}
 }
 

@@ -38,8 +38,10 @@ type Config struct {
 	// Latency is added to every request, before it is handled.
 	Latency time.Duration
 	// StateFile, when set, is loaded at Start (if it exists) and written
-	// after every successful mutating request, by Save and by Close, so
-	// the cloud survives a restart. "" keeps state in memory only.
+	// after successful mutating requests (after every one while the state
+	// is small, at checkpoints once it is large: see checkpointDelay), by
+	// Save and by Close, so the cloud survives a restart. "" keeps state
+	// in memory only.
 	StateFile string
 	// Listen is the loopback address to serve on; default 127.0.0.1:0.
 	Listen string
@@ -88,6 +90,13 @@ type Cloud struct {
 	// hold it shared while a service handles them, Save exclusively.
 	stateMu sync.RWMutex
 	saveMu  sync.Mutex // one writer of the state file at a time
+	stopped bool       // set by Close under saveMu: no checkpoint after it
+
+	ckMu     sync.Mutex // guards the checkpoint fields below
+	pending  *time.Timer
+	lastSave time.Time
+	lastSize int
+	saved    int64 // bytes written to the state file
 	closed  sync.Once
 }
 
@@ -176,9 +185,17 @@ func (c *Cloud) Close() error {
 			err = c.srv.Close()
 		}
 		<-c.served
-		if c.stateFile != "" {
-			err = errors.Join(err, c.Save())
+		c.ckMu.Lock()
+		if c.pending != nil {
+			c.pending.Stop()
 		}
+		c.ckMu.Unlock()
+		c.saveMu.Lock()
+		if c.stateFile != "" {
+			err = errors.Join(err, c.saveLocked())
+		}
+		c.stopped = true
+		c.saveMu.Unlock()
 		err = errors.Join(err, c.lock.release())
 	})
 	return err
