@@ -10,9 +10,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 	"github.com/gophercloud/gophercloud/v2/openstack/config/clouds"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/ports"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/subnets"
+
+	"github.com/fuelplan/fuelplan/simcloud"
 )
 
 // syncBuffer is a bytes.Buffer the command writes while the test reads.
@@ -114,6 +121,10 @@ func TestSimServeErrors(t *testing.T) {
 		{"corrupt state", []string{"--state", corrupt}, corrupt + " is corrupt"},
 		{"not loopback", []string{"--listen", "0.0.0.0:0"}, "only loopback addresses"},
 		{"stray argument", []string{"extra"}, "unknown command"},
+		{"negative latency", []string{"--latency", "-1s"}, "--latency: -1s is negative"},
+		{"negative build time", []string{"--build-time", "-5s"}, "--build-time: -5s is negative"},
+		{"fault rate above 1", []string{"--fault-rate", "1.5"}, "--fault-rate: 1.5 is not between 0 and 1"},
+		{"fault status not an error", []string{"--fault-rate", "0.1", "--fault-status", "200"}, "--fault-status: 200 is not an HTTP error status"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -160,5 +171,152 @@ func TestSimNameAmbiguous(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(dir, ".fuelplan", "sim-state.json")); err == nil {
 			t.Errorf("%v: the in-process cloud was started", args)
 		}
+	}
+}
+
+// serveSim runs `fuelplan sim serve ARGS` in-process until the test ends
+// and returns the clouds.yaml it printed.
+func serveSim(t *testing.T, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errw syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- Run(ctx, append([]string{"sim", "serve"}, args...), strings.NewReader(""), &out, &errw)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Error("sim serve did not stop after the interrupt")
+		}
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(errw.String(), "serving") {
+		if time.Now().After(deadline) {
+			t.Fatalf("not serving after 10s; stderr: %s", errw.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return out.String()
+}
+
+// simClient authenticates as the clouds.yaml's demo cloud (Keystone is
+// never failed by --fault-rate).
+func simClient(t *testing.T, yaml string) (*gophercloud.ProviderClient, gophercloud.EndpointOpts) {
+	t.Helper()
+	ao, eo, _, err := clouds.Parse(clouds.WithCloudsYAML(strings.NewReader(yaml)), clouds.WithCloudName(servedCloudName+"-demo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc, err := openstack.AuthenticatedClient(context.Background(), ao)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pc, eo
+}
+
+// TestSimServeLatencyAndBuildTime: with --latency every request takes at
+// least that long; with --build-time a new server is BUILD at first and
+// ACTIVE after it.
+func TestSimServeLatencyAndBuildTime(t *testing.T) {
+	t.Parallel()
+	pc, eo := simClient(t, serveSim(t, "--latency", "60ms", "--build-time", "700ms"))
+	ctx := context.Background()
+	nc, err := openstack.NewNetworkV2(pc, eo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if _, err := networks.List(nc, nil).AllPages(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d < 60*time.Millisecond {
+		t.Errorf("a list took %s with --latency 60ms", d)
+	}
+	n, err := networks.Create(ctx, nc, networks.CreateOpts{Name: "bt"}).Extract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := subnets.Create(ctx, nc, subnets.CreateOpts{NetworkID: n.ID, CIDR: "10.20.0.0/24", IPVersion: 4}).Extract(); err != nil {
+		t.Fatal(err)
+	}
+	p, err := ports.Create(ctx, nc, ports.CreateOpts{NetworkID: n.ID}).Extract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc, err := openstack.NewComputeV2(pc, eo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := servers.Create(ctx, cc, servers.CreateOpts{Name: "bt", FlavorRef: "2",
+		ImageRef: simcloud.DefaultWorld().Images[0].ID, Networks: []servers.Network{{Port: p.ID}}}, nil).Extract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	created := time.Now()
+	var statuses []string
+	for {
+		s, err := servers.Get(ctx, cc, srv.ID).Extract()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(statuses) == 0 || statuses[len(statuses)-1] != s.Status {
+			statuses = append(statuses, s.Status)
+		}
+		if s.Status != "BUILD" {
+			break
+		}
+		if time.Since(created) > 30*time.Second {
+			t.Fatal("still BUILD after 30 s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if strings.Join(statuses, " ") != "BUILD ACTIVE" {
+		t.Errorf("statuses %v, want BUILD then ACTIVE", statuses)
+	}
+	if d := time.Since(created); d < 700*time.Millisecond {
+		t.Errorf("ACTIVE after %s with --build-time 700ms", d)
+	}
+}
+
+// TestSimServeFaultRate: --fault-rate fails that share of the services'
+// requests with --fault-status in the service's own error body, the same
+// requests for the same --fault-seed.
+func TestSimServeFaultRate(t *testing.T) {
+	t.Parallel()
+	outcomes := func(args ...string) string {
+		pc, eo := simClient(t, serveSim(t, args...))
+		nc, err := openstack.NewNetworkV2(pc, eo)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		for range 40 {
+			_, err := networks.List(nc, nil).AllPages(context.Background())
+			switch {
+			case err == nil:
+				b.WriteByte('.')
+			case gophercloud.ResponseCodeIs(err, 409) && strings.Contains(err.Error(), "NeutronError") && strings.Contains(err.Error(), "Injected fault"):
+				b.WriteByte('x')
+			default:
+				t.Fatalf("unexpected error: %v", err)
+			}
+		}
+		return b.String()
+	}
+	half := outcomes("--fault-rate", "0.5", "--fault-status", "409", "--fault-seed", "7")
+	if n := strings.Count(half, "x"); n < 8 || n > 32 {
+		t.Errorf("--fault-rate 0.5 failed %d of 40 requests: %s", n, half)
+	}
+	if again := outcomes("--fault-rate", "0.5", "--fault-status", "409", "--fault-seed", "7"); again != half {
+		t.Errorf("the same seed failed other requests:\n%s\n%s", half, again)
+	}
+	if all := outcomes("--fault-rate", "1", "--fault-status", "409"); all != strings.Repeat("x", 40) {
+		t.Errorf("--fault-rate 1: %s", all)
+	}
+	if none := outcomes(); none != strings.Repeat(".", 40) {
+		t.Errorf("no --fault-rate: %s", none)
 	}
 }
