@@ -97,7 +97,7 @@ type Cloud struct {
 	lastSave time.Time
 	lastSize int
 	saved    int64 // bytes written to the state file
-	closed  sync.Once
+	closed   sync.Once
 }
 
 // Start serves a simulated cloud until Close.
