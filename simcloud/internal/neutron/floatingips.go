@@ -219,7 +219,7 @@ func (s *Service) disassociatePort(portID string) {
 }
 
 func (s *Service) deleteFIP(f *floatingIP) *apiError {
-	delete(s.st.Ports, f.IPPortID)
+	s.dropPort(f.IPPortID)
 	delete(s.st.FloatingIPs, f.ID)
 	return nil
 }

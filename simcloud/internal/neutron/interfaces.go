@@ -88,7 +88,7 @@ func (s *Service) addInterface(w http.ResponseWriter, r *http.Request, who *simc
 		if err := s.checkRouterSubnet(rt, sn.ID); err != nil {
 			return err
 		}
-		if owner, used := s.usedIPs(sn.ID)[sn.GatewayIP]; used {
+		if owner, used := s.ipOwner(sn.ID, sn.GatewayIP); used {
 			return errf(http.StatusConflict, "IpAddressAlreadyAllocated",
 				"IP address %s already allocated in subnet %s (port %s)", sn.GatewayIP, sn.ID, owner)
 		}
@@ -96,7 +96,7 @@ func (s *Service) addInterface(w http.ResponseWriter, r *http.Request, who *simc
 		p = &port{std: s.newStd(rt.ProjectID, "", ""), NetworkID: sn.NetworkID, AdminStateUp: true,
 			MAC: mac, FixedIPs: []fixedIP{{sn.ID, sn.GatewayIP}}, DeviceID: rt.ID, DeviceOwner: ownerRouterIf,
 			PortSecurity: false, SecurityGroups: []string{}, AddressPairs: []addressPair{}}
-		s.st.Ports[p.ID] = p
+		s.putPort(p)
 	}
 	rt.touch(s.knobs.Now())
 	writeInterface(w, rt, p)
@@ -150,7 +150,7 @@ func (s *Service) removeInterface(w http.ResponseWriter, r *http.Request, who *s
 				"Router interface for subnet %s on router %s cannot be deleted, as it is required by one or more floating IPs.", f.SubnetID, rt.ID)
 		}
 	}
-	delete(s.st.Ports, p.ID)
+	s.dropPort(p.ID)
 	rt.touch(s.knobs.Now())
 	writeInterface(w, rt, p)
 	return nil

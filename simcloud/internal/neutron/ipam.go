@@ -64,29 +64,35 @@ func checkPools(p netip.Prefix, gw netip.Addr, pools []pool) *apiError {
 	return nil
 }
 
-// usedIPs is every address allocated on a subnet (by any port).
-func (s *Service) usedIPs(subnetID string) map[string]string {
-	used := map[string]string{}
-	for _, p := range s.st.Ports {
-		for _, f := range p.FixedIPs {
-			if f.SubnetID == subnetID {
-				used[f.IPAddress] = p.ID
-			}
-		}
-	}
-	return used
-}
-
 // allocate returns the lowest free address in the subnet's pools, or
-// IpAddressGenerationFailure when they are exhausted.
+// IpAddressGenerationFailure when they are exhausted. The search starts
+// at the subnet's low mark (every pool address below it is allocated)
+// and moves the mark up to the first address no port holds, so a lab's
+// creates do not walk its allocated addresses again each time. Addresses
+// in taken (this request's, not yet committed) do not move the mark.
 func (s *Service) allocate(sn *subnet, taken map[string]bool) (string, *apiError) {
-	used := s.usedIPs(sn.ID)
-	for _, pl := range sn.Pools {
+	fromPool, from := s.lowFree(sn)
+	markSet := false
+	for i, pl := range sn.Pools {
+		if i < fromPool {
+			continue
+		}
 		a, _ := netip.ParseAddr(pl.Start)
 		e, _ := netip.ParseAddr(pl.End)
+		if i == fromPool && from.IsValid() && a.Less(from) {
+			a = from
+		}
 		for ; a.IsValid() && !e.Less(a); a = a.Next() {
-			if _, ok := used[a.String()]; !ok && !taken[a.String()] {
-				return a.String(), nil
+			ip := a.String()
+			if _, used := s.ipOwner(sn.ID, ip); used {
+				continue
+			}
+			if !markSet {
+				s.setLowFree(sn, i, a)
+				markSet = true
+			}
+			if !taken[ip] {
+				return ip, nil
 			}
 		}
 	}

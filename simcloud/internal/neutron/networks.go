@@ -200,7 +200,7 @@ func (s *Service) deleteNetwork(n *network) *apiError {
 	}
 	for id, p := range s.st.Ports {
 		if p.NetworkID == n.ID {
-			delete(s.st.Ports, id)
+			s.dropPort(id)
 		}
 	}
 	for id, sn := range s.st.Subnets {

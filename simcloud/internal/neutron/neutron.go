@@ -71,6 +71,8 @@ type Service struct {
 
 	mu sync.Mutex
 	st *store
+	// idx indexes st's ports (portindex.go); nil until first used.
+	idx *portIndex
 	// orders caches each kind's objects sorted by id (by plural), for
 	// lists; gen counts the changes that may add or remove objects, and a
 	// cached order is used only at the gen it was built at.
@@ -274,6 +276,7 @@ func (s *Service) Restore(data json.RawMessage) error {
 		return nil
 	}, &s.mu, func(st *store) {
 		s.st = st
+		s.idx = nil
 		s.changed()
 	})
 }

@@ -206,7 +206,7 @@ func (s *Service) createPort(who *simcore.Identity, a attrs) (object, *apiError)
 	if err := s.applySecurity(p, proj, who.Admin, &in, true); err != nil {
 		return nil, err
 	}
-	if err := s.checkQuota("port", countProject(s.st.Ports, proj)); err != nil {
+	if err := s.checkQuota("port", s.projectPorts(proj)); err != nil {
 		return nil, err
 	}
 	st, err := s.newStdFrom(a, proj)
@@ -214,7 +214,7 @@ func (s *Service) createPort(who *simcore.Identity, a attrs) (object, *apiError)
 		return nil, err
 	}
 	p.std = st
-	s.st.Ports[p.ID] = p
+	s.putPort(p)
 	return p, nil
 }
 
@@ -320,6 +320,7 @@ func (s *Service) updatePort(who *simcore.Identity, p *port, a attrs) *apiError 
 	setStr(&next.DeviceOwner, in.DeviceOwner)
 	setStr(&next.HostID, in.HostID)
 	*p = next
+	s.reindexPort(p)
 	return nil
 }
 
@@ -337,7 +338,7 @@ func (s *Service) deletePort(p *port) *apiError {
 		return err
 	}
 	s.disassociatePort(p.ID)
-	delete(s.st.Ports, p.ID)
+	s.dropPort(p.ID)
 	return nil
 }
 
@@ -347,12 +348,8 @@ var macRE = regexp.MustCompile(`^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$`)
 // fa:16:3e prefix; a MAC must be unique on its network (409 MacAddressInUse).
 func (s *Service) portMAC(netID, self string, want *string) (string, *apiError) {
 	inUse := func(mac string) bool {
-		for _, p := range s.st.Ports {
-			if p.NetworkID == netID && p.ID != self && p.MAC == mac {
-				return true
-			}
-		}
-		return false
+		owner, ok := s.macOwner(netID, mac)
+		return ok && owner != self
 	}
 	if want != nil {
 		if !macRE.MatchString(*want) {
@@ -430,7 +427,7 @@ func (s *Service) resolveFixedIPs(n *network, req *[]fixedIP, self string) ([]fi
 			return nil, errf(http.StatusBadRequest, "InvalidIpForSubnet",
 				"IP address %s is not a valid IP for the specified subnet.", addr)
 		}
-		if owner, ok := s.usedIPs(sid)[addr.String()]; (ok && owner != self) || taken[addr.String()] {
+		if owner, ok := s.ipOwner(sid, addr.String()); (ok && owner != self) || taken[addr.String()] {
 			return nil, errf(http.StatusConflict, "IpAddressAlreadyAllocated",
 				"IP address %s already allocated in subnet %s", addr, sid)
 		}
@@ -460,11 +457,11 @@ func (s *Service) addDHCP(n *network, sn *subnet) {
 		mac, _ := s.portMAC(n.ID, "", nil)
 		dp = &port{std: s.newStd(n.ProjectID, "", ""), NetworkID: n.ID, AdminStateUp: true, MAC: mac,
 			DeviceID: "dhcp-" + n.ID, DeviceOwner: ownerDHCP, SecurityGroups: []string{}, AddressPairs: []addressPair{}}
-		s.st.Ports[dp.ID] = dp
 	} else {
 		dp.touch(now)
 	}
 	dp.FixedIPs = append(dp.FixedIPs, fixedIP{sn.ID, ip})
+	s.putPort(dp)
 }
 
 // dropDHCP releases the DHCP port's address on a subnet, and the port when
@@ -476,7 +473,9 @@ func (s *Service) dropDHCP(subnetID string) {
 		}
 		p.FixedIPs = slices.DeleteFunc(p.FixedIPs, func(f fixedIP) bool { return f.SubnetID == subnetID })
 		if len(p.FixedIPs) == 0 {
-			delete(s.st.Ports, id)
+			s.dropPort(id)
+		} else {
+			s.reindexPort(p)
 		}
 	}
 }

@@ -190,7 +190,7 @@ func (s *Service) setGateway(who *simcore.Identity, r *router, a attrs) *apiErro
 					"Gateway cannot be updated for router %s, since a gateway to external network %s is required by one or more floating IPs.", r.ID, r.Gateway.NetworkID)
 			}
 		}
-		delete(s.st.Ports, r.Gateway.PortID)
+		s.dropPort(r.Gateway.PortID)
 		r.Gateway = nil
 		return nil
 	}
@@ -224,7 +224,7 @@ func (s *Service) setGateway(who *simcore.Identity, r *router, a attrs) *apiErro
 		return err
 	}
 	if r.Gateway != nil {
-		delete(s.st.Ports, r.Gateway.PortID)
+		s.dropPort(r.Gateway.PortID)
 	}
 	gp := s.internalPort(n.ID, ownerRouterGW, r.ID, ips)
 	r.Gateway = &gatewayInfo{NetworkID: n.ID, EnableSNAT: true, PortID: gp.ID}
@@ -238,7 +238,7 @@ func (s *Service) internalPort(netID, owner, deviceID string, ips []fixedIP) *po
 	mac, _ := s.portMAC(netID, "", nil)
 	p := &port{std: s.newStd("", "", ""), NetworkID: netID, AdminStateUp: true, MAC: mac,
 		FixedIPs: ips, DeviceID: deviceID, DeviceOwner: owner, SecurityGroups: []string{}, AddressPairs: []addressPair{}}
-	s.st.Ports[p.ID] = p
+	s.putPort(p)
 	return p
 }
 
@@ -263,7 +263,7 @@ func (s *Service) deleteRouter(r *router) *apiError {
 		return errf(http.StatusConflict, "RouterInUse", "Router %s has ports still attached: %s", r.ID, strings.Join(ids, ", "))
 	}
 	if r.Gateway != nil {
-		delete(s.st.Ports, r.Gateway.PortID)
+		s.dropPort(r.Gateway.PortID)
 	}
 	delete(s.st.Routers, r.ID)
 	return nil
