@@ -71,7 +71,9 @@ type listItem struct {
 func (s *Service) idOrderPage(k *kind, who *simcore.Identity, q url.Values, pg page) ([]listItem, *apiError) {
 	tf := parseTagFilters(q)
 	objs := s.ordered(k)
-	candidate := func(o object) bool { return k.visible(who, o) && tf.match(o.base().Tags) }
+	candidate := func(o object) bool {
+		return k.visible(who, o) && tf.match(o.base().Tags) && stdMatch(o.base(), q)
+	}
 	// An unknown filter attribute is a 400 whatever page is asked for, as
 	// in Neutron; it is checked on the first object the filters see.
 	if hasFilters(q) {
@@ -149,7 +151,7 @@ func (s *Service) sortedPage(k *kind, who *simcore.Identity, q url.Values, pg pa
 	tf := parseTagFilters(q)
 	var items []listItem
 	for _, o := range s.ordered(k) {
-		if !k.visible(who, o) || !tf.match(o.base().Tags) {
+		if !k.visible(who, o) || !tf.match(o.base().Tags) || !stdMatch(o.base(), q) {
 			continue
 		}
 		m := k.render(who, o)
@@ -203,6 +205,23 @@ func (s *Service) sortedPage(k *kind, who *simcore.Identity, q url.Values, pg pa
 		}
 	}
 	return items, nil
+}
+
+// stdMatch applies the filters on standard attributes that every kind
+// renders as they are stored (id, name, project), before an object is
+// rendered: a lookup by name (as an apply makes before each create, for
+// leftovers of an interrupted run) used to render every port of the lab
+// to compare one string. It is only a pre-filter: matchFilters still
+// checks the rendered object.
+func stdMatch(o *std, q url.Values) bool {
+	for _, f := range []struct {
+		key, v string
+	}{{"id", o.ID}, {"name", o.Name}, {"project_id", o.ProjectID}, {"tenant_id", o.ProjectID}} {
+		if want, ok := q[f.key]; ok && !slices.Contains(want, f.v) {
+			return false
+		}
+	}
+	return true
 }
 
 // hasFilters reports whether the query filters on attributes.
