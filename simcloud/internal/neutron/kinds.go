@@ -15,7 +15,7 @@ type kind struct {
 	path             string // URL collection: "security-groups"
 	ext              string // extension that must be enabled; "" = core
 	tagged           bool
-	all              func() []object
+	all              func() []object // in no particular order
 	get              func(id string) object // nil when absent
 	visible          func(who *simcore.Identity, o object) bool
 	render           func(who *simcore.Identity, o object) map[string]any
@@ -31,11 +31,12 @@ func (s *Service) kinds() []*kind {
 		s.secGroupKind(), s.sgRuleKind(), s.floatingIPKind(), s.trunkKind()}
 }
 
-// values lists a store map as objects in ID order. Kinds call it on each
-// request (never capture a map): Restore replaces the whole store.
+// values lists a store map's objects, in no particular order (lists sort
+// them: Service.ordered). Kinds call it on each request (never capture a
+// map): Restore replaces the whole store.
 func values[T object](m map[string]T) []object {
-	var out []object
-	for _, v := range sorted(m) {
+	out := make([]object, 0, len(m))
+	for _, v := range m {
 		out = append(out, v)
 	}
 	return out

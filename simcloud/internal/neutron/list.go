@@ -70,15 +70,16 @@ type listItem struct {
 // sorting all of them for every page was most of a plan's time.
 func (s *Service) idOrderPage(k *kind, who *simcore.Identity, q url.Values, pg page) ([]listItem, *apiError) {
 	tf := parseTagFilters(q)
-	objs := s.ordered(k)
+	objs := s.selected(k, q)
 	candidate := func(o object) bool {
 		return k.visible(who, o) && tf.match(o.base().Tags) && stdMatch(o.base(), q)
 	}
-	// An unknown filter attribute is a 400 whatever page is asked for, as
-	// in Neutron; it is checked on the first object the filters see.
+	// An unknown filter attribute is a 400 whatever page is asked for and
+	// whatever else is filtered on, as in Neutron; it is checked on one
+	// object the caller sees.
 	if hasFilters(q) {
-		for _, o := range objs {
-			if candidate(o) {
+		for _, o := range k.all() { // a kind renders the same attributes for every object
+			if k.visible(who, o) {
 				if _, err := matchFilters(k.render(who, o), q); err != nil {
 					return nil, err
 				}
@@ -150,7 +151,7 @@ func (s *Service) idOrderPage(k *kind, who *simcore.Identity, q url.Values, pg p
 func (s *Service) sortedPage(k *kind, who *simcore.Identity, q url.Values, pg page, order []sortKey) ([]listItem, *apiError) {
 	tf := parseTagFilters(q)
 	var items []listItem
-	for _, o := range s.ordered(k) {
+	for _, o := range s.selected(k, q) {
 		if !k.visible(who, o) || !tf.match(o.base().Tags) || !stdMatch(o.base(), q) {
 			continue
 		}

@@ -28,6 +28,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
+	"net/url"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/fuelplan/fuelplan/simcloud/internal/simcore"
@@ -93,11 +96,34 @@ func (s *Service) ordered(k *kind) []object {
 	if o, ok := s.orders[k.plural]; ok && o.gen == s.gen {
 		return o.objs
 	}
-	objs := k.all()
+	objs := sortByID(k.all())
 	if s.orders == nil {
 		s.orders = map[string]idOrder{}
 	}
 	s.orders[k.plural] = idOrder{gen: s.gen, objs: objs}
+	return objs
+}
+
+// selected returns the objects of k that pass the filters on standard
+// attributes, sorted by id. With a filter by name or id and no sorted
+// order at hand (the lab changed since the last list, as between the
+// creates of an apply, each preceded by a lookup by name), it sorts the
+// few that pass rather than all of them.
+func (s *Service) selected(k *kind, q url.Values) []object {
+	if o, ok := s.orders[k.plural]; (ok && o.gen == s.gen) || (!q.Has("name") && !q.Has("id")) {
+		return s.ordered(k)
+	}
+	var out []object
+	for _, o := range k.all() {
+		if stdMatch(o.base(), q) {
+			out = append(out, o)
+		}
+	}
+	return sortByID(out)
+}
+
+func sortByID(objs []object) []object {
+	slices.SortFunc(objs, func(a, b object) int { return strings.Compare(a.base().ID, b.base().ID) })
 	return objs
 }
 
