@@ -15,7 +15,7 @@ type kind struct {
 	path             string // URL collection: "security-groups"
 	ext              string // extension that must be enabled; "" = core
 	tagged           bool
-	all              func() []object // in no particular order
+	all              func() []object        // in no particular order
 	get              func(id string) object // nil when absent
 	visible          func(who *simcore.Identity, o object) bool
 	render           func(who *simcore.Identity, o object) map[string]any
