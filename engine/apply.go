@@ -413,10 +413,12 @@ func (ap *Applier) Apply(ctx context.Context, lab *specs.Lab, st *State, p *plan
 	if limits == nil {
 		limits = DefaultKindLimits
 	}
+	path := newCriticalPath(g)
 	opts := walk.Options[Op]{
 		Parallelism: ap.Parallelism,
 		Class:       func(o Op) string { return string(BaseAddress(o.Address).Kind()) },
 		ClassLimit:  limits,
+		Priority:    path.Priority,
 	}
 	var mu sync.Mutex
 	done := map[Phase]int{}
@@ -438,10 +440,12 @@ func (ap *Applier) Apply(ctx context.Context, lab *specs.Lab, st *State, p *plan
 			ap.Progress.Started(op)
 		}
 		id, err := ap.run(ctx, lab, st, table, changes[op.Address], op)
+		elapsed := time.Since(start)
 		if ap.Progress != nil {
-			ap.Progress.Finished(op, time.Since(start), id, err)
+			ap.Progress.Finished(op, elapsed, id, err)
 		}
 		if err == nil {
+			path.Measured(op, elapsed)
 			mu.Lock()
 			done[op.Phase]++
 			mu.Unlock()

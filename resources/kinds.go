@@ -30,6 +30,10 @@ type Kind struct {
 	TeardownRank int
 	// Timeout bounds one operation with its retries and waits.
 	Timeout time.Duration
+	// Typical is how long one operation of this kind usually takes on a
+	// cloud, a first guess the apply's scheduler replaces with what it
+	// measures: it starts the longest chains of work first.
+	Typical time.Duration
 	// DefaultCap caps operations of this kind in flight below
 	// --parallelism (0: no cap of its own); --kind-limit overrides it.
 	DefaultCap int
@@ -88,46 +92,46 @@ var kinds = []Kind{
 		NoInventory: "looked up, never created"},
 	{Kind: specs.KindImage, Adapter: func() Adapter { return &Image{} },
 		// Uploads share the operator's uplink: two at a time.
-		TeardownRank: 5, Timeout: slowTimeout, DefaultCap: 2, Mark: MarkCreateTags,
+		TeardownRank: 5, Timeout: slowTimeout, Typical: 2 * time.Minute, DefaultCap: 2, Mark: MarkCreateTags,
 		Inventory: inventoryImages},
 	{Kind: specs.KindFlavor, Adapter: func() Adapter { return Flavor{} },
-		TeardownRank: 4, Timeout: opTimeout, Mark: MarkExtraSpecs,
+		TeardownRank: 4, Timeout: opTimeout, Typical: time.Second, Mark: MarkExtraSpecs,
 		Inventory: inventoryFlavors},
 	{Kind: specs.KindNetwork, Adapter: func() Adapter { return Network{} },
-		TeardownRank: 7, Timeout: opTimeout, Mark: MarkNeutronTags, Inventory: inventoryNetworks},
+		TeardownRank: 7, Timeout: opTimeout, Typical: time.Second, Mark: MarkNeutronTags, Inventory: inventoryNetworks},
 	{Kind: specs.KindSubnet, Adapter: func() Adapter { return Subnet{} },
-		TeardownRank: 5, Timeout: opTimeout, Mark: MarkNeutronTags, Inventory: inventorySubnets},
+		TeardownRank: 5, Timeout: opTimeout, Typical: time.Second, Mark: MarkNeutronTags, Inventory: inventorySubnets},
 	{Kind: specs.KindRouter, Adapter: func() Adapter { return Router{} },
-		TeardownRank: 6, Timeout: opTimeout, Mark: MarkNeutronTags, Inventory: inventoryRouters},
+		TeardownRank: 6, Timeout: opTimeout, Typical: 2 * time.Second, Mark: MarkNeutronTags, Inventory: inventoryRouters},
 	{Kind: specs.KindRouterInterface, Adapter: func() Adapter { return RouterInterface{} },
-		TeardownRank: 3, Timeout: opTimeout, Mark: MarkParent,
+		TeardownRank: 3, Timeout: opTimeout, Typical: 2 * time.Second, Mark: MarkParent,
 		NoInventory: "an interface port goes with its router"},
 	{Kind: specs.KindSecurityGroup, Adapter: func() Adapter { return SecurityGroup{} },
-		TeardownRank: 5, Timeout: opTimeout, Mark: MarkNeutronTags, Inventory: inventorySecurityGroups},
+		TeardownRank: 5, Timeout: opTimeout, Typical: time.Second, Mark: MarkNeutronTags, Inventory: inventorySecurityGroups},
 	{Kind: specs.KindSecurityGroupRule, Adapter: func() Adapter { return SecurityGroupRule{} },
-		TeardownRank: 4, Timeout: opTimeout, Mark: MarkParent,
+		TeardownRank: 4, Timeout: opTimeout, Typical: time.Second, Mark: MarkParent,
 		NoInventory: "a rule goes with its group"},
 	{Kind: specs.KindKeypair, Adapter: func() Adapter { return Keypair{} },
-		TeardownRank: 4, Timeout: opTimeout, Mark: MarkName, Inventory: inventoryKeypairs},
+		TeardownRank: 4, Timeout: opTimeout, Typical: time.Second, Mark: MarkName, Inventory: inventoryKeypairs},
 	{Kind: specs.KindPort, Adapter: func() Adapter { return Port{} },
-		TeardownRank: 4, Timeout: opTimeout, Mark: MarkNeutronTags, Inventory: inventoryPorts,
+		TeardownRank: 4, Timeout: opTimeout, Typical: time.Second, Mark: MarkNeutronTags, Inventory: inventoryPorts,
 		ReleasedBy: []specs.Kind{specs.KindTrunk}},
 	// After the server on its parent port, before its ports (Neutron
 	// refuses to delete a trunk's parent or subport ports).
 	{Kind: specs.KindTrunk, Adapter: func() Adapter { return Trunk{} },
-		TeardownRank: 3, Timeout: opTimeout, Mark: MarkNeutronTags, Inventory: inventoryTrunks},
+		TeardownRank: 3, Timeout: opTimeout, Typical: time.Second, Mark: MarkNeutronTags, Inventory: inventoryTrunks},
 	{Kind: specs.KindVolume, Adapter: func() Adapter { return Volume{} },
-		TeardownRank: 3, Timeout: slowTimeout, Mark: MarkMetadata,
+		TeardownRank: 3, Timeout: slowTimeout, Typical: 10 * time.Second, Mark: MarkMetadata,
 		Inventory: inventoryVolumes},
 	// Servers are not capped by default (--parallelism 50 means 50
 	// builds); --kind-limit server=N caps them for a cloud whose scheduler
 	// wants fewer at once.
 	{Kind: specs.KindServer, Adapter: func() Adapter { return Server{} },
-		TeardownRank: 2, Timeout: slowTimeout, Mark: MarkCreateTags, Inventory: inventoryServers},
+		TeardownRank: 2, Timeout: slowTimeout, Typical: time.Minute, Mark: MarkCreateTags, Inventory: inventoryServers},
 	{Kind: specs.KindFloatingIP, Adapter: func() Adapter { return FloatingIP{} },
-		TeardownRank: 3, Timeout: opTimeout, Mark: MarkNeutronTags, Inventory: inventoryFloatingIPs},
+		TeardownRank: 3, Timeout: opTimeout, Typical: 2 * time.Second, Mark: MarkNeutronTags, Inventory: inventoryFloatingIPs},
 	{Kind: specs.KindPatch, Adapter: func() Adapter { return NewPatch(sshx.Config{}) },
-		TeardownRank: 1, Timeout: opTimeout, Mark: MarkNone,
+		TeardownRank: 1, Timeout: opTimeout, Typical: 5 * time.Second, Mark: MarkNone,
 		NoInventory: "a patch is a compute node's state, not an object of the project"},
 	{Kind: specs.KindWait, NotInCloud: "a readiness check run after apply (package waits)",
 		TeardownRank: 1, Mark: MarkNone, NoInventory: "not a cloud object"},

@@ -49,6 +49,9 @@ func TestEveryKindIsRegistered(t *testing.T) {
 				if d.Timeout <= 0 {
 					t.Errorf("%s: no Timeout", k)
 				}
+				if d.Typical <= 0 && d.Mark != resources.MarkLookup {
+					t.Errorf("%s: no Typical duration (the scheduler's first guess)", k)
+				}
 			}
 			if d.TeardownRank <= 0 {
 				t.Errorf("%s: no TeardownRank", k)

@@ -1,17 +1,20 @@
 // Package walk runs a function over every node of a DAG in parallel, each
 // node only after all of its dependencies succeeded. It knows nothing of
-// clouds: the concurrency bound and per-class caps are plain semaphores.
+// clouds: the concurrency bound and per-class caps are plain counters, and
+// which ready node goes first is a priority the caller gives.
 //
-// Modelled on OpenTofu's internal/dag walk: one goroutine per node waiting
-// on its dependencies' done channels, and a separate limiter.
+// Modelled on OpenTofu's internal/dag walk (a node waits for its
+// dependencies, failures propagate as "upstream failed", a separate
+// limiter), with one change: ready nodes queue by priority in front of
+// the limiter, so the caller can put its critical path first.
 package walk
 
 import (
+	"container/heap"
 	"context"
 	"errors"
 	"fmt"
 	"sort"
-	"sync"
 )
 
 // ErrUpstream marks a node skipped because a dependency failed or was
@@ -30,6 +33,11 @@ type Options[N comparable] struct {
 	Class func(N) string
 	// ClassLimit caps running nodes per class; absent or <= 0 means no cap.
 	ClassLimit map[string]int
+	// Priority orders ready nodes: when a slot is free, the ready node
+	// with the highest priority whose class has room starts; equal ones
+	// in the order they became ready. It is asked once per node, when the
+	// node becomes ready. Nil: the order they became ready.
+	Priority func(N) float64
 }
 
 // Result is the outcome of one node: nil error on success.
@@ -55,90 +63,196 @@ func Walk[N comparable](ctx context.Context, deps map[N][]N, opts Options[N], fn
 	if err := checkAcyclic(deps); err != nil {
 		return nil, err
 	}
-	par := opts.Parallelism
-	if par <= 0 {
-		par = 10
-	}
-	global := make(chan struct{}, par)
-	classes := map[string]chan struct{}{}
-	for c, n := range opts.ClassLimit {
-		if n > 0 {
-			classes[c] = make(chan struct{}, n)
+	w := newWalker(deps, opts)
+	runCtx := context.WithoutCancel(ctx)
+	finished := make(chan Result[N])
+	running := 0
+	cancelled := ctx.Done()
+	for n, ds := range deps {
+		if len(ds) == 0 {
+			w.ready(n)
 		}
 	}
-	runCtx := context.WithoutCancel(ctx)
-
-	done := make(map[N]chan struct{}, len(deps))
-	for n := range deps {
-		done[n] = make(chan struct{})
+	for len(w.results) < len(deps) {
+		for ctx.Err() == nil && running < w.parallelism {
+			n, ok := w.next()
+			if !ok {
+				break
+			}
+			running++
+			go func() { finished <- Result[N]{n, fn(runCtx, n)} }()
+		}
+		if ctx.Err() != nil {
+			w.interrupt()
+			if running == 0 {
+				break
+			}
+			cancelled = nil // from now on, only wait for running nodes
+		}
+		select {
+		case r := <-finished:
+			running--
+			w.finish(r.Node, r.Err)
+		case <-cancelled:
+		}
 	}
-	var mu sync.Mutex
-	results := make(map[N]error, len(deps))
-	var wg sync.WaitGroup
-	for n, ds := range deps {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer close(done[n])
-			err := visit(ctx, runCtx, n, ds, done, &mu, results, global, classes, opts.Class, fn)
-			mu.Lock()
-			results[n] = err
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	return results, nil
+	return w.results, nil
 }
 
-func visit[N comparable](ctx, runCtx context.Context, n N, ds []N, done map[N]chan struct{},
-	mu *sync.Mutex, results map[N]error, global chan struct{}, classes map[string]chan struct{},
-	class func(N) string, fn func(context.Context, N) error) error {
-	for _, d := range ds {
-		<-done[d]
+// walker is the scheduling state of one walk; only Walk's goroutine
+// touches it.
+type walker[N comparable] struct {
+	deps        map[N][]N
+	dependents  map[N][]N
+	waiting     map[N]int // unfinished dependencies per node
+	results     map[N]error
+	parallelism int
+	class       func(N) string
+	limit       map[string]int
+	inFlight    map[string]int
+	queues      map[string]*queue[N] // ready nodes by class
+	priority    func(N) float64
+	seq         int
+}
+
+func newWalker[N comparable](deps map[N][]N, opts Options[N]) *walker[N] {
+	w := &walker[N]{
+		deps:        deps,
+		dependents:  make(map[N][]N, len(deps)),
+		waiting:     make(map[N]int, len(deps)),
+		results:     make(map[N]error, len(deps)),
+		parallelism: opts.Parallelism,
+		class:       opts.Class,
+		limit:       opts.ClassLimit,
+		inFlight:    map[string]int{},
+		queues:      map[string]*queue[N]{},
+		priority:    opts.Priority,
 	}
-	// A failed dependency makes this node upstream-failed; one only kept
-	// from starting by an interrupt makes it interrupted too, so a Ctrl-C
-	// is never reported as a failure.
-	mu.Lock()
-	interrupted := false
-	for _, d := range ds {
-		switch err := results[d]; {
-		case err == nil:
-		case errors.Is(err, ErrInterrupted):
-			interrupted = true
+	if w.parallelism <= 0 {
+		w.parallelism = 10
+	}
+	if w.class == nil {
+		w.class = func(N) string { return "" }
+	}
+	if w.priority == nil {
+		w.priority = func(N) float64 { return 0 }
+	}
+	for n, ds := range deps {
+		w.waiting[n] = len(ds)
+		for _, d := range ds {
+			w.dependents[d] = append(w.dependents[d], n)
+		}
+	}
+	return w
+}
+
+// ready queues a node whose dependencies all succeeded.
+func (w *walker[N]) ready(n N) {
+	c := w.class(n)
+	q := w.queues[c]
+	if q == nil {
+		q = &queue[N]{}
+		w.queues[c] = q
+	}
+	w.seq++
+	heap.Push(q, item[N]{n, w.priority(n), w.seq})
+}
+
+// next takes the ready node of highest priority whose class has room.
+func (w *walker[N]) next() (N, bool) {
+	var best *queue[N]
+	var bestClass string
+	for c, q := range w.queues {
+		if q.Len() == 0 || (w.limit[c] > 0 && w.inFlight[c] >= w.limit[c]) {
+			continue
+		}
+		if best == nil || (*q)[0].before((*best)[0]) {
+			best, bestClass = q, c
+		}
+	}
+	if best == nil {
+		var zero N
+		return zero, false
+	}
+	w.inFlight[bestClass]++
+	return heap.Pop(best).(item[N]).node, true
+}
+
+// finish records a node's outcome and releases its dependents: those
+// left with no unfinished dependency are queued, or resolved at once as
+// their dependencies' outcomes say (ErrUpstream, ErrInterrupted).
+func (w *walker[N]) finish(n N, err error) {
+	w.inFlight[w.class(n)]--
+	w.resolve(n, err)
+}
+
+func (w *walker[N]) resolve(n N, err error) {
+	w.results[n] = err
+	for _, m := range w.dependents[n] {
+		w.waiting[m]--
+		if w.waiting[m] > 0 {
+			continue
+		}
+		// A failed dependency makes m upstream-failed; one only kept from
+		// starting by an interrupt makes it interrupted too, so a Ctrl-C
+		// is never reported as a failure.
+		var failed, interrupted bool
+		for _, d := range w.deps[m] {
+			switch err := w.results[d]; {
+			case err == nil:
+			case errors.Is(err, ErrInterrupted):
+				interrupted = true
+			default:
+				failed = true
+			}
+		}
+		switch {
+		case failed:
+			w.resolve(m, ErrUpstream)
+		case interrupted:
+			w.resolve(m, ErrInterrupted)
 		default:
-			mu.Unlock()
-			return ErrUpstream
+			w.ready(m)
 		}
 	}
-	mu.Unlock()
-	if interrupted {
-		return ErrInterrupted
-	}
-	// Acquire the class slot before the global one, so a node waiting on a
-	// busy class does not hold a global slot others could use.
-	var cls chan struct{}
-	if class != nil {
-		cls = classes[class(n)]
-	}
-	if cls != nil {
-		select {
-		case cls <- struct{}{}:
-			defer func() { <-cls }()
-		case <-ctx.Done():
-			return ErrInterrupted
+}
+
+// interrupt resolves every queued node with ErrInterrupted; nodes still
+// waiting for running ones follow as those finish.
+func (w *walker[N]) interrupt() {
+	for _, q := range w.queues {
+		for q.Len() > 0 {
+			w.resolve(heap.Pop(q).(item[N]).node, ErrInterrupted)
 		}
 	}
-	select {
-	case global <- struct{}{}:
-		defer func() { <-global }()
-	case <-ctx.Done():
-		return ErrInterrupted
+}
+
+// item is a ready node with its priority and the order it became ready.
+type item[N comparable] struct {
+	node     N
+	priority float64
+	seq      int
+}
+
+func (a item[N]) before(b item[N]) bool {
+	if a.priority != b.priority {
+		return a.priority > b.priority
 	}
-	if ctx.Err() != nil {
-		return ErrInterrupted
-	}
-	return fn(runCtx, n)
+	return a.seq < b.seq
+}
+
+// queue is a heap of ready nodes, the first to start on top.
+type queue[N comparable] []item[N]
+
+func (q queue[N]) Len() int           { return len(q) }
+func (q queue[N]) Less(i, j int) bool { return q[i].before(q[j]) }
+func (q queue[N]) Swap(i, j int)      { q[i], q[j] = q[j], q[i] }
+func (q *queue[N]) Push(x any)        { *q = append(*q, x.(item[N])) }
+func (q *queue[N]) Pop() any {
+	old := *q
+	it := old[len(old)-1]
+	*q = old[:len(old)-1]
+	return it
 }
 
 // checkAcyclic rejects a cycle, which would otherwise deadlock the walk.

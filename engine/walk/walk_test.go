@@ -197,3 +197,76 @@ func TestWalkRejectsBadGraphs(t *testing.T) {
 		t.Error("missing dependency: no error")
 	}
 }
+
+// Ready nodes start highest priority first; a node whose class is full
+// does not hold up the others.
+func TestWalkStartsByPriority(t *testing.T) {
+	tests := []struct {
+		name       string
+		deps       map[string][]string
+		priority   map[string]float64
+		class      map[string]string
+		classLimit map[string]int
+		want       []string
+	}{
+		{
+			name:     "highest first",
+			deps:     map[string][]string{"short": nil, "long": nil, "middle": nil},
+			priority: map[string]float64{"short": 1, "long": 9, "middle": 5},
+			want:     []string{"long", "middle", "short"},
+		},
+		{
+			name:     "a node ready later is ranked among those waiting",
+			deps:     map[string][]string{"root": nil, "low": nil, "after-root": {"root"}},
+			priority: map[string]float64{"root": 9, "low": 1, "after-root": 5},
+			want:     []string{"root", "after-root", "low"},
+		},
+		{
+			name:     "equal priority: the order they became ready",
+			deps:     map[string][]string{"a": nil, "c": nil, "b": {"a"}},
+			priority: map[string]float64{"a": 2, "b": 1, "c": 1},
+			want:     []string{"a", "c", "b"},
+		},
+		{
+			name:       "a full class does not block another",
+			deps:       map[string][]string{"v1": nil, "v2": nil, "p1": nil},
+			priority:   map[string]float64{"v1": 9, "v2": 8, "p1": 1},
+			class:      map[string]string{"v1": "volume", "v2": "volume", "p1": "port"},
+			classLimit: map[string]int{"volume": 1},
+			// Two slots: v1 and p1 start together, in either order; v2
+			// waits for v1's class slot although a global one is free.
+			want: []string{"v1", "p1", "v2"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			par := 1
+			if tt.classLimit != nil {
+				par = 2
+			}
+			opts := Options[string]{Parallelism: par, Priority: func(n string) float64 { return tt.priority[n] }}
+			if tt.class != nil {
+				opts.Class = func(n string) string { return tt.class[n] }
+				opts.ClassLimit = tt.classLimit
+			}
+			var mu sync.Mutex
+			var order []string
+			_, err := Walk(context.Background(), tt.deps, opts, func(_ context.Context, n string) error {
+				mu.Lock()
+				order = append(order, n)
+				mu.Unlock()
+				time.Sleep(5 * time.Millisecond)
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.classLimit != nil && len(order) == 3 && order[0] == "p1" {
+				order[0], order[1] = order[1], order[0] // started together
+			}
+			if fmt.Sprint(order) != fmt.Sprint(tt.want) {
+				t.Errorf("started %v, want %v", order, tt.want)
+			}
+		})
+	}
+}
