@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 )
 
@@ -34,10 +35,11 @@ type Options[N comparable] struct {
 	// ClassLimit caps running nodes per class; absent or <= 0 means no cap.
 	ClassLimit map[string]int
 	// Priority orders ready nodes: when a slot is free, the ready node
-	// with the highest priority whose class has room starts; equal ones
-	// in the order they became ready. It is asked once per node, when the
-	// node becomes ready. Nil: the order they became ready.
-	Priority func(N) float64
+	// with the highest priority whose class has room starts. Priorities
+	// compare element by element (the first that differs decides); equal
+	// ones start in the order they became ready. It is asked once per
+	// node, when the node becomes ready. Nil: the order they became ready.
+	Priority func(N) []float64
 }
 
 // Result is the outcome of one node: nil error on success.
@@ -111,7 +113,7 @@ type walker[N comparable] struct {
 	limit       map[string]int
 	inFlight    map[string]int
 	queues      map[string]*queue[N] // ready nodes by class
-	priority    func(N) float64
+	priority    func(N) []float64
 	seq         int
 }
 
@@ -135,7 +137,7 @@ func newWalker[N comparable](deps map[N][]N, opts Options[N]) *walker[N] {
 		w.class = func(N) string { return "" }
 	}
 	if w.priority == nil {
-		w.priority = func(N) float64 { return 0 }
+		w.priority = func(N) []float64 { return nil }
 	}
 	for n, ds := range deps {
 		w.waiting[n] = len(ds)
@@ -230,13 +232,13 @@ func (w *walker[N]) interrupt() {
 // item is a ready node with its priority and the order it became ready.
 type item[N comparable] struct {
 	node     N
-	priority float64
+	priority []float64
 	seq      int
 }
 
 func (a item[N]) before(b item[N]) bool {
-	if a.priority != b.priority {
-		return a.priority > b.priority
+	if c := slices.Compare(a.priority, b.priority); c != 0 {
+		return c > 0
 	}
 	return a.seq < b.seq
 }

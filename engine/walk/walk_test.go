@@ -204,7 +204,7 @@ func TestWalkStartsByPriority(t *testing.T) {
 	tests := []struct {
 		name       string
 		deps       map[string][]string
-		priority   map[string]float64
+		priority   map[string][]float64
 		class      map[string]string
 		classLimit map[string]int
 		want       []string
@@ -212,25 +212,31 @@ func TestWalkStartsByPriority(t *testing.T) {
 		{
 			name:     "highest first",
 			deps:     map[string][]string{"short": nil, "long": nil, "middle": nil},
-			priority: map[string]float64{"short": 1, "long": 9, "middle": 5},
+			priority: map[string][]float64{"short": {1}, "long": {9}, "middle": {5}},
 			want:     []string{"long", "middle", "short"},
+		},
+		{
+			name:     "the first element that differs decides",
+			deps:     map[string][]string{"a": nil, "b": nil, "c": nil},
+			priority: map[string][]float64{"a": {5, 1}, "b": {5, 2}, "c": {4, 9}},
+			want:     []string{"b", "a", "c"},
 		},
 		{
 			name:     "a node ready later is ranked among those waiting",
 			deps:     map[string][]string{"root": nil, "low": nil, "after-root": {"root"}},
-			priority: map[string]float64{"root": 9, "low": 1, "after-root": 5},
+			priority: map[string][]float64{"root": {9}, "low": {1}, "after-root": {5}},
 			want:     []string{"root", "after-root", "low"},
 		},
 		{
 			name:     "equal priority: the order they became ready",
 			deps:     map[string][]string{"a": nil, "c": nil, "b": {"a"}},
-			priority: map[string]float64{"a": 2, "b": 1, "c": 1},
+			priority: map[string][]float64{"a": {2}, "b": {1}, "c": {1}},
 			want:     []string{"a", "c", "b"},
 		},
 		{
 			name:       "a full class does not block another",
 			deps:       map[string][]string{"v1": nil, "v2": nil, "p1": nil},
-			priority:   map[string]float64{"v1": 9, "v2": 8, "p1": 1},
+			priority:   map[string][]float64{"v1": {9}, "v2": {8}, "p1": {1}},
 			class:      map[string]string{"v1": "volume", "v2": "volume", "p1": "port"},
 			classLimit: map[string]int{"volume": 1},
 			// Two slots: v1 and p1 start together, in either order; v2
@@ -244,7 +250,7 @@ func TestWalkStartsByPriority(t *testing.T) {
 			if tt.classLimit != nil {
 				par = 2
 			}
-			opts := Options[string]{Parallelism: par, Priority: func(n string) float64 { return tt.priority[n] }}
+			opts := Options[string]{Parallelism: par, Priority: func(n string) []float64 { return tt.priority[n] }}
 			if tt.class != nil {
 				opts.Class = func(n string) string { return tt.class[n] }
 				opts.ClassLimit = tt.classLimit
