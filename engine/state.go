@@ -4,10 +4,13 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
+	"sync"
 	"time"
 
+	"github.com/fuelplan/fuelplan/engine/walk"
 	"github.com/fuelplan/fuelplan/resources"
 	"github.com/fuelplan/fuelplan/specs"
 )
@@ -66,9 +69,15 @@ func (s *State) Live(a specs.Address) (*resources.Object, bool) {
 // readTimeout bounds the retries of one kind's list calls.
 const readTimeout = 2 * time.Minute
 
-// Read lists every kind the registry knows, in build order, so adapters
-// that depend on an earlier kind (rules on groups, interfaces on subnets)
-// can use it, then lets adapters relate objects across kinds.
+// readConcurrency bounds the kinds listed at once: each list is a round
+// trip or a few, so a plan waits for the slowest chain of them rather than
+// their sum, without a burst the cloud would throttle.
+const readConcurrency = 6
+
+// Read lists every kind the registry knows, several at once: a kind whose
+// List reads another kind's objects (rules their groups, interfaces their
+// routers: resources.Kind.ListReads) is listed after it, the others
+// together. Then adapters relate objects across kinds.
 func Read(ctx context.Context, c *resources.Cloud, reg resources.Registry, lab *specs.Lab) (*State, error) {
 	want := map[specs.Kind][]specs.Resource{}
 	for _, a := range lab.Addresses() {
@@ -80,25 +89,50 @@ func Read(ctx context.Context, c *resources.Cloud, reg resources.Registry, lab *
 		owned:  map[specs.Address][]*resources.Object{},
 		found:  map[specs.Address]*resources.Object{},
 	}
+	listed := &listedSoFar{s: s}
+	order := map[specs.Kind][]specs.Kind{}
 	for _, k := range specs.Kinds {
-		ad, ok := reg[k]
-		if !ok {
+		if _, ok := reg[k]; !ok {
 			continue
 		}
-		var objs []*resources.Object
-		// Lists are idempotent: throttling and server errors are retried,
-		// for a bounded time.
-		lctx, cancel := context.WithTimeout(ctx, readTimeout)
-		err := retry(lctx, DefaultBackoff, func(ctx context.Context) error {
-			var err error
-			objs, err = ad.List(ctx, c, resources.Query{Lab: lab.Name, Want: want[k], Read: s})
-			return err
-		}, nil)
-		cancel()
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", k, err)
+		d, _ := resources.KindOf(k)
+		order[k] = nil
+		for _, dep := range d.ListReads {
+			if _, ok := reg[dep]; ok {
+				order[k] = append(order[k], dep)
+			}
 		}
-		s.byKind[k] = objs
+	}
+	results, err := walk.Walk(ctx, order, walk.Options[specs.Kind]{Parallelism: readConcurrency},
+		func(_ context.Context, k specs.Kind) error {
+			// The walker's context outlives Ctrl-C (for writes); a read
+			// stops with ctx.
+			var objs []*resources.Object
+			// Lists are idempotent: throttling and server errors are
+			// retried, for a bounded time.
+			lctx, cancel := context.WithTimeout(ctx, readTimeout)
+			defer cancel()
+			err := retry(lctx, DefaultBackoff, func(ctx context.Context) error {
+				var err error
+				objs, err = reg[k].List(ctx, c, resources.Query{Lab: lab.Name, Want: want[k], Read: listed})
+				return err
+			}, nil)
+			if err != nil {
+				return fmt.Errorf("read %s: %w", k, err)
+			}
+			listed.set(k, objs)
+			return nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range specs.Kinds { // the first failure in build order, as a serial read would
+		if err := results[k]; err != nil && !errors.Is(err, walk.ErrUpstream) {
+			if errors.Is(err, walk.ErrInterrupted) {
+				return nil, fmt.Errorf("read %s: %w", k, ctx.Err())
+			}
+			return nil, err
+		}
 	}
 	for _, k := range specs.Kinds {
 		if rel, ok := reg[k].(resources.Relater); ok {
@@ -144,4 +178,23 @@ func (s *State) file(lab *specs.Lab, reg resources.Registry) error {
 		return s.conflicts[i].ID < s.conflicts[j].ID
 	})
 	return nil
+}
+
+// listedSoFar is the Snapshot a kind's List reads while other kinds are
+// still being listed: the walk lists a kind only after those it reads.
+type listedSoFar struct {
+	mu sync.Mutex
+	s  *State
+}
+
+func (l *listedSoFar) Objects(k specs.Kind) []*resources.Object {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.s.byKind[k]
+}
+
+func (l *listedSoFar) set(k specs.Kind, objs []*resources.Object) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.s.byKind[k] = objs
 }

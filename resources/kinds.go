@@ -37,6 +37,10 @@ type Kind struct {
 	// DefaultCap caps operations of this kind in flight below
 	// --parallelism (0: no cap of its own); --kind-limit overrides it.
 	DefaultCap int
+	// ListReads are the kinds whose objects the adapter's List reads from
+	// Query.Read (an interface's router and subnet): they are listed
+	// before it; kinds without are listed at the same time.
+	ListReads []specs.Kind
 	// Mark is how an object of this kind carries the lab's ownership.
 	Mark Mark
 	// Inventory lists the kind's objects in a project, for the end-to-end
@@ -105,11 +109,13 @@ var kinds = []Kind{
 		TeardownRank: 6, Timeout: opTimeout, Typical: 2 * time.Second, Mark: MarkNeutronTags, Inventory: inventoryRouters},
 	{Kind: specs.KindRouterInterface, Adapter: func() Adapter { return RouterInterface{} },
 		TeardownRank: 3, Timeout: opTimeout, Typical: 2 * time.Second, Mark: MarkParent,
+		ListReads:   []specs.Kind{specs.KindRouter, specs.KindSubnet},
 		NoInventory: "an interface port goes with its router"},
 	{Kind: specs.KindSecurityGroup, Adapter: func() Adapter { return SecurityGroup{} },
 		TeardownRank: 5, Timeout: opTimeout, Typical: time.Second, Mark: MarkNeutronTags, Inventory: inventorySecurityGroups},
 	{Kind: specs.KindSecurityGroupRule, Adapter: func() Adapter { return SecurityGroupRule{} },
 		TeardownRank: 4, Timeout: opTimeout, Typical: time.Second, Mark: MarkParent,
+		ListReads:   []specs.Kind{specs.KindSecurityGroup},
 		NoInventory: "a rule goes with its group"},
 	{Kind: specs.KindKeypair, Adapter: func() Adapter { return Keypair{} },
 		TeardownRank: 4, Timeout: opTimeout, Typical: time.Second, Mark: MarkName, Inventory: inventoryKeypairs},
@@ -132,6 +138,7 @@ var kinds = []Kind{
 		TeardownRank: 3, Timeout: opTimeout, Typical: 2 * time.Second, Mark: MarkNeutronTags, Inventory: inventoryFloatingIPs},
 	{Kind: specs.KindPatch, Adapter: func() Adapter { return NewPatch(sshx.Config{}) },
 		TeardownRank: 1, Timeout: opTimeout, Typical: 5 * time.Second, Mark: MarkNone,
+		ListReads:   []specs.Kind{specs.KindPort, specs.KindServer},
 		NoInventory: "a patch is a compute node's state, not an object of the project"},
 	{Kind: specs.KindWait, NotInCloud: "a readiness check run after apply (package waits)",
 		TeardownRank: 1, Mark: MarkNone, NoInventory: "not a cloud object"},
