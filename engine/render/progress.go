@@ -8,12 +8,16 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vbauerster/mpb/v8"
+	"github.com/vbauerster/mpb/v8/decor"
+
 	"github.com/fuelplan/fuelplan/engine"
 	"github.com/fuelplan/fuelplan/resources"
+	"github.com/fuelplan/fuelplan/specs"
 )
 
-// Progress prints one line when an operation starts and one when it ends,
-// and every Every, one summary line of what is still running, so a CI log
+// Progress (--verbose) prints one line when an operation starts and one
+// when it ends, and every Every, one summary line of what is still running, so a CI log
 // of a 200-server apply stays readable.
 type Progress struct {
 	W     io.Writer
@@ -144,4 +148,162 @@ func firstLine(s string) string {
 		return s[:i]
 	}
 	return s
+}
+
+// Lines is the compact view without a terminal (a CI log): failures and
+// unusually slow operations as they happen, and one summary line (Tally.Line)
+// every Every, instead of two lines per operation.
+type Lines struct {
+	W     io.Writer
+	Every time.Duration // default 30s
+	*Tally
+
+	outMu sync.Mutex
+	stop  chan struct{}
+	done  chan struct{}
+}
+
+// NewLines makes the view of t on w; Start and Stop bracket the apply.
+func NewLines(w io.Writer, t *Tally, every time.Duration) *Lines {
+	l := &Lines{W: w, Every: every, Tally: t}
+	t.Report = func(line string) { l.println(line) }
+	return l
+}
+
+func (l *Lines) println(s string) {
+	l.outMu.Lock()
+	defer l.outMu.Unlock()
+	_, _ = fmt.Fprintln(l.W, s)
+}
+
+// Start begins the interval lines.
+func (l *Lines) Start() {
+	every := l.Every
+	if every <= 0 {
+		every = 30 * time.Second
+	}
+	l.stop, l.done = make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(l.done)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-l.stop:
+				return
+			case <-t.C:
+				l.Tick()
+			}
+		}
+	}()
+}
+
+// Tick reports slow operations and prints the summary line; Start's
+// ticker calls it.
+func (l *Lines) Tick() {
+	l.CheckSlow()
+	l.println(l.Line())
+}
+
+// Stop ends the interval lines and prints the last one.
+func (l *Lines) Stop() {
+	if l.stop != nil {
+		close(l.stop)
+		<-l.done
+		l.stop = nil
+	}
+	l.println(l.Line())
+}
+
+// Live is the compact view on a terminal: one bar per kind (done of
+// total, in flight, failed) under a total with the elapsed time and an
+// estimate of what is left, drawn by mpb; failures and unusually slow
+// operations are printed above the bars as they happen.
+type Live struct {
+	*Tally
+	p    *mpb.Progress
+	bars map[specs.Kind]*mpb.Bar
+	stop chan struct{}
+	done chan struct{}
+}
+
+// NewLive draws t on w (a terminal) until Stop. It refreshes whatever w
+// is (mpb would not on a pipe), so a test can read the frames.
+func NewLive(w io.Writer, t *Tally) *Live {
+	v := &Live{Tally: t, p: mpb.New(mpb.WithOutput(w), mpb.WithRefreshRate(200*time.Millisecond), mpb.WithAutoRefresh()),
+		bars: map[specs.Kind]*mpb.Bar{}}
+	kinds, _, _, _ := t.Snapshot()
+	width := len("total")
+	for _, k := range kinds {
+		width = max(width, len(k.Kind))
+	}
+	for _, k := range kinds {
+		v.bars[k.Kind] = v.p.New(int64(k.Total), mpb.BarStyle(),
+			mpb.PrependDecorators(decor.Name(string(k.Kind), decor.WC{W: width + 1, C: decor.DindentRight})),
+			mpb.AppendDecorators(decor.Any(v.kindCounts(k.Kind))))
+	}
+	v.bars[""] = v.p.New(int64(len(kinds)), mpb.NopStyle(),
+		mpb.PrependDecorators(decor.Name("total", decor.WC{W: width + 1, C: decor.DindentRight})),
+		mpb.AppendDecorators(decor.Any(func(decor.Statistics) string {
+			_, all, elapsed, left := t.Snapshot()
+			s := fmt.Sprintf("%d/%d done, %d in flight, %d failed, %d left, %s", all.Done, all.Total, all.Running, all.Failed, all.Left, elapsed.Round(time.Second))
+			if all.Done+all.Failed > 0 && all.Left+all.Running > 0 {
+				s += fmt.Sprintf(", about %s to go", left.Round(time.Second))
+			}
+			return s
+		})))
+	t.Report = func(line string) { _, _ = fmt.Fprintln(v.p, line) }
+	return v
+}
+
+func (v *Live) kindCounts(k specs.Kind) decor.DecorFunc {
+	return func(decor.Statistics) string {
+		kinds, _, _, _ := v.Snapshot()
+		for _, s := range kinds {
+			if s.Kind == k {
+				return fmt.Sprintf("%d/%d  %d in flight  %d failed", s.Done, s.Total, s.Running, s.Failed)
+			}
+		}
+		return ""
+	}
+}
+
+// Start follows the tally: bars move as operations finish.
+func (v *Live) Start() {
+	v.stop, v.done = make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(v.done)
+		t := time.NewTicker(200 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-v.stop:
+				return
+			case <-t.C:
+				v.CheckSlow()
+				v.update()
+			}
+		}
+	}()
+}
+
+func (v *Live) update() {
+	kinds, _, _, _ := v.Snapshot()
+	for _, k := range kinds {
+		v.bars[k.Kind].SetCurrent(int64(k.Done + k.Failed))
+	}
+}
+
+// Stop draws the final state and lets the terminal go.
+func (v *Live) Stop() {
+	if v.stop != nil {
+		close(v.stop)
+		<-v.done
+		v.stop = nil
+	}
+	v.update()
+	for _, b := range v.bars {
+		b.Abort(false) // stop drawing, keep the last frame on screen
+	}
+	v.p.Wait()
 }

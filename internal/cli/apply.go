@@ -29,6 +29,7 @@ type changeOptions struct {
 	parallelism int
 	kindLimit   map[string]int
 	lockTimeout time.Duration
+	verbose     bool
 	targets     []string
 	excludes    []string
 }
@@ -39,6 +40,7 @@ func (o *changeOptions) addFlags(cmd *cobra.Command, targets bool) {
 	cmd.Flags().IntVar(&o.parallelism, "parallelism", 10, "operations in flight at once")
 	cmd.Flags().StringToIntVar(&o.kindLimit, "kind-limit", nil, "cap one kind's operations in flight below --parallelism, e.g. server=20 (repeatable; default "+defaultKindLimits()+")")
 	cmd.Flags().DurationVar(&o.lockTimeout, "lock-timeout", 0, "wait this long for the lab lock held by another apply, and with --cloud sim for the simulated cloud's state (0: fail at once)")
+	cmd.Flags().BoolVar(&o.verbose, "verbose", false, "print a line as each operation starts and ends (default: a live display per kind on a terminal, else a summary line every 30s)")
 	if targets {
 		cmd.Flags().StringArrayVar(&o.targets, "target", nil, "apply only ADDR and what it depends on (repeatable)")
 		cmd.Flags().StringArrayVar(&o.excludes, "exclude", nil, "leave out ADDR and what depends on it (repeatable)")
@@ -58,6 +60,7 @@ func (o *changeOptions) validate() error {
 func (o *changeOptions) session(s *streams, lab *specs.Lab, specPath string) *session.Session {
 	ss := o.cloudOptions.session(s, lab, specPath, simAccess{write: true, lockWait: o.lockTimeout, progress: s.err})
 	ss.LockWait, ss.Parallelism, ss.KindLimits = o.lockTimeout, o.parallelism, o.kindLimit
+	ss.View = &view{s: s, verbose: o.verbose}
 	if !o.autoApprove {
 		ss.Confirm = confirmOn(s)
 	}

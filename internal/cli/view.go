@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"golang.org/x/term"
 
@@ -18,10 +19,14 @@ import (
 )
 
 // view prints what a session does: plans and summaries on stdout, with
-// the operations' progress lines; notices (the lock, uploads) on stderr.
+// the operations' progress; notices (the lock, uploads) on stderr.
 type view struct {
-	s    *streams
-	prog *render.Progress
+	s *streams
+	// verbose: a line per operation (--verbose) rather than the compact
+	// views (progressView).
+	verbose bool
+	prog    progressView
+	tally   *render.Tally
 }
 
 var _ session.View = (*view)(nil)
@@ -31,10 +36,47 @@ func (v *view) Planned(p *plan.Plan) error {
 	return printPlan(v.s.out, p, false, v.s.noColor)
 }
 
-func (v *view) Applying(*plan.Plan) engine.Progress {
-	v.prog = &render.Progress{W: v.s.out}
+func (v *view) Applying(p *plan.Plan) engine.Progress {
+	v.tally = render.NewTally(p, nil)
+	v.prog = v.progressView()
 	v.prog.Start()
 	return v.prog
+}
+
+// progressView is how an apply shows its operations.
+type progressView interface {
+	engine.Progress
+	Start()
+	Stop()
+}
+
+// progressView picks the view: a line per operation with --verbose, a
+// live display on a terminal, a summary line per interval otherwise (a CI
+// log of a 1,000-slave apply stays a few hundred lines). The tally hears
+// every operation in each case, for the summary by kind at the end.
+func (v *view) progressView() progressView {
+	if v.verbose {
+		return verboseView{&render.Progress{W: v.s.out}, v.tally}
+	}
+	if f, ok := v.s.out.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		return render.NewLive(v.s.out, v.tally)
+	}
+	return render.NewLines(v.s.out, v.tally, 30*time.Second)
+}
+
+// verboseView prints per operation and keeps the tally.
+type verboseView struct {
+	*render.Progress
+	tally *render.Tally
+}
+
+func (v verboseView) Started(op engine.Op) { v.Progress.Started(op); v.tally.Started(op) }
+func (v verboseView) Retrying(op engine.Op, attempt int, err error) {
+	v.Progress.Retrying(op, attempt, err)
+}
+func (v verboseView) Finished(op engine.Op, d time.Duration, id string, err error) {
+	v.Progress.Finished(op, d, id, err)
+	v.tally.Finished(op, d, id, err)
 }
 
 func (v *view) Applied(p *plan.Plan, rep *engine.Report) {
@@ -44,10 +86,11 @@ func (v *view) Applied(p *plan.Plan, rep *engine.Report) {
 	}
 	if p.Destroy {
 		fmt.Fprintf(v.s.out, "\nDestroy finished: %d destroyed.\n", rep.Done[engine.PhaseDestroy])
-		return
+	} else {
+		fmt.Fprintf(v.s.out, "\nApply finished: %d created, %d updated, %d destroyed.\n",
+			rep.Done[engine.PhaseCreate], rep.Done[engine.PhaseUpdate], rep.Done[engine.PhaseDestroy])
 	}
-	fmt.Fprintf(v.s.out, "\nApply finished: %d created, %d updated, %d destroyed.\n",
-		rep.Done[engine.PhaseCreate], rep.Done[engine.PhaseUpdate], rep.Done[engine.PhaseDestroy])
+	_ = v.tally.Summary(v.s.out)
 }
 
 func (v *view) Waiting(checks int) io.Writer {
