@@ -77,6 +77,7 @@ func BenchmarkPlanBuiltLab200Latency(b *testing.B) {
 	}
 	b.ReportMetric(float64(totalRequests(h.sim.Requests()))/float64(b.N), "requests/op")
 	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "wall-s")
+	b.ReportMetric(0.3, "target-wall-s")
 }
 
 // BenchmarkPlan1000 measures CPU time and memory of planning a built
@@ -171,11 +172,13 @@ func slotBound(ds []time.Duration, n int) time.Duration {
 
 // BenchmarkApply50 applies a 50-slave lab with 50 ms per request and 5 s
 // server builds, and compares the wall time with the lower bound of any
-// schedule: the target is within 1.3x at parallelism 10 and at 50.
+// schedule (target: within 1.05x at parallelism 10 and at 50), and counts
+// the API requests per object created (target: at most 1.5).
 func BenchmarkApply50(b *testing.B) {
 	for _, par := range []int{10, 50} {
 		b.Run(fmt.Sprintf("parallelism=%d", par), func(b *testing.B) {
 			var wall, bound, critical time.Duration
+			var requests, objects int
 			for b.Loop() {
 				b.StopTimer()
 				h := newHarness(b)
@@ -185,10 +188,12 @@ func BenchmarkApply50(b *testing.B) {
 				p, st := h.plan(lab, engine.PlanOptions{})
 				tm := &timing{start: map[engine.Op]time.Time{}, dur: map[engine.Op]time.Duration{}}
 				ap := &engine.Applier{Cloud: h.cloud, Registry: h.reg, Parallelism: par, Progress: tm}
+				h.sim.ResetRequests()
 				b.StartTimer()
 				t0 := time.Now()
 				rep, err := ap.Apply(context.Background(), lab, st, p)
 				wall = time.Since(t0)
+				requests, objects = totalRequests(h.sim.Requests()), p.Summary().Create
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -205,6 +210,44 @@ func BenchmarkApply50(b *testing.B) {
 			b.ReportMetric(bound.Seconds(), "bound-s")
 			b.ReportMetric(critical.Seconds(), "critical-path-s")
 			b.ReportMetric(wall.Seconds()/bound.Seconds(), "x-bound")
+			b.ReportMetric(float64(requests), "requests/op")
+			b.ReportMetric(float64(requests)/float64(objects), "requests/object")
+			b.ReportMetric(1.05, "target-x-bound")
+			b.ReportMetric(1.5, "target-requests/object")
 		})
 	}
+}
+
+// BenchmarkDestroy50 destroys a built 50-slave lab with 50 ms per request
+// at parallelism 10: the wall time, and the API requests it makes (waits
+// for deletes to finish included) in all and per object deleted. Target:
+// at most 1.5 requests per object.
+func BenchmarkDestroy50(b *testing.B) {
+	var wall time.Duration
+	var requests, objects int
+	for b.Loop() {
+		b.StopTimer()
+		h := newHarness(b)
+		lab := h.lab(50)
+		h.apply(lab, engine.PlanOptions{})
+		h.sim.SetLatency(50 * time.Millisecond)
+		p, st := h.plan(lab, engine.PlanOptions{Destroy: true})
+		ap := &engine.Applier{Cloud: h.cloud, Registry: h.reg, Parallelism: 10}
+		h.sim.ResetRequests()
+		b.StartTimer()
+		t0 := time.Now()
+		rep, err := ap.Apply(context.Background(), lab, st, p)
+		wall = time.Since(t0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := rep.Err(); err != nil {
+			b.Fatal(err)
+		}
+		requests, objects = totalRequests(h.sim.Requests()), p.Summary().Delete
+	}
+	b.ReportMetric(wall.Seconds(), "wall-s")
+	b.ReportMetric(float64(requests), "requests/op")
+	b.ReportMetric(float64(requests)/float64(objects), "requests/object")
+	b.ReportMetric(1.5, "target-requests/object")
 }
