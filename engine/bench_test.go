@@ -120,10 +120,9 @@ func (t *timing) Finished(op engine.Op, d time.Duration, _ string, _ error) {
 
 // lowerBound is the least time any schedule of these operations could take
 // under the same limits, from their measured durations: the longest
-// dependency chain; the total work shared by the parallelism; and, since
-// of the P+1 longest operations two must share one of P slots, the P-th and
-// (P+1)-th longest run back to back (51 five-second server builds on 50
-// slots take two rounds). Per-kind caps give the same two bounds per kind.
+// dependency chain; the total work shared by the parallelism; and the
+// rounds that more long operations than slots force (slotBound). Per-kind
+// caps give the same bounds per kind.
 func lowerBound(g map[engine.Op][]engine.Op, dur map[engine.Op]time.Duration, parallelism int, caps map[string]int) (bound, critical time.Duration) {
 	finish := map[engine.Op]time.Duration{}
 	var visit func(engine.Op) time.Duration
@@ -155,17 +154,26 @@ func lowerBound(g map[engine.Op][]engine.Op, dur map[engine.Op]time.Duration, pa
 	return bound, critical
 }
 
-// slotBound is the least time jobs of these durations need on n slots.
+// slotBound is the least time jobs of these durations need on n slots:
+// their total shared by the slots, and the rounds: of the m longest jobs,
+// some slot runs at least ceil(m/n) one after another, so at least the
+// ceil(m/n) shortest of them (m = n+1 gives the n-th and (n+1)-th longest
+// back to back; 51 five-second builds on 10 slots take six rounds).
 func slotBound(ds []time.Duration, n int) time.Duration {
 	var total time.Duration
 	for _, d := range ds {
 		total += d
 	}
 	b := total / time.Duration(n)
-	if len(ds) > n {
-		sorted := append([]time.Duration(nil), ds...)
-		sort.Slice(sorted, func(i, j int) bool { return sorted[i] > sorted[j] })
-		b = max(b, sorted[n-1]+sorted[n])
+	sorted := append([]time.Duration(nil), ds...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i] > sorted[j] })
+	for m := n + 1; m <= len(sorted); m++ {
+		k := (m + n - 1) / n
+		var rounds time.Duration
+		for _, d := range sorted[m-k : m] {
+			rounds += d
+		}
+		b = max(b, rounds)
 	}
 	return b
 }
