@@ -91,7 +91,8 @@ func TestFailedDestroySaysDestroy(t *testing.T) {
 	}
 }
 
-// cancelAfter cancels once n operations have finished (n "created" lines).
+// cancelAfter cancels once n operations have finished (n "created" lines,
+// which apply prints with --verbose).
 type cancelAfter struct {
 	syncBuffer
 	n      int
@@ -117,7 +118,7 @@ func TestInterruptedApplySaysInterrupted(t *testing.T) {
 	defer cancel()
 	out := &cancelAfter{n: 4, cancel: cancel}
 	var errw syncBuffer
-	code := Run(ctx, []string{"apply", spec, "--cloud", "shared", "--auto-approve", "--parallelism", "1"},
+	code := Run(ctx, []string{"apply", spec, "--cloud", "shared", "--auto-approve", "--parallelism", "1", "--verbose"},
 		strings.NewReader(""), out, &errw)
 	if code != ExitError {
 		t.Fatalf("interrupted apply: exit %d\n%s%s", code, out.String(), errw.String())
