@@ -18,7 +18,7 @@ import (
 const (
 	ExitOK      = 0
 	ExitError   = 1
-	ExitChanges = 2 // plan --detailed-exitcode: changes present
+	ExitChanges = 2 // plan or diff --detailed-exitcode: changes present
 )
 
 // exitError carries a specific exit code up to Run without printing twice.
@@ -81,8 +81,8 @@ again. Both first run the preflight checks of 'fuelplan check' (quotas, local
 files, lookups, sizes, API extensions, Fuel's needs, rights; docs/checks.md):
 apply refuses to start on an error unless --skip-check NAME.
 
-Exit codes: 0 success; 1 error (check: errors found); 2 plan --detailed-exitcode
-found changes.`
+Exit codes: 0 success; 1 error (check: errors found); 2 plan or diff
+--detailed-exitcode found changes.`
 
 func newRootCmd(s *streams) *cobra.Command {
 	root := &cobra.Command{
