@@ -64,23 +64,23 @@ expect() {
   echo "ok: $1"
 }
 
-expect "demo sees net04_ext" "net04_ext" "$(os sim-demo network list -f value -c Name)"
-expect "network create x" "x" "$(os sim-demo network create x -f value -c name)"
-expect "network list shows x" "x" "$(os sim-demo network list -f value -c Name)"
-expect "admin sees x" "x" "$(os sim network list -f value -c Name)"
-servers=$(os sim-demo server list -f value -c Name)
+expect "demo sees net04_ext" "net04_ext" "$(os fuelplan-sim-demo network list -f value -c Name)"
+expect "network create x" "x" "$(os fuelplan-sim-demo network create x -f value -c name)"
+expect "network list shows x" "x" "$(os fuelplan-sim-demo network list -f value -c Name)"
+expect "admin sees x" "x" "$(os fuelplan-sim network list -f value -c Name)"
+servers=$(os fuelplan-sim-demo server list -f value -c Name)
 [ -z "$servers" ] || fail "server list: want no servers, got: $servers"
 echo "ok: server list (empty)"
-expect "flavor list" "m1.small" "$(os sim-demo flavor list -f value -c Name)"
-expect "image list" "cirros" "$(os sim-demo image list -f value -c Name)"
+expect "flavor list" "m1.small" "$(os fuelplan-sim-demo flavor list -f value -c Name)"
+expect "image list" "cirros" "$(os fuelplan-sim-demo image list -f value -c Name)"
 
 # A server on a pre-made port, as fuelplan builds them: Nova binds the port
 # on one of the world's hypervisors, which only admin sees.
-os sim-demo subnet create --network x --subnet-range 10.20.0.0/24 x-subnet -f value -c id >/dev/null
-os sim-demo port create --network x x-port -f value -c id >/dev/null
-expect "server create" "vm1" "$(os sim-demo server create --flavor m1.tiny --image cirros --port x-port --wait vm1 -f value -c name)"
-expect "server list shows vm1 ACTIVE" "vm1 ACTIVE" "$(os sim-demo server list -f value -c Name -c Status)"
-hosts=$(os sim server list --all-projects --long -f value -c Name -c Host)
+os fuelplan-sim-demo subnet create --network x --subnet-range 10.20.0.0/24 x-subnet -f value -c id >/dev/null
+os fuelplan-sim-demo port create --network x x-port -f value -c id >/dev/null
+expect "server create" "vm1" "$(os fuelplan-sim-demo server create --flavor m1.tiny --image cirros --port x-port --wait vm1 -f value -c name)"
+expect "server list shows vm1 ACTIVE" "vm1 ACTIVE" "$(os fuelplan-sim-demo server list -f value -c Name -c Status)"
+hosts=$(os fuelplan-sim server list --all-projects --long -f value -c Name -c Host)
 grep -qE '^vm1 node-[1-5]( |$)' <<<"$hosts" || fail "admin server list: want vm1 on node-1..5, got: $hosts"
 echo "ok: admin sees vm1's host"
 
