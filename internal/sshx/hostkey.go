@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
@@ -82,6 +83,7 @@ func hostKeyCheck(h Host) (ssh.HostKeyCallback, []string, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: known_hosts: %w", h, err)
 	}
+	authorities := authorityLines(file)
 	check := func(hostname string, remote net.Addr, key ssh.PublicKey) error {
 		err := cb(hostname, remote, key)
 		if err == nil {
@@ -94,9 +96,20 @@ func hostKeyCheck(h Host) (ssh.HostKeyCallback, []string, error) {
 		case errors.As(err, &re):
 			he.Revoked = true
 		case errors.As(err, &ke):
+			var cas []string
 			for _, w := range ke.Want {
+				line := fmt.Sprintf("%s:%d (%s)", w.Filename, w.Line, ssh.FingerprintSHA256(w.Key))
+				if authorities[w.Line] {
+					cas = append(cas, line)
+					continue
+				}
 				he.Changed = true
-				he.Lines = append(he.Lines, fmt.Sprintf("%s:%d (%s)", w.Filename, w.Line, ssh.FingerprintSHA256(w.Key)))
+				he.Lines = append(he.Lines, line)
+			}
+			if !he.Changed && len(cas) > 0 {
+				// Only an authority vouches for this host: a plain key
+				// is not a changed key, but a certificate missing.
+				he.Refused = "the host offered a plain key, not a certificate signed by the @cert-authority at " + joinComma(cas)
 			}
 		default:
 			// Certificates checked against @cert-authority lines fail
@@ -106,12 +119,32 @@ func hostKeyCheck(h Host) (ssh.HostKeyCallback, []string, error) {
 		}
 		return he
 	}
-	return check, knownAlgorithms(cb, h.Address), nil
+	return check, knownAlgorithms(cb, h.Address, authorities), nil
+}
+
+// authorityLines are the numbers of file's @cert-authority lines.
+// knownhosts reports the keys it knows for a host without saying which
+// are authorities; the line numbers tell.
+func authorityLines(file string) map[int]bool {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil
+	}
+	out := map[int]bool{}
+	for i, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "@cert-authority") {
+			out[i+1] = true
+		}
+	}
+	return out
 }
 
 // knownAlgorithms asks the known_hosts callback about a key no host has:
-// the KeyError it returns lists the keys known for the address.
-func knownAlgorithms(cb ssh.HostKeyCallback, address string) []string {
+// the KeyError it returns lists the keys known for the address. Where an
+// @cert-authority line covers the host, certificates come first, then
+// every plain algorithm (so a host without a certificate shows its key
+// and is refused with a reason, not a failed negotiation).
+func knownAlgorithms(cb ssh.HostKeyCallback, address string, authorities map[int]bool) []string {
 	probe, err := ssh.NewPublicKey(ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize)).Public())
 	if err != nil {
 		return nil
@@ -126,13 +159,32 @@ func knownAlgorithms(cb ssh.HostKeyCallback, address string) []string {
 	}
 	var algos []string
 	seen := map[string]bool{}
-	for _, w := range ke.Want {
-		for _, a := range algorithmsFor(w.Key.Type()) {
+	add := func(as ...string) {
+		for _, a := range as {
 			if !seen[a] {
 				seen[a] = true
 				algos = append(algos, a)
 			}
 		}
+	}
+	certs := false
+	for _, w := range ke.Want {
+		if authorities[w.Line] {
+			certs = true
+			continue
+		}
+		add(algorithmsFor(w.Key.Type())...)
+	}
+	if certs {
+		var plain []string
+		for _, a := range ssh.SupportedAlgorithms().HostKeys {
+			if strings.Contains(a, "-cert-") {
+				add(a)
+			} else {
+				plain = append(plain, a)
+			}
+		}
+		add(plain...)
 	}
 	return algos
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	"sync"
 	"time"
 
@@ -113,11 +114,13 @@ func (p *Pool) dial(ctx context.Context, h Host) (*ssh.Client, error) {
 		return nil, err
 	}
 	var hkErr error
+	keyAccepted := false
 	cfg := &ssh.ClientConfig{
 		User: h.User,
 		Auth: auth,
 		HostKeyCallback: func(hostname string, remote net.Addr, key ssh.PublicKey) error {
 			hkErr = check(hostname, remote, key)
+			keyAccepted = hkErr == nil
 			return hkErr
 		},
 		HostKeyAlgorithms: algos,
@@ -135,7 +138,7 @@ func (p *Pool) dial(ctx context.Context, h Host) (*ssh.Client, error) {
 		}
 		raw, err = jump.DialContext(dctx, "tcp", h.Address)
 		if err != nil {
-			return nil, fmt.Errorf("%s: connect through jump host: %w", h, err)
+			return nil, &DialError{Host: h.String(), Stage: "connect through the jump host", Err: err}
 		}
 	} else {
 		dialer := p.cfg.Dial
@@ -144,7 +147,10 @@ func (p *Pool) dial(ctx context.Context, h Host) (*ssh.Client, error) {
 		}
 		raw, err = dialer(dctx, "tcp", h.Address)
 		if err != nil {
-			return nil, fmt.Errorf("%s: connect: %w", h, err)
+			if dctx.Err() != nil && ctx.Err() == nil {
+				return nil, &DialError{Host: h.String(), Stage: "connect", Timeout: timeout, Err: err}
+			}
+			return nil, &DialError{Host: h.String(), Stage: "connect", Err: err}
 		}
 	}
 	// The handshake is bounded too: a port that accepts and says nothing
@@ -161,13 +167,18 @@ func (p *Pool) dial(ctx context.Context, h Host) (*ssh.Client, error) {
 			err = dctx.Err()
 		}
 		if hkErr == nil {
-			return nil, fmt.Errorf("%s: ssh handshake did not finish within %s", h, timeout)
+			return nil, &DialError{Host: h.String(), Stage: "ssh handshake", Timeout: timeout, Err: err}
 		}
 	}
 	if err != nil {
 		raw.Close()
 		if hkErr != nil {
 			return nil, hkErr
+		}
+		// x/crypto/ssh has no error type for this; its message has been
+		// the same since 2017 (client_auth.go).
+		if keyAccepted && strings.Contains(err.Error(), "unable to authenticate") {
+			return nil, &AuthError{Host: h.String(), User: h.User, Err: err}
 		}
 		return nil, fmt.Errorf("%s: %w", h, err)
 	}
