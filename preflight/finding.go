@@ -38,6 +38,7 @@ const (
 	CheckFuelMasterIP = "fuel-master-ip"
 	CheckNestedVLAN   = "nested-vlan"
 	CheckAdminRole    = "admin-role"
+	CheckSSHReach     = "ssh-reach"
 )
 
 // Checks is every check's name, in the order the report lists them.
@@ -45,6 +46,7 @@ var Checks = []string{
 	CheckImageFile, CheckSSHFiles, CheckKeypair, CheckQuota, CheckLookup, CheckFlavorFit, CheckVolumeFit,
 	CheckFlavorAdmin, CheckExtension, CheckFuelDHCP, CheckFuelReplies, CheckFuelMasterIP, CheckNestedVLAN,
 	CheckAdminRole,
+	CheckSSHReach,
 }
 
 // Finding is one problem: which check, how bad, the spec position and

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/fuelplan/fuelplan/internal/sshx"
 	"github.com/fuelplan/fuelplan/resources"
 	"github.com/fuelplan/fuelplan/specs"
 )
@@ -30,6 +31,9 @@ type Input struct {
 	Creates []specs.Address
 	// Skip names the checks the operator overrode (--skip-check).
 	Skip []string
+	// SSH is how the reach check connects to the patch nodes; a zero
+	// ConnectTimeout is reachTimeout.
+	SSH sshx.Config
 }
 
 // Run runs every check and returns the findings in spec order; a check
@@ -45,6 +49,7 @@ func Run(ctx context.Context, in Input) (*Report, error) {
 	r.extensions()
 	r.fuel()
 	r.rights()
+	r.reach()
 	if in.Live != nil {
 		r.lookups()
 		r.fit()

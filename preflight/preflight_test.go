@@ -10,6 +10,7 @@ import (
 
 	"github.com/fuelplan/fuelplan/engine"
 	"github.com/fuelplan/fuelplan/engine/plan"
+	"github.com/fuelplan/fuelplan/internal/sshx"
 	"github.com/fuelplan/fuelplan/preflight"
 	"github.com/fuelplan/fuelplan/resources"
 	"github.com/fuelplan/fuelplan/resources/resourcestest"
@@ -31,6 +32,7 @@ type setup struct {
 	spec   func(s string) string
 	files  func(t *testing.T, dir string)
 	member bool
+	ssh    sshx.Config // how the reach check connects
 }
 
 func withoutExtension(aliases ...string) func(w *simcloud.World) {
@@ -94,7 +96,7 @@ func run(t *testing.T, s setup) (*preflight.Report, *specs.Lab, *simcloud.Cloud)
 	st, err := engine.Read(ctx, cloud, resources.Default(), lab)
 	if err != nil {
 		// As the CLI does: the checks that need no live objects say why.
-		rep, cerr := preflight.Run(ctx, preflight.Input{Lab: lab, Cloud: cloud})
+		rep, cerr := preflight.Run(ctx, preflight.Input{Lab: lab, Cloud: cloud, SSH: s.ssh})
 		if cerr != nil || rep.Errors() == 0 {
 			t.Fatalf("read: %v, and no check explains it (%v)", err, cerr)
 		}
@@ -108,7 +110,7 @@ func run(t *testing.T, s setup) (*preflight.Report, *specs.Lab, *simcloud.Cloud)
 			creates = append(creates, c.Address)
 		}
 	}
-	rep, err := preflight.Run(ctx, preflight.Input{Lab: lab, Cloud: cloud, Live: st.Live, Creates: creates})
+	rep, err := preflight.Run(ctx, preflight.Input{Lab: lab, Cloud: cloud, Live: st.Live, Creates: creates, SSH: s.ssh})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,8 +26,11 @@ func newCheckCmd(s *streams) *cobra.Command {
 preflight checks: local files (images, SSH keys), quotas against what the
 plan would add, looked-up objects, flavor and volume sizes against their
 images, the API extensions the spec relies on, Fuel's needs on the admin
-network, nested VLANs, and rights. Every finding names its check, the spec
-position, what is wrong and how to fix it; docs/checks.md lists the checks.
+network, nested VLANs, rights, and that every compute node an SSH patch
+would reach answers, shows the host key known_hosts has for it and takes
+the inventory's key (connect and log in only: nothing runs). Every finding
+names its check, the spec position, what is wrong and how to fix it;
+docs/checks.md lists the checks.
 
 plan runs the same checks and prints them above the diff; apply refuses to
 start on an error unless --skip-check NAME overrides that check.
