@@ -1,6 +1,7 @@
 package preflight_test
 
 import (
+	"context"
 	"encoding/base64"
 	"os"
 	"path/filepath"
@@ -13,7 +14,11 @@ import (
 
 	"github.com/fuelplan/fuelplan/internal/sshx"
 	"github.com/fuelplan/fuelplan/internal/sshx/sshtest"
+	"github.com/fuelplan/fuelplan/engine"
 	"github.com/fuelplan/fuelplan/preflight"
+	"github.com/fuelplan/fuelplan/resources"
+	"github.com/fuelplan/fuelplan/resources/resourcestest"
+	"github.com/fuelplan/fuelplan/simcloud"
 	"github.com/fuelplan/fuelplan/specs"
 )
 
@@ -301,4 +306,83 @@ func checkAt(t *testing.T, lab *specs.Lab, f preflight.Finding, addr specs.Addre
 	if f.Address != addr || f.At != r.Declared() || f.At.Line == 0 {
 		t.Errorf("finding at %s %s, want %s at %s: %s", f.Address, f.At, addr, r.Declared(), f)
 	}
+}
+
+// TestSSHReachBoundPort: once the DHCP patch's port is bound, an admin's
+// check reaches only the node hosting it (binding:host_id), as apply
+// will: the simulated cloud puts every server on node-1 here.
+func TestSSHReachBoundPort(t *testing.T) {
+	t.Setenv("SSH_AUTH_SOCK", "")
+	key, _ := clientKey(t)
+	s := reachSetup(key, false,
+		reachNode{"node-1", sshtest.ClosedPort(t), ""},
+		reachNode{"node-2", sshtest.ClosedPort(t), ""},
+	)
+	withInventory := s.spec
+	s.spec = func(text string) string {
+		text = withInventory(text)
+		i, j := strings.Index(text, "  - name: reach\n"), strings.Index(text, "inventory:\n")
+		return strings.Replace(text[:i]+text[j:], "method: api", "method: ssh", 1)
+	}
+	s.world = func(w *simcloud.World) { w.Hypervisors = []string{"node-1"} }
+	dir := t.TempDir()
+	lab, cloud := loadInto(t, s, dir)
+	ctx := context.Background()
+	reg := resources.Default()
+	t.Cleanup(func() { _ = reg.Close() })
+	// Build the lab but the patch, so the master's admin port is bound.
+	p, st, err := engine.Plan(ctx, cloud, reg, lab, engine.PlanOptions{Excludes: []string{"patch.master-dhcp"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := (&engine.Applier{Cloud: cloud, Registry: reg, Parallelism: 8}).Apply(ctx, lab, st, p)
+	if err != nil || rep.Err() != nil {
+		t.Fatalf("apply: %v %v", err, rep.Err())
+	}
+	st, err = engine.Read(ctx, cloud, reg, lab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found, err := preflight.Run(ctx, preflight.Input{Lab: lab, Cloud: cloud, Live: st.Live, SSH: s.ssh})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range found.Findings {
+		checkAt(t, lab, f, "patch.master-dhcp")
+		got = append(got, strings.SplitN(f.Message, ":", 2)[0])
+	}
+	if strings.Join(got, ",") != "inventory host node-1" {
+		t.Errorf("findings for %v, want for node-1 only:\n%v", got, found.Findings)
+	}
+}
+
+// loadInto writes s's lab into dir and connects to a simulated cloud with
+// s's world as its admin.
+func loadInto(t *testing.T, s setup, dir string) (*specs.Lab, *resources.Cloud) {
+	t.Helper()
+	data, err := os.ReadFile("testdata/lab.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "lab.yaml")
+	if err := os.WriteFile(path, []byte(s.spec(string(data))), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "fuel.iso"), []byte("fuel iso bytes\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.files(t, dir)
+	w := simcloud.DefaultWorld()
+	s.world(w)
+	sim, err := simcloud.Start(simcloud.Config{World: w})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sim.Close() })
+	lab, diags := specs.LoadLab(path, func(string) (string, bool) { return "", false })
+	if diags.HasErrors() {
+		t.Fatal(diags.Errors())
+	}
+	return lab, resourcestest.Connect(t, sim, sim.Admin())
 }
