@@ -12,9 +12,9 @@ import (
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
 
+	"github.com/fuelplan/fuelplan/engine"
 	"github.com/fuelplan/fuelplan/internal/sshx"
 	"github.com/fuelplan/fuelplan/internal/sshx/sshtest"
-	"github.com/fuelplan/fuelplan/engine"
 	"github.com/fuelplan/fuelplan/preflight"
 	"github.com/fuelplan/fuelplan/resources"
 	"github.com/fuelplan/fuelplan/resources/resourcestest"
