@@ -94,6 +94,10 @@ func serve(t testing.TB, signer ssh.Signer, authorized []ssh.PublicKey) *Server 
 func (s *Server) checkKey(_ ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
 	for _, k := range s.authorized {
 		if string(k.Marshal()) == string(key.Marshal()) {
+			// Counted here, before the server says yes: the client
+			// cannot have finished logging in before the count.
+			// (x/crypto asks once per key and connection.)
+			s.logins.Add(1)
 			return nil, nil
 		}
 	}
@@ -122,7 +126,6 @@ func (s *Server) serve(cfg *ssh.ServerConfig) {
 				return
 			}
 			defer sc.Close()
-			s.logins.Add(1)
 			go ssh.DiscardRequests(reqs)
 			for ch := range chans {
 				s.sessions.Add(1)
@@ -132,7 +135,7 @@ func (s *Server) serve(cfg *ssh.ServerConfig) {
 	}
 }
 
-// Logins counts the connections that authenticated.
+// Logins counts the connections whose key was accepted.
 func (s *Server) Logins() int { return int(s.logins.Load()) }
 
 // Channels counts the channels (sessions, forwards) clients asked for.
