@@ -23,6 +23,19 @@ type PlanOptions struct {
 	Excludes []string
 }
 
+// MissingLookupError is an object the spec looks up (existing: true, the
+// external network) that the cloud does not have: nothing that needs it
+// can be planned. Preflight's lookup check reports the same, with its
+// position and fix; a caller that shows that finding need not show this.
+type MissingLookupError struct {
+	Address specs.Address
+	Name    string
+}
+
+func (e *MissingLookupError) Error() string {
+	return fmt.Sprintf("%s: no %s named %q in the cloud (it is looked up, never created)", e.Address, e.Address.Kind(), e.Name)
+}
+
 // BuildPlan compares the lab with the live state. It is pure: everything
 // it needs was read before, so it is tested without a cloud.
 func BuildPlan(lab *specs.Lab, st *State, reg resources.Registry, opts PlanOptions) (*plan.Plan, error) {
@@ -59,7 +72,7 @@ func BuildPlan(lab *specs.Lab, st *State, reg resources.Registry, opts PlanOptio
 		if lk, ok := ad.(resources.Lookup); ok && lk.IsLookup(r) {
 			o, found := st.found[a]
 			if !found {
-				errs = append(errs, fmt.Errorf("%s: no %s named %q in the cloud (it is looked up, never created)", a, a.Kind(), nameOf(r)))
+				errs = append(errs, &MissingLookupError{Address: a, Name: nameOf(r)})
 				res.actions[a] = plan.Create // unknown to dependents
 				continue
 			}

@@ -210,10 +210,18 @@ func (r *runner) lookups() {
 			return
 		}
 		if _, ok := r.in.Live(res.Addr()); !ok {
-			r.add(CheckLookup, Error, res, fmt.Sprintf("create a %s named %q in the project (or make it visible to it), or name one that exists", res.Kind(), name),
+			r.add(CheckLookup, Error, res, fmt.Sprintf("create %s %s named %q in the project (or make it visible to it), or name one that exists", article(string(res.Kind())), res.Kind(), name),
 				"no %s named %q in the cloud (it is looked up, never created)", res.Kind(), name)
 		}
 	})
+}
+
+// article is "an" before a vowel, else "a": "an image", "a flavor".
+func article(word string) string {
+	if word != "" && strings.ContainsRune("aeiou", rune(word[0])) {
+		return "an"
+	}
+	return "a"
 }
 
 // flavorSize is a flavor's RAM and root disk: the spec's for a flavor the

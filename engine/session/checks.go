@@ -2,7 +2,9 @@ package session
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/fuelplan/fuelplan/engine"
 	"github.com/fuelplan/fuelplan/engine/plan"
@@ -17,6 +19,10 @@ import (
 type CheckError struct {
 	Errors int
 	Checks []string // the checks with errors, in report order
+	// Report is set when no plan could be made (a looked-up object is
+	// missing): the findings then come with the refusal, to be shown
+	// once, in place of the planner's error that says the same.
+	Report *preflight.Report
 }
 
 func (e *CheckError) Error() string {
@@ -39,6 +45,44 @@ func checkError(p *plan.Plan) error {
 	}
 	if e.Errors == 0 {
 		return nil
+	}
+	return e
+}
+
+// explained: every error of the plan is a missing lookup the report has
+// the finding for (not skipped).
+func explained(planErr error, rep *preflight.Report) bool {
+	if planErr == nil {
+		return false
+	}
+	errs := []error{planErr}
+	if j, ok := planErr.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	}
+	for _, e := range errs {
+		var ml *engine.MissingLookupError
+		if !errors.As(e, &ml) || !slices.ContainsFunc(rep.Findings, func(f preflight.Finding) bool {
+			return f.Check == preflight.CheckLookup && f.Address == ml.Address
+		}) {
+			return false
+		}
+	}
+	return true
+}
+
+// reportError is the refusal that carries rep's findings.
+func reportError(rep *preflight.Report) *CheckError {
+	e := &CheckError{Report: rep}
+	seen := map[string]bool{}
+	for _, f := range rep.Findings {
+		if f.Severity != preflight.Error {
+			continue
+		}
+		e.Errors++
+		if !seen[f.Check] {
+			seen[f.Check] = true
+			e.Checks = append(e.Checks, f.Check)
+		}
 	}
 	return e
 }
@@ -88,6 +132,11 @@ func (s *Session) checked(ctx context.Context, c *resources.Cloud, lab *specs.La
 	rep, err := preflight.Run(ctx, preflight.Input{Lab: lab, Cloud: c, Live: st.Live, Creates: creates, Skip: req.SkipChecks})
 	if err != nil {
 		return nil, nil, nil, err
+	}
+	if explained(planErr, rep) {
+		// The findings say it all, with positions and fixes: the
+		// planner's error would only repeat them.
+		return p, st, rep, reportError(rep)
 	}
 	if p != nil {
 		p.SkippedChecks = rep.Skipped

@@ -184,7 +184,7 @@ func (o *applyOptions) Run(ctx context.Context, s *streams) error {
 		Waits:      !o.skipWaits,
 		SkipChecks: o.skipChecks,
 	})
-	return err
+	return showFindings(s, err)
 }
 
 // destroyOptions are destroy's flags.

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
@@ -96,6 +97,17 @@ func printReport(w io.Writer, rep *preflight.Report, quotas bool) {
 		fmt.Fprintln(w, f)
 	}
 	fmt.Fprintln(w, rep.Summary())
+}
+
+// showFindings prints the findings a refusal carries (no plan could be
+// made to show them above: a looked-up object is missing), on the error
+// stream that the refusal itself goes to, and returns err.
+func showFindings(s *streams, err error) error {
+	var ce *session.CheckError
+	if errors.As(err, &ce) && ce.Report != nil {
+		printReport(s.err, ce.Report, false)
+	}
+	return err
 }
 
 // validSkips checks --skip-check names.

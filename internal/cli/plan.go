@@ -80,7 +80,7 @@ func (o *planOptions) Run(ctx context.Context, s *streams) error {
 		SkipChecks: o.skipChecks,
 	})
 	if err != nil {
-		return err
+		return showFindings(s, err)
 	}
 	if o.out != "" {
 		// Apply refuses a saved plan whose spec is elsewhere; say so now.
