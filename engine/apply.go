@@ -63,6 +63,11 @@ type Progress interface {
 	Started(op Op)
 	Retrying(op Op, attempt int, err error)
 	Finished(op Op, elapsed time.Duration, id string, err error)
+	// Reread is told that a destroy read the lab again after a delete
+	// stayed in use, and what it found; the deletes of what it found
+	// are operations like the plan's (Started, Finished), not counted
+	// in the plan.
+	Reread(r Reread)
 }
 
 // Report is the outcome of an apply.
@@ -75,6 +80,10 @@ type Report struct {
 	// was given (the lab lock lost); nil when it ran to its end or was
 	// merely cancelled (Ctrl-C).
 	Stopped error
+	// Rereads are a destroy's re-reads of the lab after a delete stayed
+	// in use (reread.go), in the order they happened; their deletes are
+	// among Results.
+	Rereads []Reread
 }
 
 // Failed lists the root-cause failures (walk.Failures), sorted by
@@ -389,10 +398,6 @@ func (ap *Applier) Apply(ctx context.Context, lab *specs.Lab, st *State, p *plan
 	if len(p.Conflicts) > 0 {
 		return nil, fmt.Errorf("the plan has %d conflict(s) with objects fuelplan does not own; resolve them first", len(p.Conflicts))
 	}
-	g, err := Graph(lab, p)
-	if err != nil {
-		return nil, err
-	}
 	table := &ids{m: map[specs.Address]string{}}
 	for a, objs := range st.owned {
 		table.m[a] = objs[0].ID
@@ -404,6 +409,32 @@ func (ap *Applier) Apply(ctx context.Context, lab *specs.Lab, st *State, p *plan
 		if c.Action == plan.Replace {
 			delete(table.m, c.Address) // its new ID is set when created
 		}
+	}
+	var rr *rereader
+	if p.Destroy {
+		rr = newRereader(ctx, ap, lab, p, table)
+	}
+	results, done, err := ap.walk(ctx, lab, st, table, p, rr)
+	if err != nil {
+		return nil, err
+	}
+	rep := &Report{Results: results, Done: done}
+	if rr != nil {
+		rr.wait(rep)
+	}
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) && !errors.Is(cause, context.DeadlineExceeded) {
+		rep.Stopped = cause
+	}
+	return rep, nil
+}
+
+// walk carries out p's operations along their graph and returns each
+// one's outcome and the successes by phase. rr, for a destroy, hears the
+// deletes that stay in use (and runs its own deletes through walk).
+func (ap *Applier) walk(ctx context.Context, lab *specs.Lab, st *State, table *ids, p *plan.Plan, rr *rereader) (map[Op]error, map[Phase]int, error) {
+	g, err := Graph(lab, p)
+	if err != nil {
+		return nil, nil, err
 	}
 	changes := map[specs.Address]plan.Change{}
 	for _, c := range p.Changes {
@@ -439,7 +470,7 @@ func (ap *Applier) Apply(ctx context.Context, lab *specs.Lab, st *State, p *plan
 		if ap.Progress != nil {
 			ap.Progress.Started(op)
 		}
-		id, err := ap.run(ctx, lab, st, table, changes[op.Address], op)
+		id, err := ap.run(ctx, lab, st, table, changes[op.Address], op, rr)
 		elapsed := time.Since(start)
 		if ap.Progress != nil {
 			ap.Progress.Finished(op, elapsed, id, err)
@@ -455,13 +486,9 @@ func (ap *Applier) Apply(ctx context.Context, lab *specs.Lab, st *State, p *plan
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	rep := &Report{Results: results, Done: done}
-	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) && !errors.Is(cause, context.DeadlineExceeded) {
-		rep.Stopped = cause
-	}
-	return rep, nil
+	return results, done, nil
 }
 
 func (ap *Applier) timeout(k specs.Kind) time.Duration {
@@ -483,7 +510,7 @@ func (ap *Applier) backoff() Backoff {
 }
 
 // run performs one operation with retries and returns the object's ID.
-func (ap *Applier) run(ctx context.Context, lab *specs.Lab, st *State, table *ids, c plan.Change, op Op) (string, error) {
+func (ap *Applier) run(ctx context.Context, lab *specs.Lab, st *State, table *ids, c plan.Change, op Op, rr *rereader) (string, error) {
 	base := BaseAddress(op.Address)
 	ad, err := ap.Registry.Adapter(base.Kind())
 	if err != nil {
@@ -503,7 +530,14 @@ func (ap *Applier) run(ctx context.Context, lab *specs.Lab, st *State, table *id
 		if live == nil {
 			live = &resources.Object{Kind: base.Kind(), Address: base, ID: c.ID, Name: c.Name, Owned: true}
 		}
-		err := retry(ctx, ap.backoff(), func(ctx context.Context) error { return ad.Delete(ctx, ap.Cloud, live) }, onRetry)
+		// A destroy's delete that stays in use may be held by an object
+		// the destroy never read: the rereader looks (reread.go).
+		stuck := &inUseCounter{rr: rr, a: op.Address}
+		err := retry(ctx, ap.backoff(), func(ctx context.Context) error { return ad.Delete(ctx, ap.Cloud, live) },
+			func(attempt int, err error) (bool, error) {
+				stuck.retried(err)
+				return onRetry(attempt, err)
+			})
 		if err == nil && op.Address == base {
 			if id, ok := table.ID(base); ok && id == c.ID {
 				table.set(base, "")

@@ -112,6 +112,7 @@ func (t *timing) Started(op engine.Op) {
 	t.mu.Unlock()
 }
 func (t *timing) Retrying(engine.Op, int, error) {}
+func (t *timing) Reread(engine.Reread)           {}
 func (t *timing) Finished(op engine.Op, d time.Duration, _ string, _ error) {
 	t.mu.Lock()
 	t.dur[op] = d

@@ -106,6 +106,7 @@ type countingProgress struct {
 
 func (p *countingProgress) Started(engine.Op)              {}
 func (p *countingProgress) Retrying(engine.Op, int, error) {}
+func (p *countingProgress) Reread(engine.Reread)           {}
 func (p *countingProgress) Finished(engine.Op, time.Duration, string, error) {
 	if p.done.Add(1) == p.n {
 		p.cancel()

@@ -36,6 +36,7 @@ func (p *stealOnStart) Started(engine.Op) {
 }
 func (p *stealOnStart) Retrying(engine.Op, int, error)                   {}
 func (p *stealOnStart) Finished(engine.Op, time.Duration, string, error) {}
+func (p *stealOnStart) Reread(engine.Reread)                             {}
 
 // TestLostLockStopsApply: another holder takes the lab lock mid-apply
 // (what a second holder's takeover writes: the anchor's description

@@ -125,6 +125,9 @@ func (p *Progress) Retrying(op engine.Op, attempt int, err error) {
 	p.printf("%s: retrying (attempt %d) after: %s\n", op.Address, attempt+1, firstLine(resources.Humanize(err).Error()))
 }
 
+// Reread prints what a destroy's re-read of the lab found.
+func (p *Progress) Reread(r engine.Reread) { p.printf("%s\n", r) }
+
 func (p *Progress) Finished(op engine.Op, elapsed time.Duration, id string, err error) {
 	p.mu.Lock()
 	delete(p.running, op)
@@ -223,8 +226,10 @@ type Live struct {
 	*Tally
 	p    *mpb.Progress
 	bars map[specs.Kind]*mpb.Bar
-	stop chan struct{}
-	done chan struct{}
+	// width is the kind names' column
+	width int
+	stop  chan struct{}
+	done  chan struct{}
 }
 
 // NewLive draws t on w (a terminal) until Stop. It refreshes whatever w
@@ -237,6 +242,7 @@ func NewLive(w io.Writer, t *Tally) *Live {
 	for _, k := range kinds {
 		width = max(width, len(k.Kind))
 	}
+	v.width = width
 	for _, k := range kinds {
 		v.bars[k.Kind] = v.p.New(int64(k.Total), mpb.BarStyle(),
 			mpb.PrependDecorators(decor.Name(string(k.Kind), decor.WC{W: width + 1, C: decor.DindentRight})),
@@ -290,7 +296,17 @@ func (v *Live) Start() {
 func (v *Live) update() {
 	kinds, _, _, _ := v.Snapshot()
 	for _, k := range kinds {
-		v.bars[k.Kind].SetCurrent(int64(k.Done + k.Failed))
+		b := v.bars[k.Kind]
+		if b == nil {
+			// A kind a destroy's re-read found (Tally.Reread), which the
+			// plan had none of.
+			b = v.p.New(int64(k.Total), mpb.BarStyle(),
+				mpb.PrependDecorators(decor.Name(string(k.Kind), decor.WC{W: v.width + 1, C: decor.DindentRight})),
+				mpb.AppendDecorators(decor.Any(v.kindCounts(k.Kind))))
+			v.bars[k.Kind] = b
+		}
+		b.SetTotal(int64(k.Total), false)
+		b.SetCurrent(int64(k.Done + k.Failed))
 	}
 }
 

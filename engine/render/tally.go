@@ -94,14 +94,30 @@ func (t *Tally) now() time.Time {
 }
 
 func (t *Tally) count(op engine.Op) *kindCount {
-	k := engine.BaseAddress(op.Address).Kind()
+	return t.kindCount(engine.BaseAddress(op.Address).Kind())
+}
+
+// kindCount is k's counts, made for a kind the plan had none of (a
+// destroy's re-read may find one), in build order.
+func (t *Tally) kindCount(k specs.Kind) *kindCount {
 	c := t.per[k]
-	if c == nil { // not in the plan (cannot happen with Graph's ops): count it anyway
+	if c == nil {
 		c = &kindCount{done: map[engine.Phase]int{}}
 		t.per[k] = c
 		t.kinds = append(t.kinds, k)
+		sort.SliceStable(t.kinds, func(i, j int) bool { return kindOrder(t.kinds[i]) < kindOrder(t.kinds[j]) })
 	}
 	return c
+}
+
+// kindOrder is k's place in build order (specs.Kinds).
+func kindOrder(k specs.Kind) int {
+	for i, kk := range specs.Kinds {
+		if kk == k {
+			return i
+		}
+	}
+	return len(specs.Kinds)
 }
 
 func (t *Tally) Started(op engine.Op) {
@@ -112,6 +128,17 @@ func (t *Tally) Started(op engine.Op) {
 }
 
 func (t *Tally) Retrying(engine.Op, int, error) {}
+
+// Reread counts the objects a destroy's re-read found among the
+// operations to do, and reports what it found.
+func (t *Tally) Reread(r engine.Reread) {
+	t.mu.Lock()
+	for _, a := range r.Found {
+		t.kindCount(engine.BaseAddress(a).Kind()).total++
+	}
+	t.mu.Unlock()
+	t.report(r.String())
+}
 
 func (t *Tally) Finished(op engine.Op, elapsed time.Duration, _ string, err error) {
 	t.mu.Lock()

@@ -64,6 +64,7 @@ func (r *recorder) Started(engine.Op) {
 	}
 }
 func (r *recorder) Retrying(engine.Op, int, error) {}
+func (r *recorder) Reread(engine.Reread)           {}
 func (r *recorder) Finished(engine.Op, time.Duration, string, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()

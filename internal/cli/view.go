@@ -74,6 +74,10 @@ func (v verboseView) Started(op engine.Op) { v.Progress.Started(op); v.tally.Sta
 func (v verboseView) Retrying(op engine.Op, attempt int, err error) {
 	v.Progress.Retrying(op, attempt, err)
 }
+func (v verboseView) Reread(r engine.Reread) {
+	v.Progress.Reread(r)
+	v.tally.Reread(r)
+}
 func (v verboseView) Finished(op engine.Op, d time.Duration, id string, err error) {
 	v.Progress.Finished(op, d, id, err)
 	v.tally.Finished(op, d, id, err)
