@@ -128,3 +128,61 @@ func TestLiveView(t *testing.T) {
 		}
 	}
 }
+
+// A destroy's re-read (engine.Reread) is printed at once, and what it
+// found counts among the operations, also of a kind the plan had none of:
+// the totals grow, the live view draws a bar for the new kind.
+func TestViewsCountRereads(t *testing.T) {
+	destroy := &plan.Plan{FormatVersion: plan.FormatVersion, Lab: "eng", Destroy: true, Changes: []plan.Change{
+		{Address: "network.admin", Action: plan.Delete, ID: "n-1"},
+		{Address: "subnet.admin", Action: plan.Delete, ID: "s-1"},
+	}}
+	rr := engine.Reread{After: "subnet.admin", Found: []specs.Address{"port.slave-01.admin"}}
+	port := op(engine.PhaseDestroy, "port.slave-01.admin")
+	sub := op(engine.PhaseDestroy, "subnet.admin")
+
+	var out bytes.Buffer
+	tally := render.NewTally(destroy, nil)
+	lines := render.NewLines(&out, tally, time.Hour)
+	tally.Started(sub)
+	tally.Reread(rr)
+	if got, want := out.String(), rr.String()+"\n"; got != want {
+		t.Errorf("the re-read printed %q, want %q", got, want)
+	}
+	tally.Started(port)
+	tally.Finished(port, time.Second, "p-1", nil)
+	tally.Finished(sub, time.Second, "s-1", nil)
+	out.Reset()
+	lines.Tick()
+	if got := out.String(); !strings.Contains(got, "2/3 done, 0 in flight, 0 failed, 1 left") || !strings.Contains(got, "(network 0/1)") {
+		t.Errorf("line after the re-read's delete: %q, want 2/3 done with only the network open", got)
+	}
+	out.Reset()
+	if err := tally.Summary(&out); err != nil {
+		t.Fatal(err)
+	}
+	if want := "  network  1 not started\n  subnet   1 destroyed\n  port     1 destroyed\n"; !strings.HasSuffix(out.String(), want) {
+		t.Errorf("summary:\n%s\nwant it to end with:\n%s", out.String(), want)
+	}
+
+	out.Reset()
+	tally = render.NewTally(destroy, nil)
+	v := render.NewLive(&out, tally)
+	v.Start()
+	tally.Reread(rr)
+	tally.Started(port)
+	tally.Finished(port, time.Second, "p-1", nil)
+	time.Sleep(500 * time.Millisecond) // a few refreshes
+	v.Stop()
+	got := out.String()
+	if !strings.Contains(got, rr.String()+"\n") {
+		t.Errorf("no re-read line above the bars:\n%s", got)
+	}
+	frames := strings.Split(got, "total")
+	last := frames[len(frames)-2] + "total" + frames[len(frames)-1]
+	for _, want := range []string{"port     [", "] 1/1  0 in flight  0 failed", "1/3 done, 0 in flight, 0 failed, 2 left"} {
+		if !strings.Contains(last, want) {
+			t.Errorf("last frame lacks %q:\n%s", want, last)
+		}
+	}
+}
