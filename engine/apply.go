@@ -420,7 +420,7 @@ func (ap *Applier) Apply(ctx context.Context, lab *specs.Lab, st *State, p *plan
 	}
 	rep := &Report{Results: results, Done: done}
 	if rr != nil {
-		rr.wait(rep)
+		rr.finish(rep)
 	}
 	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) && !errors.Is(cause, context.DeadlineExceeded) {
 		rep.Stopped = cause

@@ -22,8 +22,12 @@ import (
 // answers "in use" to every retry until the delete's timeout. So a delete
 // that stays in use makes the destroy read the lab again and delete what
 // the new read finds that the first did not; the blocked delete's own
-// retries then go through. The re-reads are bounded (maxRereads), and each
-// is said (Progress.Reread, Report.Rereads).
+// retries then go through. An object that lands late and holds nothing up
+// (a network, a router) answers no delete "in use": a destroy whose
+// deletes all went through reads the lab once more at its end and deletes
+// what it finds, so "done" means the read found nothing of the lab left.
+// The re-reads are bounded (maxRereads), and each that finds something is
+// said (Progress.Reread, Report.Rereads).
 //
 // This is the engine's, not the session's: the engine decides what a
 // retried operation means (a create's retry looks for what an earlier
@@ -41,12 +45,13 @@ import (
 // destroy never saw does not.
 const rereadAfter = 3
 
-// maxRereads bounds the re-reads of one destroy.
-const maxRereads = 3
+// maxRereads bounds the re-reads of one destroy, the last one's included.
+const maxRereads = 4
 
 // Reread is one re-read of the lab by a destroy whose delete stayed in use.
 type Reread struct {
-	// After is the delete that stayed in use.
+	// After is the delete that stayed in use; "" for the read at the
+	// destroy's end.
 	After specs.Address
 	// Found are the lab's objects the re-read found that the destroy had
 	// not seen, by the address they are deleted under, sorted.
@@ -62,6 +67,9 @@ const listedFound = 5
 // subnet.admin stayed in use: 1 more object (port.slave-01.admin)".
 func (r Reread) String() string {
 	head := fmt.Sprintf("destroy: re-read the lab after %s stayed in use: ", r.After)
+	if r.After == "" {
+		head = "destroy: re-read the lab after its deletes: "
+	}
 	switch {
 	case r.Err != nil:
 		return head + "the read failed: " + r.Err.Error()
@@ -120,29 +128,42 @@ func newRereader(ctx context.Context, ap *Applier, lab *specs.Lab, p *plan.Plan,
 }
 
 // stuck is told that the delete of a has stayed in use: it starts a
-// re-read unless one is running, the destroy was stopped, or the rounds
-// are spent.
+// re-read beside the walk, unless one is running, the destroy was
+// stopped, or the rounds are spent.
 func (r *rereader) stuck(a specs.Address) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.running || r.rounds >= maxRereads || r.ctx.Err() != nil {
+	if !r.take() {
 		return
 	}
-	r.running = true
-	r.rounds++
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
 		r.round(a)
-		r.mu.Lock()
-		r.running = false
-		r.mu.Unlock()
+		r.release()
 	}()
 }
 
+// take claims a round, if one may start now.
+func (r *rereader) take() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.running || r.rounds >= maxRereads || r.ctx.Err() != nil {
+		return false
+	}
+	r.running = true
+	r.rounds++
+	return true
+}
+
+func (r *rereader) release() {
+	r.mu.Lock()
+	r.running = false
+	r.mu.Unlock()
+}
+
 // round reads the lab again, plans its destroy, and deletes the objects
-// of that plan the destroy had not seen.
-func (r *rereader) round(after specs.Address) {
+// of that plan the destroy had not seen; it returns how many it found. The
+// last read (after == "") says nothing when it finds nothing.
+func (r *rereader) round(after specs.Address) int {
 	st, err := Read(r.ctx, r.ap.Cloud, r.ap.Registry, r.lab)
 	var p *plan.Plan
 	if err == nil {
@@ -152,7 +173,7 @@ func (r *rereader) round(after specs.Address) {
 		if r.ctx.Err() == nil {
 			r.said(Reread{After: after, Err: resources.Humanize(err)})
 		}
-		return
+		return 0
 	}
 	extra := &plan.Plan{Destroy: true, Changes: []plan.Change{}}
 	r.mu.Lock()
@@ -176,10 +197,13 @@ func (r *rereader) round(after specs.Address) {
 		rr.Found = append(rr.Found, c.Address)
 	}
 	sort.Slice(rr.Found, func(i, j int) bool { return specs.Less(rr.Found[i], rr.Found[j]) })
-	r.said(rr)
 	if len(extra.Changes) == 0 {
-		return
+		if after != "" {
+			r.said(rr)
+		}
+		return 0
 	}
+	r.said(rr)
 	results, done, err := r.ap.walk(r.ctx, r.lab, st, r.table, extra, r)
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -187,7 +211,7 @@ func (r *rereader) round(after specs.Address) {
 		for _, c := range extra.Changes {
 			r.results[Op{PhaseDestroy, c.Address}] = err
 		}
-		return
+		return len(extra.Changes)
 	}
 	for op, err := range results {
 		if op.Phase != PhaseBarrier {
@@ -195,6 +219,7 @@ func (r *rereader) round(after specs.Address) {
 		}
 	}
 	r.done += done[PhaseDestroy]
+	return len(extra.Changes)
 }
 
 // said records a re-read and tells the progress about it.
@@ -207,10 +232,20 @@ func (r *rereader) said(rr Reread) {
 	}
 }
 
-// wait lets the rounds finish and adds what they did to the destroy's
-// report.
-func (r *rereader) wait(rep *Report) {
+// finish lets the rounds end; then, when every delete went through, reads
+// the lab once more and deletes what landed late (again, while a read
+// finds something and rounds are left). It adds what the rounds did to
+// the destroy's report.
+func (r *rereader) finish(rep *Report) {
 	r.wg.Wait()
+	for r.allDone(rep.Results) && r.take() {
+		found := r.round("")
+		r.release()
+		r.wg.Wait() // a round its deletes started
+		if found == 0 {
+			break
+		}
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for op, err := range r.results {
@@ -218,6 +253,21 @@ func (r *rereader) wait(rep *Report) {
 	}
 	rep.Done[PhaseDestroy] += r.done
 	rep.Rereads = r.rereads
+}
+
+// allDone reports whether every operation of the destroy, the rounds'
+// included, succeeded.
+func (r *rereader) allDone(results map[Op]error) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, m := range []map[Op]error{results, r.results} {
+		for _, err := range m {
+			if err != nil {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // inUseCounter counts a delete's "in use" answers in a row and tells the

@@ -4,36 +4,75 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/ports"
 
 	"github.com/fuelplan/fuelplan/engine"
+	"github.com/fuelplan/fuelplan/engine/plan"
 	"github.com/fuelplan/fuelplan/resources"
 	"github.com/fuelplan/fuelplan/specs"
 )
 
 // landLate plays a create a killed apply had in flight, committed by the
 // cloud after destroy's read: real Neutron commits a POST whose client has
-// gone away (on Zed, a port of a killed apply appeared two seconds after
-// the kill, after destroy had read the lab). Just before the destroy's
-// first delete of a subnet or security group goes out, land makes that
-// object, on another connection.
+// gone away (probed on Zed: three port POSTs whose client gave up after
+// 100 ms were all created; a port of a killed apply appeared two seconds
+// after the kill, after destroy had read the lab). Just before the
+// destroy's first DELETE whose path has one of paths goes out, land makes
+// that object, on another connection.
 type landLate struct {
-	base http.RoundTripper
-	land func() error
-	once sync.Once
-	err  error
+	base  http.RoundTripper
+	paths []string
+	land  func() error
+	once  sync.Once
+	err   error
 }
 
 func (l *landLate) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.Method == http.MethodDelete && (strings.Contains(r.URL.Path, "/v2.0/subnets/") || strings.Contains(r.URL.Path, "/v2.0/security-groups/")) {
+	if r.Method == http.MethodDelete && slices.ContainsFunc(l.paths, func(p string) bool { return strings.Contains(r.URL.Path, p) }) {
 		l.once.Do(func() { l.err = l.land() })
 	}
 	return l.base.RoundTrip(r)
+}
+
+// destroyLanding destroys lab over a connection of its own on which land
+// runs before the first DELETE of one of paths.
+func destroyLanding(t *testing.T, h *harness, lab *specs.Lab, paths []string, land func() error) (*plan.Plan, *engine.Report, *rereads) {
+	t.Helper()
+	destroying, err := resources.Connect(context.Background(), resources.Target{CloudName: "sim", CloudsYAML: []byte(h.sim.CloudsYAML("sim", h.sim.Admin()))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A transport of its own, its spare connections closed before the
+	// simulated cloud is (which waits 5 s for a connection that never
+	// sent a request).
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	t.Cleanup(tr.CloseIdleConnections)
+	ll := &landLate{base: tr, paths: paths, land: land}
+	destroying.Network.HTTPClient.Transport = ll
+	p, st := h.plan(lab, engine.PlanOptions{Destroy: true})
+	ap := h.applier()
+	ap.Cloud = destroying
+	// Long enough for a re-read on the simulated cloud, short enough
+	// that a destroy without it fails the test quickly.
+	ap.OpTimeout = 5 * time.Second
+	heard := &rereads{}
+	ap.Progress = heard
+	rep, err := ap.Apply(context.Background(), lab, st, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ll.err != nil {
+		t.Fatalf("the late object could not land: %v", ll.err)
+	}
+	return p, rep, heard
 }
 
 // rereads records what Progress hears of a destroy's re-reads.
@@ -84,29 +123,9 @@ func TestDestroyRereadsWhatLandedLate(t *testing.T) {
 		return err
 	}
 
-	destroying, err := resources.Connect(ctx, resources.Target{CloudName: "sim", CloudsYAML: []byte(h.sim.CloudsYAML("sim", h.sim.Admin()))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ll := &landLate{base: http.DefaultTransport, land: land}
-	destroying.Network.HTTPClient.Transport = ll
-	p, st := h.plan(lab, engine.PlanOptions{Destroy: true})
+	p, rep, heard := destroyLanding(t, h, lab, []string{"/v2.0/subnets/", "/v2.0/security-groups/"}, land)
 	if _, ok := p.Change(late); ok {
 		t.Fatalf("destroy's plan has %s before it landed", late)
-	}
-	ap := h.applier()
-	ap.Cloud = destroying
-	// Long enough for the re-read on the simulated cloud, short enough
-	// that a destroy without it fails the test quickly.
-	ap.OpTimeout = 5 * time.Second
-	heard := &rereads{}
-	ap.Progress = heard
-	rep, err := ap.Apply(ctx, lab, st, p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ll.err != nil {
-		t.Fatalf("the late port could not land: %v", ll.err)
 	}
 	if err := rep.Err(); err != nil {
 		t.Errorf("destroy: %v", err)
@@ -137,6 +156,52 @@ func TestDestroyRereadsWhatLandedLate(t *testing.T) {
 	defer heard.mu.Unlock()
 	if len(heard.got) != len(rep.Rereads) {
 		t.Errorf("progress heard %d re-reads, the report has %d", len(heard.got), len(rep.Rereads))
+	}
+}
+
+// TestDestroyRereadsAtItsEnd (issue 12): a network of the lab, marked in
+// its description as a killed apply's create leaves it, lands after
+// destroy read the lab. Nothing sits on it, so no delete answers "in use";
+// the destroy's last read finds it and deletes it, saying so. Without that
+// read the destroy succeeds and leaves the network.
+func TestDestroyRereadsAtItsEnd(t *testing.T) {
+	h := newHarness(t)
+	lab := h.lab(1)
+	const late = specs.Address("network.storage")
+	// What the dead apply got to: the lab without that network (nor what
+	// is on it: its subnet, ports and servers).
+	h.apply(lab, engine.PlanOptions{Excludes: []string{string(late)}})
+	rest, _ := h.plan(lab, engine.PlanOptions{})
+	c, ok := rest.Change(late)
+	if !ok || c.Name == "" {
+		t.Fatalf("plan after the partial apply has no create of %s: %+v", late, c)
+	}
+	land := func() error {
+		_, err := networks.Create(context.Background(), h.cloud.Network, networks.CreateOpts{
+			Name: c.Name, Description: "fuelplan lab=eng address=" + string(late)}).Extract()
+		return err
+	}
+	p, rep, heard := destroyLanding(t, h, lab, []string{"/v2.0/"}, land)
+	if _, ok := p.Change(late); ok {
+		t.Fatalf("destroy's plan has %s before it landed", late)
+	}
+	if err := rep.Err(); err != nil {
+		t.Errorf("destroy: %v", err)
+	}
+	if left := leftovers(t, h.cloud, "eng-"); len(left) > 0 {
+		t.Errorf("destroy left %v", left)
+	}
+	want := []engine.Reread{{Found: []specs.Address{late}}}
+	if !reflect.DeepEqual(rep.Rereads, want) {
+		t.Fatalf("re-reads %+v, want %+v", rep.Rereads, want)
+	}
+	if s, want := rep.Rereads[0].String(), "destroy: re-read the lab after its deletes: 1 more object (network.storage), deleting"; s != want {
+		t.Errorf("re-read says %q, want %q", s, want)
+	}
+	heard.mu.Lock()
+	defer heard.mu.Unlock()
+	if !reflect.DeepEqual(heard.got, want) {
+		t.Errorf("progress heard %+v, want %+v", heard.got, want)
 	}
 }
 
