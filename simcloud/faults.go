@@ -23,6 +23,12 @@ type Fault struct {
 	// with the service's own error body. 0 is a timeout: the request is
 	// held, unanswered, until the client gives up (at most holdMax).
 	Status int
+	// Delay, when set, makes a matching request slow instead of failing
+	// it (Status is not used): it is handled after Delay. A request that
+	// changes something is handled even if its client went away
+	// meanwhile, as a real cloud does (see Cloud.delay), so a create sent
+	// by a process killed before the answer lands after the kill.
+	Delay time.Duration
 	// Max bounds how many requests this fault fails; 0 is unlimited.
 	Max int
 	// Seed makes the choice of failing requests repeatable.

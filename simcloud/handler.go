@@ -33,12 +33,20 @@ func (c *Cloud) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	if !c.delay(r) {
+	c.mu.Lock()
+	latency := c.latency
+	c.mu.Unlock()
+	if !c.delay(r, latency) {
 		return
 	}
 	if f := c.fault(r); f != nil {
-		c.fail(w, r, m, f.Status)
-		return
+		if f.Delay <= 0 {
+			c.fail(w, r, m, f.Status)
+			return
+		}
+		if !c.delay(r, f.Delay) {
+			return
+		}
 	}
 	// Version discovery at a service's root needs no token, as on a real
 	// cloud; the core answers it for services that do not.
@@ -128,20 +136,27 @@ func (c *Cloud) route(path string) (*mount, string) {
 	return nil, ""
 }
 
-// delay applies the configured latency; false if the client gave up.
-func (c *Cloud) delay(r *http.Request) bool {
-	c.mu.Lock()
-	d := c.latency
-	c.mu.Unlock()
+// delay holds r for d before it is handled; false when it is not to be
+// handled: the cloud is closing, or the client of a request that changes
+// nothing gave up. A request that changes something is handled even when
+// its client went away, as a real cloud's API does once it has the
+// request (probed on Zed's Neutron: three port POSTs whose client, curl
+// -m 0.1, gave up after 100 ms without an answer were all created), so a
+// create sent by a process killed before the answer still lands.
+func (c *Cloud) delay(r *http.Request, d time.Duration) bool {
 	if d <= 0 {
 		return true
+	}
+	gone := r.Context().Done()
+	if mutating(r.Method) {
+		gone = nil
 	}
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:
 		return true
-	case <-r.Context().Done():
+	case <-gone:
 		return false
 	case <-c.closing:
 		return false

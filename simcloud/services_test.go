@@ -2,6 +2,8 @@ package simcloud_test
 
 import (
 	"context"
+	"errors"
+	"net/http"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -253,5 +255,71 @@ func BenchmarkCreateNetworkSaved(b *testing.B) {
 		if _, err := networks.Create(ctx, nc, networks.CreateOpts{Name: "n"}).Extract(); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestCommittedAfterClientLeft: a request that changes something is
+// carried out even when its client gave up before the answer, as on a real
+// cloud (probed on Zed's Neutron: three port POSTs and a network DELETE
+// from `curl -m 0.1`, each given up after 100 ms without an answer, were
+// all carried out), so a create or delete of a process killed mid-request
+// lands after it died. Slowed by the cloud's latency or by a Delay fault.
+func TestCommittedAfterClientLeft(t *testing.T) {
+	t.Parallel()
+	for _, slow := range []struct {
+		name string
+		cfg  simcloud.Config
+		f    []simcloud.Fault
+	}{
+		{"latency", simcloud.Config{Latency: 300 * time.Millisecond}, nil},
+		{"delay fault", simcloud.Config{}, []simcloud.Fault{
+			{Method: http.MethodPost, Path: "/network/v2.0/networks", Delay: 300 * time.Millisecond},
+			{Method: http.MethodDelete, Path: "/network/v2.0/networks", Delay: 300 * time.Millisecond},
+		}},
+	} {
+		t.Run(slow.name, func(t *testing.T) {
+			t.Parallel()
+			c := start(t, slow.cfg)
+			cl := clientsFor(t, c.Member())
+			c.InjectFaults(slow.f...)
+			gaveUp := func(what string, call func(ctx context.Context) error) {
+				t.Helper()
+				ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+				defer cancel()
+				if err := call(ctx); !errors.Is(err, context.DeadlineExceeded) {
+					t.Fatalf("%s: %v, want the client to give up first", what, err)
+				}
+			}
+			listed := func() []string {
+				t.Helper()
+				all, err := networks.List(cl.network, networks.ListOpts{Name: "landed-late"}).AllPages(context.Background())
+				if err != nil {
+					t.Fatal(err)
+				}
+				ns, _ := networks.ExtractNetworks(all)
+				var ids []string
+				for _, n := range ns {
+					ids = append(ids, n.ID)
+				}
+				return ids
+			}
+			gaveUp("create", func(ctx context.Context) error {
+				_, err := networks.Create(ctx, cl.network, networks.CreateOpts{Name: "landed-late"}).Extract()
+				return err
+			})
+			if ids := listed(); slow.f != nil && len(ids) != 0 {
+				t.Errorf("the network exists before its request's delay passed: %v", ids)
+			}
+			time.Sleep(400 * time.Millisecond)
+			ids := listed()
+			if len(ids) != 1 {
+				t.Fatalf("networks named landed-late after the client left: %v, want the one it asked for", ids)
+			}
+			gaveUp("delete", func(ctx context.Context) error { return networks.Delete(ctx, cl.network, ids[0]).ExtractErr() })
+			time.Sleep(400 * time.Millisecond)
+			if ids := listed(); len(ids) != 0 {
+				t.Errorf("networks named landed-late after a delete whose client left: %v, want none", ids)
+			}
+		})
 	}
 }
