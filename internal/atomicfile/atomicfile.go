@@ -1,6 +1,7 @@
 // Package atomicfile writes files so that a crash leaves the old content
 // or the new, never half of each: a temporary file in the same folder,
-// fsynced, then renamed over the target.
+// fsynced, then renamed over the target, and the folder fsynced so that
+// the rename itself survives a power loss.
 package atomicfile
 
 import (
@@ -34,5 +35,15 @@ func Write(path string, data []byte, perm os.FileMode) error {
 	if err := f.Close(); err != nil {
 		return err
 	}
-	return os.Rename(f.Name(), path)
+	if err := os.Rename(f.Name(), path); err != nil {
+		return err
+	}
+	// Make the rename durable. A folder that cannot be opened or synced
+	// (some filesystems refuse fsync on a directory) still has the new
+	// file in place: the write succeeded.
+	if d, err := os.Open(filepath.Dir(path)); err == nil {
+		_ = d.Sync()
+		_ = d.Close()
+	}
+	return nil
 }
