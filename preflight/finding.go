@@ -39,14 +39,15 @@ const (
 	CheckNestedVLAN   = "nested-vlan"
 	CheckAdminRole    = "admin-role"
 	CheckSSHReach     = "ssh-reach"
+	CheckMicroversion = "microversion"
+	CheckMTU          = "mtu"
 )
 
 // Checks is every check's name, in the order the report lists them.
 var Checks = []string{
 	CheckImageFile, CheckSSHFiles, CheckKeypair, CheckQuota, CheckLookup, CheckFlavorFit, CheckVolumeFit,
-	CheckFlavorAdmin, CheckExtension, CheckFuelDHCP, CheckFuelReplies, CheckFuelMasterIP, CheckNestedVLAN,
-	CheckAdminRole,
-	CheckSSHReach,
+	CheckFlavorAdmin, CheckExtension, CheckMicroversion, CheckFuelDHCP, CheckFuelReplies, CheckFuelMasterIP, CheckMTU,
+	CheckNestedVLAN, CheckAdminRole, CheckSSHReach,
 }
 
 // Finding is one problem: which check, how bad, the spec position and

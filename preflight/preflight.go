@@ -47,7 +47,9 @@ func Run(ctx context.Context, in Input) (*Report, error) {
 	}
 	r.localInputs()
 	r.extensions()
+	r.microversion()
 	r.fuel()
+	r.mtu()
 	r.rights()
 	r.reach()
 	if in.Live != nil {
@@ -447,6 +449,7 @@ var quotaUse = map[specs.Kind]string{
 	specs.KindRouterInterface: "port", // Neutron makes the interface a port of the project
 	specs.KindFloatingIP:      "floatingip", specs.KindSecurityGroup: "security_group",
 	specs.KindSecurityGroupRule: "security_group_rule", specs.KindServer: "instances", specs.KindVolume: "volumes",
+	specs.KindKeypair: "keypairs", specs.KindTrunk: "trunk",
 }
 
 // quotas: what the plan adds per quota against what the project has left.
@@ -494,6 +497,8 @@ func (r *runner) quotas() {
 			}
 		case *specs.Volume:
 			count(v, "gigabytes", v.SizeGB)
+		case *specs.Image:
+			r.countImage(v, count)
 		}
 	}
 	for _, q := range qs {
@@ -507,7 +512,7 @@ func (r *runner) quotas() {
 		}
 		r.quotaLines = append(r.quotaLines, line)
 		if res := first[q.Resource]; res != nil {
-			r.add(CheckQuota, Error, res, fmt.Sprintf("raise the project's %s quota to at least %d (openstack quota set --%s %d PROJECT), or plan fewer", q.Resource, used+n, quotaFlag(q.Resource), used+n),
+			r.add(CheckQuota, Error, res, quotaFix(q, used+n),
 				"%s (%s quota): this object is the first over it", line, q.Service)
 		}
 	}

@@ -51,6 +51,34 @@ func withQuota(name string, limit int) func(w *simcloud.World) {
 	}
 }
 
+// withTrunk makes the slave's mgmt NIC (mtu 1400) carry VLAN 102 of a
+// new network storage (with storageMTU, "mtu: N" or "") over a trunk.
+func withTrunk(storageMTU string) func(string) string {
+	return func(s string) string {
+		return strings.Replace(withVLAN(storageMTU)(s), "lab: pf\n", "lab: pf\nvlan_mode: trunk\n", 1)
+	}
+}
+
+// withTransparent is withTrunk with the VLAN carried by a VLAN-transparent
+// mgmt network.
+func withTransparent(storageMTU string) func(string) string {
+	return func(s string) string {
+		return strings.Replace(withVLAN(storageMTU)(s), "lab: pf\n", "lab: pf\nvlan_mode: transparent\n", 1)
+	}
+}
+
+func withVLAN(storageMTU string) func(string) string {
+	return func(s string) string {
+		net := "  - name: storage\n    cidr: 192.168.1.0/24\n    dhcp: false\n"
+		if storageMTU != "" {
+			net += "    " + storageMTU + "\n"
+		}
+		s = strings.Replace(s, "\nrouter:\n", net+"\nrouter:\n", 1)
+		return strings.Replace(s, "  ports:\n    - network: admin\n    - network: mgmt\n\npatches:",
+			"  ports:\n    - network: admin\n    - network: mgmt\n      vlans:\n        - {network: storage, id: 102}\n\npatches:", 1)
+	}
+}
+
 // run starts the simulated cloud, reads it for the lab, plans and runs the
 // checks, as `fuelplan check` does.
 func run(t *testing.T, s setup) (*preflight.Report, *specs.Lab, *simcloud.Cloud) {
@@ -164,6 +192,28 @@ func TestFindings(t *testing.T) {
 			want: []want{{preflight.CheckQuota, "volume.master.iso"}}},
 		{name: "gigabytes quota", setup: setup{world: withQuota("gigabytes", 20)},
 			want: []want{{preflight.CheckQuota, "volume.master.iso"}}},
+
+		// Nova's microversions: fuelplan sends 2.61 with every request.
+		{name: "Nova older than microversion 2.61", setup: setup{world: func(w *simcloud.World) { w.ComputeMaxMicroversion = "2.60" }},
+			want: []want{{preflight.CheckMicroversion, "server.master"}}},
+
+		// Nova's keypair quota is per user; real Zed's limits give
+		// maxTotalKeypairs and no usage, so the user's keypairs are counted.
+		{name: "keypairs quota", setup: setup{world: withQuota("keypairs", 0)},
+			want: []want{{preflight.CheckQuota, "keypair.key"}}},
+		{name: "trunk quota", setup: setup{world: withQuota("trunk", 0), spec: withTrunk("mtu: 1400")},
+			want: []want{{preflight.CheckQuota, "trunk.slave-1.mgmt"}}},
+		{name: "trunks whose networks' MTUs fit", setup: setup{spec: withTrunk("mtu: 1400")}},
+
+		// MTUs: a subport's network above its parent's (Neutron refuses the
+		// trunk with 409 SubPortMtuGreaterThanTrunkPortMtu on real Zed).
+		{name: "subport network MTU above the parent's", setup: setup{spec: withTrunk("mtu: 1450")},
+			want: []want{{preflight.CheckMTU, "network.storage"}}},
+		{name: "subport network on Neutron's default MTU", setup: setup{spec: withTrunk("")},
+			want: []want{{preflight.CheckMTU, "network.storage"}}},
+		{name: "tagged network too large for its VLAN-transparent carrier", setup: setup{spec: withTransparent("mtu: 1400")},
+			want: []want{{preflight.CheckMTU, "network.mgmt"}}},
+		{name: "tagged network that fits its carrier with the tag", setup: setup{spec: withTransparent("mtu: 1396")}},
 
 		// Existence and fit.
 		{name: "missing image", setup: setup{world: func(w *simcloud.World) {
@@ -295,5 +345,58 @@ func TestImageReadOnce(t *testing.T) {
 	}
 	if n := sim.Requests()["GET /image/v2/images/{id}"]; n != 1 {
 		t.Errorf("the image was read %d times, want once", n)
+	}
+}
+
+// TestQuotaLines: check prints a line for the keypair (Nova's limit
+// against the user's keypairs, counted) and the trunk (Neutron's quota
+// details), and none for Glance: real Zed's Glance, without Keystone's
+// unified limits, answers GET /v2/info/usage with {"usage": {}}, so there
+// is no image-size quota to compare.
+func TestQuotaLines(t *testing.T) {
+	rep, _, _ := run(t, setup{spec: withTrunk("mtu: 1400"), world: withQuota("trunk", 3)})
+	for _, want := range []string{
+		"keypairs: plan adds 1, 100 left (quota 100, 0 used)",
+		"trunk: plan adds 1, 3 left (quota 3, 0 used)",
+	} {
+		if !slices.Contains(rep.Quotas, want) {
+			t.Errorf("no quota line %q in:\n%s", want, strings.Join(rep.Quotas, "\n"))
+		}
+	}
+	for _, l := range rep.Quotas {
+		if strings.HasPrefix(l, "image_") {
+			t.Errorf("a Glance quota line where Glance reports none: %q", l)
+		}
+	}
+	if len(rep.Findings) != 0 {
+		t.Errorf("findings: %v", rep.Findings)
+	}
+}
+
+// TestFindingMessages shows the arithmetic each new finding states.
+func TestFindingMessages(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		setup
+		want string
+	}{
+		{"microversion", setup{world: func(w *simcloud.World) { w.ComputeMaxMicroversion = "2.60" }},
+			"the compute API serves microversions 2.1 to 2.60, and fuelplan sends 2.61 with every Nova request"},
+		{"keypairs", setup{world: withQuota("keypairs", 0)},
+			"keypairs: plan adds 1, 0 left (quota 0, 0 used) (nova quota)"},
+		{"trunk mtu", setup{spec: withTrunk("mtu: 1450")},
+			"VLAN 102's network storage has MTU 1450 (its mtu in the spec), more than the parent network mgmt's 1400 (its mtu in the spec)"},
+		{"inner mtu", setup{spec: withTransparent("mtu: 1400")},
+			"its frames of mtu 1400 plus the 4-byte VLAN tag need 1404, more than mgmt's MTU 1400 (its mtu in the spec)"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rep, _, _ := run(t, tt.setup)
+			if len(rep.Findings) != 1 || !strings.Contains(rep.Findings[0].Message, tt.want) {
+				t.Errorf("findings %v, want one saying %q", rep.Findings, tt.want)
+			}
+			for _, f := range rep.Findings {
+				t.Log(f.String())
+			}
+		})
 	}
 }

@@ -12,10 +12,11 @@ import (
 )
 
 // Quota is one project quota as its service reports it: Neutron's quota
-// details, Nova's absolute limits, Cinder's quota usage. Limit -1 is
-// unlimited. Used includes what the service holds reserved.
+// details, Nova's absolute limits (keypairs: the user's, counted),
+// Cinder's quota usage, Glance's usage where unified limits are on. Limit
+// -1 is unlimited. Used includes what the service holds reserved.
 type Quota struct {
-	Service  string // "neutron", "nova", "cinder"
+	Service  string // "neutron", "nova", "cinder", "glance"
 	Resource string // the service's own name: "port", "cores", "gigabytes"
 	Limit    int
 	Used     int
@@ -51,7 +52,8 @@ func Quotas(ctx context.Context, c *Cloud) (qs []Quota, unread []string) {
 			qs = append(qs, Quota{Service: "neutron", Resource: res, Limit: d.Limit, Used: d.Used + d.Reserved})
 		}
 	}
-	if l, err := limits.Get(ctx, c.Compute, limits.GetOpts{}).Extract(); err != nil {
+	lres := limits.Get(ctx, c.Compute, limits.GetOpts{})
+	if l, err := lres.Extract(); err != nil {
 		unread = append(unread, fmt.Sprintf("nova: %v", Humanize(err)))
 	} else {
 		a := l.Absolute
@@ -59,6 +61,24 @@ func Quotas(ctx context.Context, c *Cloud) (qs []Quota, unread []string) {
 			Quota{Service: "nova", Resource: "instances", Limit: a.MaxTotalInstances, Used: a.TotalInstancesUsed},
 			Quota{Service: "nova", Resource: "cores", Limit: a.MaxTotalCores, Used: a.TotalCoresUsed},
 			Quota{Service: "nova", Resource: "ram", Limit: a.MaxTotalRAMSize, Used: a.TotalRAMUsed})
+		// Absent (gophercloud would say 0), the keypair limit is unknown.
+		var raw struct {
+			Limits struct {
+				Absolute map[string]*int `json:"absolute"`
+			} `json:"limits"`
+		}
+		if lres.ExtractInto(&raw) == nil && raw.Limits.Absolute["maxTotalKeypairs"] != nil {
+			if kq, err := keypairQuota(ctx, c, *raw.Limits.Absolute["maxTotalKeypairs"]); err != nil {
+				unread = append(unread, fmt.Sprintf("nova keypairs: %v", err))
+			} else {
+				qs = append(qs, kq)
+			}
+		}
+	}
+	if gq, err := glanceQuotas(ctx, c); err != nil {
+		unread = append(unread, fmt.Sprintf("glance: %v", err))
+	} else {
+		qs = append(qs, gq...)
 	}
 	if c.Volume == nil {
 		unread = append(unread, "cinder: the cloud has no block-storage endpoint")

@@ -34,6 +34,7 @@ func newServices(w *World, knobs *Knobs, base string) (*keystone.Service, *fuel.
 		Extensions:       w.Extensions,
 		Quotas:           pick(w.Quotas, neutronQuotas),
 		ExternalNetworks: externalNetworks(w),
+		NetworkMTU:       w.NetworkMTU,
 	})
 	cv := cinder.New(cinder.Config{
 		Knobs:  knobs,
@@ -48,6 +49,8 @@ func newServices(w *World, knobs *Knobs, base string) (*keystone.Service, *fuel.
 		Hypervisors: w.Hypervisors,
 		Flavors:     novaFlavors(w),
 		Quotas:      pick(w.Quotas, novaQuotas),
+		// Checked when the world was read.
+		MaxMicroversion: must(w.computeMaxMinor()),
 	})
 	fm := fuel.New(fuel.Config{Knobs: knobs, Guests: nv.Guests, Ports: nt, Addresses: nt})
 	mounts := []mount{
@@ -122,3 +125,6 @@ func pick(quotas map[string]int, keys []string) map[string]int {
 	}
 	return out
 }
+
+// must drops the error of a value the world's check has vouched for.
+func must(v int, _ error) int { return v }

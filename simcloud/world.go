@@ -12,9 +12,12 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/fuelplan/fuelplan/simcloud/internal/nova"
 )
 
 // World is what exists in the cloud before any lab: the host cloud a
@@ -33,10 +36,19 @@ type World struct {
 	// means Neutron's default set.
 	Extensions []string `yaml:"extensions"`
 	// Quotas are per-project limits: Neutron's network, subnet, port,
-	// router, floatingip, security_group, security_group_rule and Nova's
-	// instances, cores, ram (MiB) and Cinder's volumes, gigabytes. An
-	// absent resource, or -1, is unlimited.
+	// router, floatingip, security_group, security_group_rule, trunk and
+	// Nova's instances, cores, ram (MiB), keypairs (counted per user, as
+	// Nova does) and Cinder's volumes, gigabytes. An absent resource, or
+	// -1, is unlimited.
 	Quotas map[string]int `yaml:"quotas"`
+	// ComputeMaxMicroversion is the highest Nova microversion the compute
+	// API serves and reports in its version document ("2.60"); absent,
+	// the highest the simulator implements (2.90; real Zed reports 2.93).
+	ComputeMaxMicroversion string `yaml:"compute_max_microversion"`
+	// NetworkMTU is the MTU Neutron gives a new network without an mtu, and
+	// the largest one may ask for (1450 on real Zed with VXLAN tenant
+	// networks); absent, 1450.
+	NetworkMTU int `yaml:"network_mtu"`
 	// Fuel sets how the simulated Fuel master behaves (package
 	// internal/fuel); absent, DefaultFuelTimes.
 	Fuel *FuelTimes `yaml:"fuel"`
@@ -260,15 +272,37 @@ func (w *World) check(at func(key string, i int) string) error {
 			bad("quotas", -1, "quota %s: want one of %v with a limit >= -1", k, quotaKeys)
 		}
 	}
+	if w.ComputeMaxMicroversion != "" {
+		if _, err := w.computeMaxMinor(); err != nil {
+			bad("compute_max_microversion", -1, "%v", err)
+		}
+	}
+	if w.NetworkMTU != 0 && (w.NetworkMTU < 68 || w.NetworkMTU > 9216) {
+		bad("network_mtu", -1, "network_mtu %d: want 68-9216", w.NetworkMTU)
+	}
 	return errors.Join(errs...)
 }
 
 var (
-	novaQuotas    = []string{"instances", "cores", "ram"}
-	neutronQuotas = []string{"network", "subnet", "port", "router", "floatingip", "security_group", "security_group_rule"}
+	novaQuotas    = []string{"instances", "cores", "ram", "keypairs"}
+	neutronQuotas = []string{"network", "subnet", "port", "router", "floatingip", "security_group", "security_group_rule", "trunk"}
 	cinderQuotas  = []string{"volumes", "gigabytes"}
 	quotaKeys     = slices.Concat(neutronQuotas, novaQuotas, cinderQuotas)
 )
+
+// computeMaxMinor is ComputeMaxMicroversion's minor number: "2.60" is 60.
+// 0 when unset (the simulator's own maximum).
+func (w *World) computeMaxMinor() (int, error) {
+	if w.ComputeMaxMicroversion == "" {
+		return 0, nil
+	}
+	maj, mn, ok := strings.Cut(w.ComputeMaxMicroversion, ".")
+	minor, err := strconv.Atoi(mn)
+	if !ok || maj != "2" || err != nil || minor < 1 || minor > nova.MaxMinor {
+		return 0, fmt.Errorf("compute_max_microversion %q: want 2.1 to 2.%d", w.ComputeMaxMicroversion, nova.MaxMinor)
+	}
+	return minor, nil
+}
 
 func (n ExternalNetwork) check() error {
 	if n.Name == "" {

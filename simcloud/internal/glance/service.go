@@ -111,6 +111,7 @@ func (s *Service) routes() {
 	m.HandleFunc("PUT /v2/images/{id}/file", s.upload)
 	m.HandleFunc("PUT /v2/images/{id}/tags/{tag}", s.addTag)
 	m.HandleFunc("DELETE /v2/images/{id}/tags/{tag}", s.deleteTag)
+	m.HandleFunc("GET /v2/info/usage", s.usage)
 	s.mux = m
 }
 
@@ -173,4 +174,13 @@ func visible(im *image, id *simcore.Identity) bool {
 // mayEdit is Glance's write rule: the owner project or an admin.
 func mayEdit(im *image, id *simcore.Identity) bool {
 	return id != nil && (id.Admin || im.Owner == id.ProjectID)
+}
+
+// usage is GET /v2/info/usage as real Zed answers it with its default
+// configuration (use_keystone_limits = false): 200 {"usage": {}}. Glance
+// then keeps no per-project image quota a client could read; with
+// Keystone's unified limits on, it would list image_size_total and the
+// other limits here, in MiB.
+func (s *Service) usage(w http.ResponseWriter, r *http.Request) {
+	simcore.WriteJSON(w, http.StatusOK, map[string]any{"usage": map[string]any{}})
 }

@@ -104,16 +104,16 @@ type networkIn struct {
 
 // validate applies the policy and range checks shared by create and update:
 // shared and router:external are admin-only in Neutron's default policy.
-func (in *networkIn) validate(who *simcore.Identity, op string) *apiError {
+func (in *networkIn) validate(who *simcore.Identity, op string, maxMTU int) *apiError {
 	if in.Shared != nil && *in.Shared && !who.Admin {
 		return policyError(op + "_network:shared")
 	}
 	if in.External != nil && !who.Admin {
 		return policyError(op + "_network:router:external")
 	}
-	if in.MTU != nil && (*in.MTU < 68 || *in.MTU > DefaultMTU) {
-		if *in.MTU > DefaultMTU {
-			return invalidInput("Requested MTU is too big, maximum is %d", DefaultMTU)
+	if in.MTU != nil && (*in.MTU < 68 || *in.MTU > maxMTU) {
+		if *in.MTU > maxMTU {
+			return invalidInput("Requested MTU is too big, maximum is %d", maxMTU)
 		}
 		return badRequest("Invalid input for mtu. Reason: '%d' is too small - must be at least '68'.", *in.MTU)
 	}
@@ -132,7 +132,7 @@ func (s *Service) createNetwork(who *simcore.Identity, a attrs) (object, *apiErr
 	if err := a.decode(&in); err != nil {
 		return nil, err
 	}
-	if err := in.validate(who, "create"); err != nil {
+	if err := in.validate(who, "create", s.netMTU); err != nil {
 		return nil, err
 	}
 	if err := s.checkQuota("network", countProject(s.st.Networks, proj)); err != nil {
@@ -142,7 +142,7 @@ func (s *Service) createNetwork(who *simcore.Identity, a attrs) (object, *apiErr
 	if err != nil {
 		return nil, err
 	}
-	n := &network{std: st, AdminStateUp: true, MTU: DefaultMTU, PortSecurity: true}
+	n := &network{std: st, AdminStateUp: true, MTU: s.netMTU, PortSecurity: true}
 	setBool(&n.AdminStateUp, in.AdminStateUp)
 	setBool(&n.Shared, in.Shared)
 	setBool(&n.External, in.External)
@@ -167,7 +167,7 @@ func (s *Service) updateNetwork(who *simcore.Identity, n *network, a attrs) *api
 	if err := a.decode(&in); err != nil {
 		return err
 	}
-	if err := in.validate(who, "update"); err != nil {
+	if err := in.validate(who, "update", s.netMTU); err != nil {
 		return err
 	}
 	if err := updateStd(a, &n.std); err != nil {

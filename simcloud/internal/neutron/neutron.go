@@ -9,8 +9,9 @@
 // computed on read, with no timers, so Snapshot/Restore is the whole story.
 //
 // Choices where real clouds differ, made once here:
-//   - Tenant networks get MTU 1450 (ML2/OVS with VXLAN); seeded external
-//     networks 1500 unless their config says otherwise.
+//   - Tenant networks get MTU 1450 (ML2/OVS with VXLAN) unless Config's
+//     NetworkMTU says otherwise; seeded external networks 1500 unless their
+//     config says otherwise.
 //   - A DHCP-enabled subnet gets an address on the network's DHCP port (the
 //     first free one, usually .2), as the DHCP agent takes it.
 //   - Subnets are IPv4 only; subnet pools and IPv6 modes are refused.
@@ -49,6 +50,9 @@ type Config struct {
 	// router:external=true and shared=false: visible to all, usable for
 	// router gateways and floating IPs.
 	ExternalNetworks []ExternalNetwork
+	// NetworkMTU is the MTU a new network gets without an explicit one,
+	// also the largest one may ask for; 0 is DefaultMTU.
+	NetworkMTU int
 }
 
 // ExternalNetwork is a provider network that exists before any lab, such as
@@ -61,6 +65,9 @@ type ExternalNetwork struct {
 // DefaultMTU is what a network gets without an explicit mtu. The simulated
 // host cloud is an ML2/OVS cloud with VXLAN tenant networks, whose MTU is
 // 1500 minus the 50-byte VXLAN overhead; it is also the largest allowed.
+// Real Zed (tenant_network_types = vxlan) gives a new network 1450 and
+// refuses mtu 1451 with 400 InvalidInput "Invalid input for operation:
+// Requested MTU is too big, maximum is 1450.".
 const DefaultMTU = 1450
 
 // Service is the simulated Neutron. It implements simcore.Service and
@@ -70,6 +77,7 @@ type Service struct {
 	exts   map[string]bool
 	extOrd []string
 	quotas map[string]int
+	netMTU int // what a new network gets, and the largest it may ask for
 	mux    *http.ServeMux
 
 	mu sync.Mutex
@@ -137,7 +145,10 @@ var (
 
 // New returns a Neutron seeded from cfg.
 func New(cfg Config) *Service {
-	s := &Service{knobs: cfg.Knobs, exts: map[string]bool{}, quotas: map[string]int{}, st: newStore()}
+	s := &Service{knobs: cfg.Knobs, exts: map[string]bool{}, quotas: map[string]int{}, st: newStore(), netMTU: cfg.NetworkMTU}
+	if s.netMTU < 68 {
+		s.netMTU = DefaultMTU
+	}
 	if s.knobs == nil {
 		s.knobs = simcore.NewKnobs()
 	}

@@ -34,7 +34,7 @@ func (s *Service) quotaDetails(w http.ResponseWriter, r *http.Request, who *simc
 		"security_group_rule": countProject(s.st.SGRules, project),
 	}
 	if s.ext("trunk") {
-		used["trunk"] = 0
+		used["trunk"] = countProject(s.st.Trunks, project)
 	}
 	out := map[string]any{}
 	for res, n := range used {

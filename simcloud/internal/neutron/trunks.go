@@ -217,6 +217,9 @@ func (s *Service) addSubports(who *simcore.Identity, t *trunk, subs []subport) *
 			return err
 		}
 	}
+	if err := s.checkSubportMTU(t, subs); err != nil {
+		return err
+	}
 	used := map[int]bool{}
 	for _, sp := range t.Subports {
 		used[sp.SegmentationID] = true
@@ -229,6 +232,33 @@ func (s *Service) addSubports(who *simcore.Identity, t *trunk, subs []subport) *
 		used[sp.SegmentationID] = true
 	}
 	t.Subports = append(t.Subports, subs...)
+	return nil
+}
+
+// checkSubportMTU refuses a subport whose network's MTU is larger than the
+// parent port's network's, as real Zed does (net-mtu on):
+// 409 SubPortMtuGreaterThanTrunkPortMtu "MTU 1450 of subport PORT cannot be
+// greater than MTU 1400 of trunk PARENT." (Neutron names the parent port
+// as the trunk).
+func (s *Service) checkSubportMTU(t *trunk, subs []subport) *apiError {
+	if !s.ext("net-mtu") {
+		return nil
+	}
+	mtuOf := func(portID string) int {
+		if p, ok := s.st.Ports[portID]; ok {
+			if n, ok := s.st.Networks[p.NetworkID]; ok {
+				return n.MTU
+			}
+		}
+		return 0
+	}
+	parent := mtuOf(t.PortID)
+	for _, sp := range subs {
+		if m := mtuOf(sp.PortID); parent > 0 && m > parent {
+			return errf(http.StatusConflict, "SubPortMtuGreaterThanTrunkPortMtu",
+				"MTU %d of subport %s cannot be greater than MTU %d of trunk %s.", m, sp.PortID, parent, t.PortID)
+		}
+	}
 	return nil
 }
 
@@ -261,6 +291,12 @@ func (s *Service) createTrunk(who *simcore.Identity, a attrs) (object, *apiError
 		if subs, err = parseSubports(a["sub_ports"], false); err != nil {
 			return nil, err
 		}
+	}
+	// Neutron's API layer counts the project's trunks before the plugin
+	// looks at the ports: 409 OverQuota "Quota exceeded for resources:
+	// ['trunk']." on real Zed.
+	if err := s.checkQuota("trunk", countProject(s.st.Trunks, proj)); err != nil {
+		return nil, err
 	}
 	if err := s.checkTrunkPort(who, in.PortID); err != nil {
 		return nil, err

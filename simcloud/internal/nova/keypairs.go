@@ -85,6 +85,13 @@ func (s *Service) createKeypair(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	user := keypairUser(r, b.UserID)
+	// Nova counts keypairs per user against the project's key_pairs
+	// quota, before it looks for a duplicate; real Zed refuses with
+	// 403 {"forbidden": {"message": "Quota exceeded, too many key pairs."}}.
+	if lim := s.quota("keypairs"); lim >= 0 && s.keypairCount(user)+1 > lim {
+		faults.Write(w, http.StatusForbidden, "Quota exceeded, too many key pairs.")
+		return
+	}
 	key := user + "/" + b.Name
 	if _, dup := s.st.Keypairs[key]; dup {
 		faults.Writef(w, http.StatusConflict, "Key pair '%s' already exists.", b.Name)
@@ -120,6 +127,18 @@ func (s *Service) createKeypair(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusCreated
 	}
 	simcore.WriteJSON(w, status, map[string]any{"keypair": v})
+}
+
+// keypairCount is how many keypairs user has: what Nova counts against
+// the keypair quota.
+func (s *Service) keypairCount(user string) int {
+	n := 0
+	for _, k := range s.st.Keypairs {
+		if k.UserID == user {
+			n++
+		}
+	}
+	return n
 }
 
 func (s *Service) keypairFor(w http.ResponseWriter, r *http.Request) (*keypair, string, bool) {

@@ -53,12 +53,14 @@ func (s *Service) limits(w http.ResponseWriter, r *http.Request) {
 		project = t
 	}
 	u := s.usage(project)
+	// Real Zed reports maxTotalKeypairs (a per-user limit) but no
+	// totalKeypairsUsed: a client counts its keypairs itself.
 	abs := map[string]any{
 		"maxTotalInstances": s.quota("instances"), "totalInstancesUsed": u["instances"],
 		"maxTotalCores": s.quota("cores"), "totalCoresUsed": u["cores"],
 		"maxTotalRAMSize": s.quota("ram"), "totalRAMUsed": u["ram"],
 		"maxServerMeta": 128, "maxImageMeta": 128, "maxPersonality": 5, "maxPersonalitySize": 10240,
-		"maxTotalKeypairs": 100, "maxServerGroups": 10, "maxServerGroupMembers": 10,
+		"maxTotalKeypairs": s.quota("keypairs"), "maxServerGroups": 10, "maxServerGroupMembers": 10,
 		"totalServerGroupsUsed": 0,
 	}
 	if mv(r) < 36 {

@@ -10,10 +10,13 @@ import (
 	"github.com/fuelplan/fuelplan/simcloud/internal/simcore"
 )
 
-// The microversion range served, as minor numbers of 2.x.
+// The microversion range served, as minor numbers of 2.x. MaxMinor is the
+// default maximum: the simulator implements the API up to 2.90 (real Zed
+// reports 2.93; 2.92's keypair changes are not simulated). Config's
+// MaxMicroversion lowers it, to show a cloud whose Nova is older.
 const (
 	minMinor = 1
-	maxMinor = 90
+	MaxMinor = 90
 )
 
 type mvKey struct{}
@@ -30,7 +33,8 @@ func mv(r *http.Request) int {
 // negotiate reads the requested microversion from either header Nova
 // accepts, echoes the chosen one in both, and refuses versions out of
 // range with 406 as Nova does. Version documents are unversioned.
-func negotiate(w http.ResponseWriter, r *http.Request) (*http.Request, bool) {
+func (s *Service) negotiate(w http.ResponseWriter, r *http.Request) (*http.Request, bool) {
+	maxMinor := s.maxMinor
 	if !strings.HasPrefix(r.URL.Path, "/v2.1/") {
 		return r, true
 	}
@@ -67,23 +71,30 @@ func negotiate(w http.ResponseWriter, r *http.Request) (*http.Request, bool) {
 	return r.WithContext(context.WithValue(r.Context(), mvKey{}, minor)), true
 }
 
-// versionDoc describes v2.1 with its microversion range.
-func versionDoc(r *http.Request) map[string]any {
+// versionDoc describes v2.1 with its microversion range, in real Zed's
+// words (GET /v2.1/, with or without a token):
+//
+//	{"version": {"id": "v2.1", "status": "CURRENT", "version": "2.93", "min_version": "2.1",
+//	 "updated": "2013-07-23T11:33:21Z", "links": [{"rel": "self", "href": ".../v2.1/"},
+//	 {"rel": "describedby", "type": "text/html", "href": "http://docs.openstack.org/"}],
+//	 "media-types": [...]}}
+func (s *Service) versionDoc(r *http.Request) map[string]any {
 	return map[string]any{
-		"id": "v2.1", "status": "CURRENT", "version": fmt.Sprintf("2.%d", maxMinor),
+		"id": "v2.1", "status": "CURRENT", "version": fmt.Sprintf("2.%d", s.maxMinor),
 		"min_version": fmt.Sprintf("2.%d", minMinor), "updated": "2013-07-23T11:33:21Z",
-		"links": []any{map[string]any{"rel": "self", "href": baseURL(r) + "/v2.1/"}},
+		"links": []any{map[string]any{"rel": "self", "href": baseURL(r) + "/v2.1/"},
+			map[string]any{"rel": "describedby", "type": "text/html", "href": "http://docs.openstack.org/"}},
 		"media-types": []any{map[string]any{"base": "application/json",
 			"type": "application/vnd.openstack.compute+json;version=2.1"}},
 	}
 }
 
 func (s *Service) versions(w http.ResponseWriter, r *http.Request) {
-	simcore.WriteJSON(w, http.StatusOK, map[string]any{"versions": []any{versionDoc(r)}})
+	simcore.WriteJSON(w, http.StatusOK, map[string]any{"versions": []any{s.versionDoc(r)}})
 }
 
 func (s *Service) version(w http.ResponseWriter, r *http.Request) {
-	simcore.WriteJSON(w, http.StatusOK, map[string]any{"version": versionDoc(r)})
+	simcore.WriteJSON(w, http.StatusOK, map[string]any{"version": s.versionDoc(r)})
 }
 
 // baseURL is the service's external URL: scheme, host and the mount

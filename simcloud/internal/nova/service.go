@@ -30,8 +30,11 @@ type Config struct {
 	Volumes     simcore.Volumes
 	Hypervisors []string
 	Flavors     []Flavor
-	// Quotas per project: instances, cores, ram (MB); absent = unlimited.
+	// Quotas per project: instances, cores, ram (MB), and keypairs (per
+	// user, as Nova counts them); absent = unlimited.
 	Quotas map[string]int
+	// MaxMicroversion is the highest 2.x minor served; 0 is MaxMinor.
+	MaxMicroversion int
 }
 
 // Flavor is a seeded flavor.
@@ -50,6 +53,7 @@ type Service struct {
 	volumes     simcore.Volumes
 	hypervisors []string
 	quotas      map[string]int
+	maxMinor    int
 	mux         *http.ServeMux
 
 	mu sync.Mutex
@@ -152,7 +156,11 @@ func New(cfg Config) *Service {
 	}
 	// Sorted once: placement breaks ties by name.
 	slices.Sort(hv)
-	s := &Service{knobs: knobs, ports: cfg.Ports, images: cfg.Images, volumes: cfg.Volumes, hypervisors: hv, quotas: cfg.Quotas}
+	s := &Service{knobs: knobs, ports: cfg.Ports, images: cfg.Images, volumes: cfg.Volumes, hypervisors: hv, quotas: cfg.Quotas,
+		maxMinor: MaxMinor}
+	if cfg.MaxMicroversion >= minMinor && cfg.MaxMicroversion < MaxMinor {
+		s.maxMinor = cfg.MaxMicroversion
+	}
 	s.st = emptyState()
 	for _, f := range cfg.Flavors {
 		s.st.Flavors[f.ID] = &flavor{ID: f.ID, Name: f.Name, VCPUs: f.VCPUs, RAM: f.RAM, Disk: f.Disk,
@@ -169,7 +177,7 @@ func emptyState() state {
 // ServeHTTP negotiates the microversion, then runs the handler under the
 // service lock after removing servers whose deletion has completed.
 func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	r, ok := negotiate(w, r)
+	r, ok := s.negotiate(w, r)
 	if !ok {
 		return
 	}
