@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/attributestags"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
+
 	"github.com/fuelplan/fuelplan/engine"
 	"github.com/fuelplan/fuelplan/engine/plan"
 	"github.com/fuelplan/fuelplan/internal/sshx"
@@ -33,6 +36,8 @@ type setup struct {
 	files  func(t *testing.T, dir string)
 	member bool
 	ssh    sshx.Config // how the reach check connects
+	// cloud runs on the cloud before the checks read it.
+	cloud func(t *testing.T, c *resources.Cloud)
 }
 
 func withoutExtension(aliases ...string) func(w *simcloud.World) {
@@ -119,6 +124,9 @@ func run(t *testing.T, s setup) (*preflight.Report, *specs.Lab, *simcloud.Cloud)
 	lab, diags := specs.LoadLab(path, func(string) (string, bool) { return "", false })
 	if diags.HasErrors() {
 		t.Fatal(diags.Errors())
+	}
+	if s.cloud != nil {
+		s.cloud(t, cloud)
 	}
 	ctx := context.Background()
 	st, err := engine.Read(ctx, cloud, resources.Default(), lab)
@@ -398,5 +406,31 @@ func TestFindingMessages(t *testing.T) {
 				t.Log(f.String())
 			}
 		})
+	}
+}
+
+// TestMTULearnedDefault: on a cloud whose new networks get MTU 1500 (VLAN
+// tenant networks), a lab network already built without an mtu shows
+// Neutron's default, so a subport network without mtu is known to get
+// 1500, over its parent's 1400: an error, not the warning a fresh lab gets.
+func TestMTULearnedDefault(t *testing.T) {
+	rep, _, _ := run(t, setup{
+		spec:  withTrunk(""),
+		world: func(w *simcloud.World) { w.NetworkMTU = 1500 },
+		cloud: func(t *testing.T, c *resources.Cloud) {
+			ctx := context.Background()
+			n, err := networks.Create(ctx, c.Network, networks.CreateOpts{Name: "pf-admin"}).Extract()
+			if err != nil {
+				t.Fatal(err)
+			}
+			tags := []string{resources.LabTag("pf"), resources.AddrTag("network.admin")}
+			if _, err := attributestags.ReplaceAll(ctx, c.Network, "networks", n.ID, attributestags.ReplaceAllOpts{Tags: tags}).Extract(); err != nil {
+				t.Fatal(err)
+			}
+		},
+	})
+	const want = "VLAN 102's network storage has MTU 1500 (Neutron's default for a new network, as network.admin shows), more than the parent network mgmt's 1400"
+	if len(rep.Findings) != 1 || rep.Findings[0].Severity != preflight.Error || !strings.Contains(rep.Findings[0].Message, want) {
+		t.Errorf("findings %v, want one error saying %q", rep.Findings, want)
 	}
 }
