@@ -1,0 +1,166 @@
+package preflight_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/quotas"
+	"gopkg.in/yaml.v3"
+
+	"github.com/fuelplan/fuelplan/engine"
+	"github.com/fuelplan/fuelplan/engine/plan"
+	"github.com/fuelplan/fuelplan/preflight"
+	"github.com/fuelplan/fuelplan/resources"
+	"github.com/fuelplan/fuelplan/specs"
+)
+
+// limitsLab needs a keypair, a trunk (vlan_mode trunk: real Zed also has
+// vlan-transparent, which auto would choose) whose VLAN network (mtu
+// 1450) is above its parent's (mtu 1400), and Nova microversion 2.61.
+const limitsLab = `apiVersion: fuelplan/v1
+lab: LAB
+vlan_mode: trunk
+images:
+  - {name: cirros, existing: true}
+flavors:
+  - {name: m1.tiny, existing: true}
+networks:
+  - {name: admin, cidr: 10.20.0.0/24, dhcp: false}
+  - {name: mgmt, cidr: 192.168.0.0/24, dhcp: false, mtu: 1400}
+  - {name: storage, cidr: 192.168.1.0/24, dhcp: false, mtu: 1450}
+keypair:
+  name: key
+  public_key: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl pf@test
+master:
+  flavor: m1.tiny
+  image: cirros
+  keypair: key
+  ports:
+    - {network: admin, fixed_ip: 10.20.0.2, port_security: false}
+    - network: mgmt
+      vlans:
+        - {network: storage, id: 102}
+`
+
+// TestRealCloudLimits runs the keypair, trunk, microversion and MTU
+// checks on the real loopback cloud, as a user of its own in a project of
+// its own: the key-pairs quota lowered to 0 with the openstack CLI, the
+// trunk quota to 0 through Neutron's API (the CLI has no option for it).
+// Real Zed reports maxTotalKeypairs 0 and no keypair usage (the user has
+// none), trunk in its quota details, microversions up to 2.93 (no
+// finding), and the MTUs as the spec sets them. It runs only with
+// FUELPLAN_TEST_ADMIN_CLOUD naming an admin clouds.yaml entry:
+//
+//	OS_CLIENT_CONFIG_FILE=/tmp/oscloud/clouds.yaml FUELPLAN_TEST_ADMIN_CLOUD=admin \
+//	go test -run RealCloudLimits ./preflight/
+func TestRealCloudLimits(t *testing.T) {
+	admin := os.Getenv("FUELPLAN_TEST_ADMIN_CLOUD")
+	if admin == "" {
+		t.Skip("FUELPLAN_TEST_ADMIN_CLOUD is not set")
+	}
+	var rnd [4]byte
+	_, _ = rand.Read(rnd[:])
+	name := "preflight-lim-" + hex.EncodeToString(rnd[:])
+	password := hex.EncodeToString(rnd[:]) + "-Pw"
+	osc := func(args ...string) string {
+		t.Helper()
+		out, err := exec.Command("/usr/bin/openstack", append([]string{"--os-cloud", admin}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("openstack %s: %v\n%s", args[0]+" "+args[1], err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	projectID := osc("project", "create", "--domain", "Default", "-f", "value", "-c", "id", name)
+	t.Cleanup(func() { osc("project", "delete", projectID) })
+	userID := osc("user", "create", "--domain", "Default", "--project", projectID, "--password", password, "-f", "value", "-c", "id", name)
+	t.Cleanup(func() { osc("user", "delete", userID) })
+	osc("role", "add", "--project", projectID, "--user", userID, "member")
+	osc("quota", "set", "--key-pairs", "0", projectID)
+
+	ctx := context.Background()
+	adminCloud, err := resources.Connect(ctx, resources.Target{CloudName: admin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	zero := 0
+	if _, err := quotas.Update(ctx, adminCloud.Network, projectID, quotas.UpdateOpts{Trunk: &zero}).Extract(); err != nil {
+		t.Fatal(err)
+	}
+
+	c, err := resources.Connect(ctx, resources.Target{CloudName: "pf", CloudsYAML: userCloud(t, admin, name, password)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "lab.yaml")
+	if err := os.WriteFile(path, []byte(strings.Replace(limitsLab, "LAB", name, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lab, diags := specs.LoadLab(path, func(string) (string, bool) { return "", false })
+	if diags.HasErrors() {
+		t.Fatal(diags.Errors())
+	}
+	reg := resources.Default()
+	t.Cleanup(func() { _ = reg.Close() })
+	st, err := engine.Read(ctx, c, reg, lab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := engine.BuildPlan(lab, st, reg, engine.PlanOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var creates []specs.Address
+	for _, ch := range p.Changes {
+		if ch.Action == plan.Create {
+			creates = append(creates, ch.Address)
+		}
+	}
+	rep, err := preflight.Run(ctx, preflight.Input{Lab: lab, Cloud: c, Live: st.Live, Creates: creates})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range rep.Findings {
+		got = append(got, f.Check+" "+string(f.Address)+": "+f.Message)
+	}
+	want := []string{ // in spec order
+		"mtu network.storage: trunk trunk.master.mgmt: VLAN 102's network storage has MTU 1450 (its mtu in the spec), more than the parent network mgmt's 1400 (its mtu in the spec)",
+		"quota keypair.key: keypairs: plan adds 1, 0 left (quota 0, 0 used) (nova quota): this object is the first over it",
+		"quota trunk.master.mgmt: trunk: plan adds 1, 0 left (quota 0, 0 used) (neutron quota): this object is the first over it",
+	}
+	ok := len(got) == len(want)
+	for i := 0; ok && i < len(want); i++ {
+		ok = strings.HasPrefix(got[i], want[i])
+	}
+	if !ok {
+		t.Errorf("findings on the real cloud:\n%s\nwant (prefixes):\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	t.Logf("quotas on the real cloud:\n%s", strings.Join(rep.Quotas, "\n"))
+}
+
+// userCloud is the admin entry of the clouds.yaml in use, as user (of the
+// same name as its project) with password.
+func userCloud(t *testing.T, admin, name, password string) []byte {
+	t.Helper()
+	var doc struct {
+		Clouds map[string]map[string]any `yaml:"clouds"`
+	}
+	if err := yaml.Unmarshal(projectCloud(t, admin, name), &doc); err != nil {
+		t.Fatal(err)
+	}
+	auth, _ := doc.Clouds["pf"]["auth"].(map[string]any)
+	auth["username"], auth["password"] = name, password
+	delete(auth, "user_id")
+	out, err := yaml.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
