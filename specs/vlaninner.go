@@ -12,7 +12,7 @@ type InnerVLAN struct {
 	At      Pos     // the tagged network's position in the spec (its mtu's when set)
 }
 
-// InnerVLANs lists, in carrier then network order, each network some NIC
+// InnerVLANs lists, in the order the servers' NICs tag them, each network some NIC
 // tags on a network the lab builds VLAN-transparent; nil for a lab built
 // without a spec or whose VLANs all go over trunks.
 func (l *Lab) InnerVLANs() []InnerVLAN {
