@@ -47,15 +47,16 @@ test: vet lint unit
 E2E_CLOUD        ?= admin
 E2E_MEMBER_CLOUD ?= demo
 E2E_TIMEOUT      ?= 30m
-# The preflight quota test creates a project of its own (and deletes it):
-# it needs an admin entry. FUELPLAN_TEST_ADMIN_CLOUD= (empty) skips it.
+# The preflight real-cloud tests (quotas; keypair and trunk limits, the
+# microversion, trunk MTUs) each create a project of their own (and delete it):
+# they need an admin entry. FUELPLAN_TEST_ADMIN_CLOUD= (empty) skips them.
 E2E_ADMIN_CLOUD  ?= admin
 
 # Both suites run, also when the first fails; the target fails if either did.
 e2e-real:
 	@rc=0; \
 	FUELPLAN_TEST_ADMIN_CLOUD=$${FUELPLAN_TEST_ADMIN_CLOUD-$(E2E_ADMIN_CLOUD)} \
-	  $(GO) test -count=1 -v -timeout 5m -run '^TestRealCloudQuotas$$' ./preflight/ || rc=1; \
+	  $(GO) test -count=1 -v -timeout 5m -run '^TestRealCloud(Quotas|Limits)$$' ./preflight/ || rc=1; \
 	FUELPLAN_E2E=1 OS_CLOUD=$${OS_CLOUD:-$(E2E_CLOUD)} \
 	  FUELPLAN_E2E_MEMBER_CLOUD=$${FUELPLAN_E2E_MEMBER_CLOUD-$(E2E_MEMBER_CLOUD)} \
 	  $(GO) test -count=1 -v -parallel 4 -timeout $(E2E_TIMEOUT) -run '^TestReal$$' ./e2e/ || rc=1; \
