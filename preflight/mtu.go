@@ -88,8 +88,28 @@ func (r *runner) mtu() {
 		return // Neutron shows no MTU, and checks none
 	}
 	m := r.newMTUReader()
+	r.tooLargeMTUs(m)
 	r.trunkMTUs(m)
 	r.innerVLANMTUs(m)
+}
+
+// tooLargeMTUs: a network the lab creates with an mtu above Neutron's
+// default, where a built network shows the default: Neutron gives a
+// network without mtu the largest its type allows, and refuses a larger
+// one.
+func (r *runner) tooLargeMTUs(m *mtuReader) {
+	if m.def == nil {
+		return
+	}
+	r.each(func(res specs.Resource) {
+		n, ok := res.(*specs.Network)
+		if !ok || n.MTU == nil || *n.MTU <= m.def.mtu || !r.creates(n.Addr()) {
+			return
+		}
+		r.add(CheckMTU, Error, n, fmt.Sprintf("set mtu to %d or less, or drop it (the network then gets %d)", m.def.mtu, m.def.mtu),
+			"network %s: mtu %d is more than %d, the largest Neutron allows for a new network here (%s): Neutron refuses it (400 InvalidInput \"Requested MTU is too big, maximum is %d\")",
+			n.Addr().Name(), *n.MTU, m.def.mtu, m.def.from, m.def.mtu)
+	})
 }
 
 // trunkMTUs: one finding per pair of parent and subport networks, at the
