@@ -25,7 +25,7 @@ type PlanOptions struct {
 
 // MissingLookupError is an object the spec looks up (existing: true, the
 // external network) that the cloud does not have: nothing that needs it
-// can be planned. Preflight's lookup check reports the same, with its
+// can be planned. A destroy needs none, so it never has this error. Preflight's lookup check reports the same, with its
 // position and fix; a caller that shows that finding need not show this.
 type MissingLookupError struct {
 	Address specs.Address
@@ -71,6 +71,13 @@ func BuildPlan(lab *specs.Lab, st *State, reg resources.Registry, opts PlanOptio
 		}
 		if lk, ok := ad.(resources.Lookup); ok && lk.IsLookup(r) {
 			o, found := st.found[a]
+			if !found && opts.Destroy {
+				// Destroy finds the lab's objects by their marks and
+				// deletes them by ID: it needs no lookup, so one gone
+				// from the cloud (an image deleted by hand, an external
+				// network renamed) must not keep the lab from going.
+				continue
+			}
 			if !found {
 				errs = append(errs, &MissingLookupError{Address: a, Name: nameOf(r)})
 				res.actions[a] = plan.Create // unknown to dependents

@@ -224,6 +224,21 @@ func TestBuildPlanTable(t *testing.T) {
 			},
 		},
 		{
+			name: "destroy needs no lookup: the image and flavor gone from the cloud",
+			opts: engine.PlanOptions{Destroy: true},
+			edit: func(l live) {
+				delete(l, "image.cirros")
+				delete(l, "flavor.m1.small")
+			},
+			want: []string{
+				"delete network.admin", "delete network.mgmt", "delete subnet.admin", "delete subnet.mgmt",
+				"delete port.master.admin", "delete port.slave-01.admin", "delete port.slave-01.mgmt",
+				"delete port.slave-02.admin", "delete port.slave-02.mgmt",
+				"delete server.slave-01", "delete server.slave-02",
+				"warning: server.master: protected: destroy leaves it in place",
+			},
+		},
+		{
 			name: "target keeps the address and everything it depends on",
 			edit: func(l live) {
 				l["subnet.mgmt"].Fields["cidr"] = "192.168.9.0/24"

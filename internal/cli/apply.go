@@ -202,10 +202,11 @@ func newDestroyCmd(s *streams) *cobra.Command {
 dependency order (servers, then floating IPs and router interfaces, then ports,
 subnets, networks and the router), and nothing else. Objects marked
 'protect: true' in the spec are left in place. Lookups (the external network,
-existing images and flavors) are never deleted. What a killed apply had in
-flight can land after destroy read the lab: when a delete stays in use, and
-once more when every delete went through, destroy reads the lab again and
-deletes what it had not seen, saying so. A destroy that did not finish
+existing images and flavors) are never deleted, nor needed: a lab whose image,
+flavor or external network is gone from the cloud is destroyed all the same.
+What a killed apply had in flight can land after destroy read the lab: when
+a delete stays in use, and once more when every delete went through, destroy
+reads the lab again and deletes what it had not seen, saying so. A destroy that did not finish
 (a failure, Ctrl-C) says what is left; destroy again to finish.`,
 		Example: `  fuelplan destroy examples/fuel-lab.yaml --cloud sim --auto-approve
   fuelplan destroy lab.yaml --parallelism 20`,
