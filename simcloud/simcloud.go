@@ -78,6 +78,7 @@ type Cloud struct {
 	readOnly  bool
 	lock      *stateLock
 	srv       *http.Server
+	unused    unusedConns   // connections no request has begun on
 	served    chan struct{} // closed when Serve returns
 	closing   chan struct{} // closed by Close: releases held requests
 
@@ -151,7 +152,7 @@ func StartContext(ctx context.Context, cfg Config) (*Cloud, error) {
 			return nil, errors.Join(err, lock.release())
 		}
 	}
-	c.srv = &http.Server{Handler: c, ReadHeaderTimeout: 10 * time.Second}
+	c.srv = &http.Server{Handler: c, ReadHeaderTimeout: 10 * time.Second, ConnState: c.unused.track}
 	go func() {
 		defer close(c.served)
 		_ = c.srv.Serve(ln)
@@ -173,11 +174,15 @@ func checkLoopback(listen string) error {
 }
 
 // Close stops serving, saves the state file if there is one, and releases
-// requests held by timeout faults.
+// requests held by timeout faults. It waits for requests being served (at
+// most 5 s), not for connections that carry none.
 func (c *Cloud) Close() error {
 	var err error
 	c.closed.Do(func() {
 		close(c.closing)
+		// Shutdown closes idle connections and waits for active ones,
+		// but would wait up to 5 s for one a client opened and never used.
+		c.unused.close()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		err = c.srv.Shutdown(ctx)
