@@ -17,10 +17,12 @@ import (
 // image or flavor was deleted from the cloud (`openstack image delete`,
 // `openstack flavor delete`: Glance and Nova let both go while servers
 // use them), or whose external network no longer has its name (renamed
-// by the cloud's admin: Neutron refuses to delete it while the router's
-// gateway is on it), is destroyed whole, without an error about the
-// lookup (destroy refused with "no image named ... (it is looked up,
-// never created)").
+// by the cloud's admin: on the real Zed cloud a delete of an external
+// network that a router's gateway is on fails with 409 "There are one or
+// more ports still in use on the network", a rename succeeds and the
+// gateway stays), is destroyed whole, without an error about the lookup
+// (destroy refused with "no image named ... (it is looked up, never
+// created)").
 func TestDestroyWithoutLookups(t *testing.T) {
 	for _, tc := range []struct {
 		name string
