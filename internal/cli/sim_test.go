@@ -250,12 +250,15 @@ func TestSimServeLatencyAndBuildTime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The build time runs from when the simulated Nova took the create,
+	// which is after this moment and before its answer arrives: timing from
+	// the answer (as this test once did) undercounts by up to the latency.
+	created := time.Now()
 	srv, err := servers.Create(ctx, cc, servers.CreateOpts{Name: "bt", FlavorRef: "2",
 		ImageRef: simcloud.DefaultWorld().Images[0].ID, Networks: []servers.Network{{Port: p.ID}}}, nil).Extract()
 	if err != nil {
 		t.Fatal(err)
 	}
-	created := time.Now()
 	var statuses []string
 	for {
 		s, err := servers.Get(ctx, cc, srv.ID).Extract()
