@@ -37,9 +37,26 @@ type Options[N comparable] struct {
 	// Priority orders ready nodes: when a slot is free, the ready node
 	// with the highest priority whose class has room starts. Priorities
 	// compare element by element (the first that differs decides); equal
-	// ones start in the order they became ready. It is asked once per
-	// node, when the node becomes ready. Nil: the order they became ready.
+	// ones start in the order they became ready. It is asked when a node
+	// becomes ready, and again for every waiting node when PriorityVersion
+	// changes. Nil: the order they became ready.
 	Priority func(N) []float64
+	// PriorityVersion says when priorities have changed (the caller's
+	// estimates moved): whenever it returns a new value, the walker asks
+	// Priority again for every node still waiting, so a node queued under
+	// old estimates is not ranked above one queued under new ones. Nil:
+	// priorities never change.
+	PriorityVersion func() uint64
+	// Long marks nodes expected to run far longer than the rest (server
+	// builds); asked once per node. Such nodes finish in rounds: with L
+	// of them not yet finished and P slots, at least ceil(L/P) rounds,
+	// and ceil(L/ceil(L/P)) of them at a time finish in as many. While
+	// other nodes are ready, no more long nodes than that run at once:
+	// the spare slots run the short work that makes the next long nodes
+	// ready, so a slot freed by a long node finds another ready to start
+	// rather than making its dependencies first. With no other node
+	// ready, a long node takes any free slot. Nil: none is long.
+	Long func(N) bool
 }
 
 // Result is the outcome of one node: nil error on success.
@@ -76,6 +93,7 @@ func Walk[N comparable](ctx context.Context, deps map[N][]N, opts Options[N], fn
 		}
 	}
 	for len(w.results) < len(deps) {
+		w.refresh()
 		for ctx.Err() == nil && running < w.parallelism {
 			n, ok := w.next()
 			if !ok {
@@ -112,9 +130,21 @@ type walker[N comparable] struct {
 	class       func(N) string
 	limit       map[string]int
 	inFlight    map[string]int
-	queues      map[string]*queue[N] // ready nodes by class
+	queues      map[queueKey]*queue[N] // ready nodes by class and length
 	priority    func(N) []float64
+	version     func() uint64
+	seen        uint64 // the PriorityVersion the queues are ordered by
+	long        map[N]bool
+	longLeft    int // long nodes not finished
+	longRunning int
 	seq         int
+}
+
+// queueKey splits ready nodes by class (for its cap) and by whether they
+// are long (for the rounds rule).
+type queueKey struct {
+	class string
+	long  bool
 }
 
 func newWalker[N comparable](deps map[N][]N, opts Options[N]) *walker[N] {
@@ -127,8 +157,10 @@ func newWalker[N comparable](deps map[N][]N, opts Options[N]) *walker[N] {
 		class:       opts.Class,
 		limit:       opts.ClassLimit,
 		inFlight:    map[string]int{},
-		queues:      map[string]*queue[N]{},
+		queues:      map[queueKey]*queue[N]{},
 		priority:    opts.Priority,
+		version:     opts.PriorityVersion,
+		long:        map[N]bool{},
 	}
 	if w.parallelism <= 0 {
 		w.parallelism = 10
@@ -144,39 +176,86 @@ func newWalker[N comparable](deps map[N][]N, opts Options[N]) *walker[N] {
 		for _, d := range ds {
 			w.dependents[d] = append(w.dependents[d], n)
 		}
+		if opts.Long != nil && opts.Long(n) {
+			w.long[n] = true
+			w.longLeft++
+		}
+	}
+	if w.version != nil {
+		w.seen = w.version()
 	}
 	return w
 }
 
 // ready queues a node whose dependencies all succeeded.
 func (w *walker[N]) ready(n N) {
-	c := w.class(n)
-	q := w.queues[c]
+	k := queueKey{w.class(n), w.long[n]}
+	q := w.queues[k]
 	if q == nil {
 		q = &queue[N]{}
-		w.queues[c] = q
+		w.queues[k] = q
 	}
 	w.seq++
 	heap.Push(q, item[N]{n, w.priority(n), w.seq})
 }
 
-// next takes the ready node of highest priority whose class has room.
+// refresh asks the priorities of every waiting node again when the
+// caller's PriorityVersion moved, keeping the order they became ready.
+func (w *walker[N]) refresh() {
+	if w.version == nil {
+		return
+	}
+	v := w.version()
+	if v == w.seen {
+		return
+	}
+	w.seen = v
+	for _, q := range w.queues {
+		for i := range *q {
+			(*q)[i].priority = w.priority((*q)[i].node)
+		}
+		heap.Init(q)
+	}
+}
+
+// longCap is how many long nodes may run at once while other work is
+// ready: as many as finishing the unfinished ones in the fewest rounds
+// of the parallelism needs (see Options.Long).
+func (w *walker[N]) longCap() int {
+	if w.longLeft == 0 {
+		return w.parallelism
+	}
+	rounds := (w.longLeft + w.parallelism - 1) / w.parallelism
+	return (w.longLeft + rounds - 1) / rounds
+}
+
+// next takes the ready node of highest priority whose class has room; a
+// long one only while long nodes run below longCap or no other is ready.
 func (w *walker[N]) next() (N, bool) {
-	var best *queue[N]
-	var bestClass string
-	for c, q := range w.queues {
-		if q.Len() == 0 || (w.limit[c] > 0 && w.inFlight[c] >= w.limit[c]) {
+	var best, bestShort *queue[N]
+	var bestKey, bestShortKey queueKey
+	for k, q := range w.queues {
+		if q.Len() == 0 || (w.limit[k.class] > 0 && w.inFlight[k.class] >= w.limit[k.class]) {
 			continue
 		}
 		if best == nil || (*q)[0].before((*best)[0]) {
-			best, bestClass = q, c
+			best, bestKey = q, k
+		}
+		if !k.long && (bestShort == nil || (*q)[0].before((*bestShort)[0])) {
+			bestShort, bestShortKey = q, k
 		}
 	}
 	if best == nil {
 		var zero N
 		return zero, false
 	}
-	w.inFlight[bestClass]++
+	if bestKey.long && bestShort != nil && w.longRunning >= w.longCap() {
+		best, bestKey = bestShort, bestShortKey
+	}
+	w.inFlight[bestKey.class]++
+	if bestKey.long {
+		w.longRunning++
+	}
 	return heap.Pop(best).(item[N]).node, true
 }
 
@@ -185,11 +264,17 @@ func (w *walker[N]) next() (N, bool) {
 // their dependencies' outcomes say (ErrUpstream, ErrInterrupted).
 func (w *walker[N]) finish(n N, err error) {
 	w.inFlight[w.class(n)]--
+	if w.long[n] {
+		w.longRunning--
+	}
 	w.resolve(n, err)
 }
 
 func (w *walker[N]) resolve(n N, err error) {
 	w.results[n] = err
+	if w.long[n] {
+		w.longLeft--
+	}
 	for _, m := range w.dependents[n] {
 		w.waiting[m]--
 		if w.waiting[m] > 0 {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -272,6 +274,118 @@ func TestWalkStartsByPriority(t *testing.T) {
 			}
 			if fmt.Sprint(order) != fmt.Sprint(tt.want) {
 				t.Errorf("started %v, want %v", order, tt.want)
+			}
+		})
+	}
+}
+
+// When the caller's estimates move (PriorityVersion), nodes already
+// waiting are ranked again: a node queued under an old guess does not
+// keep a priority that newer nodes are compared against.
+func TestWalkRanksWaitingNodesAgain(t *testing.T) {
+	deps := map[string][]string{"root": nil, "stale": nil, "later": {"root"}}
+	var version atomic.Uint64
+	priority := func(n string) []float64 {
+		switch n {
+		case "root":
+			return []float64{10}
+		case "later":
+			return []float64{5}
+		}
+		if version.Load() == 0 {
+			return []float64{9} // the first guess
+		}
+		return []float64{1} // what the run measured
+	}
+	var mu sync.Mutex
+	var order []string
+	opts := Options[string]{Parallelism: 1, Priority: priority, PriorityVersion: version.Load}
+	_, err := Walk(context.Background(), deps, opts, func(_ context.Context, n string) error {
+		mu.Lock()
+		order = append(order, n)
+		mu.Unlock()
+		if n == "root" {
+			version.Add(1)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "[root later stale]"; fmt.Sprint(order) != want {
+		t.Errorf("started %v, want %v", order, want)
+	}
+}
+
+// Long nodes run no more at once than finishing them in the fewest
+// rounds needs while short work is ready, and take every slot when none
+// is.
+func TestWalkLongNodesLeaveSlotsForShortWork(t *testing.T) {
+	tests := []struct {
+		name      string
+		deps      map[string][]string
+		wantFirst []string // the first four started, sorted
+		wantPeak  int32    // the most nodes running at once
+	}{
+		{
+			// 5 long nodes on 4 slots take two rounds, 3 at a time do
+			// too: the fourth slot makes the dependency of the fifth.
+			name: "a slot for the short work",
+			deps: map[string][]string{
+				"long1": nil, "long2": nil, "long3": nil, "long4": nil,
+				"short": nil, "long5": {"short"},
+			},
+			wantFirst: []string{"long1", "long2", "long3", "short"},
+			wantPeak:  4,
+		},
+		{
+			name: "no short work ready: every slot",
+			deps: map[string][]string{
+				"long1": nil, "long2": nil, "long3": nil, "long4": nil, "long5": nil,
+			},
+			wantFirst: []string{"long1", "long2", "long3", "long4"},
+			wantPeak:  4,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			isLong := func(n string) bool { return strings.HasPrefix(n, "long") }
+			opts := Options[string]{
+				Parallelism: 4,
+				Long:        isLong,
+				Priority: func(n string) []float64 {
+					if isLong(n) {
+						return []float64{9, -float64(n[len(n)-1])}
+					}
+					return []float64{1}
+				},
+			}
+			var mu sync.Mutex
+			var order []string
+			var running, peak atomic.Int32
+			_, err := Walk(context.Background(), tt.deps, opts, func(_ context.Context, n string) error {
+				mu.Lock()
+				order = append(order, n)
+				mu.Unlock()
+				now := running.Add(1)
+				for p := peak.Load(); now > p && !peak.CompareAndSwap(p, now); p = peak.Load() {
+				}
+				if isLong(n) {
+					time.Sleep(50 * time.Millisecond)
+				}
+				running.Add(-1)
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			first := slices.Clone(order[:4])
+			slices.Sort(first)
+			if fmt.Sprint(first) != fmt.Sprint(tt.wantFirst) {
+				t.Errorf("started first %v (all: %v), want %v", first, order, tt.wantFirst)
+			}
+			if peak.Load() != tt.wantPeak {
+				t.Errorf("at most %d ran at once, want %d", peak.Load(), tt.wantPeak)
 			}
 		})
 	}
