@@ -446,10 +446,12 @@ func (ap *Applier) walk(ctx context.Context, lab *specs.Lab, st *State, table *i
 	}
 	path := newCriticalPath(g)
 	opts := walk.Options[Op]{
-		Parallelism: ap.Parallelism,
-		Class:       func(o Op) string { return string(BaseAddress(o.Address).Kind()) },
-		ClassLimit:  limits,
-		Priority:    path.Priority,
+		Parallelism:     ap.Parallelism,
+		Class:           func(o Op) string { return string(BaseAddress(o.Address).Kind()) },
+		ClassLimit:      limits,
+		Priority:        path.Priority,
+		PriorityVersion: path.Version,
+		Long:            path.Long,
 	}
 	var mu sync.Mutex
 	done := map[Phase]int{}

@@ -25,7 +25,16 @@ import (
 //
 // Durations are estimated per phase and kind: each kind's registered
 // Typical duration until this run has measured some, then the mean of
-// what it measured.
+// what it measured. When the estimates move, the walker ranks every
+// waiting operation again (Version): ranked once when they became ready,
+// the 200 ports of a 50-slave lab kept priorities from the first guess of
+// a server's build (a minute, so a port ranked 55 s) and went before
+// servers ready later and ranked by the measured 5.7 s.
+//
+// The operations of the longest kinds (Long: at least longShare of the
+// longest estimate, server builds) finish in rounds of the parallelism;
+// the walker runs no more of them at once than the fewest rounds need,
+// while shorter work is ready (walk.Options.Long).
 type criticalPath struct {
 	mu         sync.Mutex
 	order      []Op // every operation after all of its dependents
@@ -35,6 +44,8 @@ type criticalPath struct {
 	used       map[estimateKey]time.Duration // the estimates remaining was computed from
 	remaining  map[Op]time.Duration
 	stale      bool
+	version    uint64
+	longest    time.Duration // the longest first estimate, for Long
 }
 
 type estimateKey struct {
@@ -55,6 +66,11 @@ const reestimateRatio = 1.25
 
 // pathDiscount weighs each further step of a chain (see criticalPath).
 const pathDiscount = 0.9
+
+// longShare is how close to the longest estimate an operation's must be
+// for it to count as long: a server build (a minute) is, a volume (10 s)
+// or a port (a second) is not.
+const longShare = 0.5
 
 func newCriticalPath(g map[Op][]Op) *criticalPath {
 	c := &criticalPath{
@@ -97,8 +113,27 @@ func newCriticalPath(g map[Op][]Op) *criticalPath {
 	c.index = make(map[Op]int, len(sorted))
 	for i, op := range sorted {
 		c.index[op] = i
+		c.longest = max(c.longest, c.estimate(keyOf(op)))
 	}
 	return c
+}
+
+// Version changes whenever the priorities do (walk.Options.PriorityVersion).
+func (c *criticalPath) Version() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stale {
+		c.compute()
+	}
+	return c.version
+}
+
+// Long says whether op is among the longest operations, by the estimates
+// before the run (walk.Options.Long).
+func (c *criticalPath) Long(op Op) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.longest > 0 && float64(c.estimate(keyOf(op))) >= longShare*float64(c.longest)
 }
 
 // Priority is the walker's priority for op: its remaining path in
@@ -140,6 +175,7 @@ func (c *criticalPath) compute() {
 		c.remaining[op] = est + time.Duration(pathDiscount*float64(after))
 	}
 	c.stale = false
+	c.version++
 }
 
 func (c *criticalPath) estimate(k estimateKey) time.Duration {

@@ -65,3 +65,32 @@ func TestCriticalPathPriorities(t *testing.T) {
 		})
 	}
 }
+
+// The walker ranks waiting operations again when the estimates move
+// (Version), and holds back only the longest kinds (Long).
+func TestCriticalPathVersionAndLong(t *testing.T) {
+	port := Op{PhaseCreate, "port.slave-01.admin"}
+	vol := Op{PhaseCreate, "volume.slave-01"}
+	srv := Op{PhaseCreate, "server.slave-01"}
+	c := newCriticalPath(map[Op][]Op{port: nil, vol: nil, srv: {port, vol}})
+
+	for op, want := range map[Op]bool{srv: true, vol: false, port: false} {
+		if got := c.Long(op); got != want {
+			t.Errorf("Long(%s) = %v, want %v", op, got, want)
+		}
+	}
+
+	v := c.Version()
+	c.Measured(port, typical(specs.KindPort)) // as guessed: nothing moves
+	if c.Version() != v {
+		t.Error("a measurement equal to the guess changed the priorities' version")
+	}
+	before := c.Priority(port)[0]
+	c.Measured(srv, typical(specs.KindServer)/10) // builds are quicker than guessed
+	if c.Version() == v {
+		t.Fatal("an estimate ten times off left the version as it was")
+	}
+	if after := c.Priority(port)[0]; after >= before {
+		t.Errorf("port's priority %v after a quick build, want below %v", after, before)
+	}
+}
