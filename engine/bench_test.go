@@ -284,7 +284,8 @@ func BenchmarkDestroy50(b *testing.B) {
 		h.apply(lab, engine.PlanOptions{})
 		h.sim.SetLatency(50 * time.Millisecond)
 		p, st := h.plan(lab, engine.PlanOptions{Destroy: true})
-		ap := &engine.Applier{Cloud: h.cloud, Registry: h.reg, Parallelism: 10}
+		tm := &timing{start: map[engine.Op]time.Time{}, dur: map[engine.Op]time.Duration{}}
+		ap := &engine.Applier{Cloud: h.cloud, Registry: h.reg, Parallelism: 10, Progress: tm}
 		h.sim.ResetRequests()
 		b.StartTimer()
 		t0 := time.Now()
@@ -294,6 +295,13 @@ func BenchmarkDestroy50(b *testing.B) {
 			b.Fatal(err)
 		}
 		if err := rep.Err(); err != nil {
+			b.Fatal(err)
+		}
+		g, err := engine.Graph(lab, p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := saveTimeline("destroy50", g, t0, tm, 10); err != nil {
 			b.Fatal(err)
 		}
 		requests, objects = totalRequests(h.sim.Requests()), p.Summary().Delete

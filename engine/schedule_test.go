@@ -16,6 +16,12 @@ func typical(k specs.Kind) time.Duration {
 
 func discounted(d time.Duration) time.Duration { return time.Duration(pathDiscount * float64(d)) }
 
+// atPace is d at the pace of the measurements in TestCriticalPathPriorities:
+// 3 s for a port and 1 s for a volume against their Typical durations.
+func atPace(d time.Duration) time.Duration {
+	return time.Duration(float64(d) * float64(4*time.Second) / float64(typical(specs.KindPort)+typical(specs.KindVolume)))
+}
+
 // The critical path is data: each operation's priority is its estimated
 // time to the end of the graph, from the registered guesses until the run
 // measures its own.
@@ -40,12 +46,14 @@ func TestCriticalPathPriorities(t *testing.T) {
 			},
 		},
 		{
-			name:     "measured durations replace the guesses, per kind",
+			// The server, not measured yet, is guessed at the pace of
+			// what was: 4 s measured for 11 s of guesses.
+			name:     "measured durations replace the guesses, per kind; the rest at the measured pace",
 			measured: map[Op]time.Duration{lonePort: 3 * time.Second, vol: time.Second},
 			want: map[Op]time.Duration{
-				srv:      typical(specs.KindServer),
-				vol:      time.Second + discounted(typical(specs.KindServer)),
-				port:     3*time.Second + discounted(typical(specs.KindServer)),
+				srv:      atPace(typical(specs.KindServer)),
+				vol:      time.Second + discounted(atPace(typical(specs.KindServer))),
+				port:     3*time.Second + discounted(atPace(typical(specs.KindServer))),
 				lonePort: 3 * time.Second,
 			},
 		},
@@ -92,5 +100,22 @@ func TestCriticalPathVersionAndLong(t *testing.T) {
 	}
 	if after := c.Priority(port)[0]; after >= before {
 		t.Errorf("port's priority %v after a quick build, want below %v", after, before)
+	}
+}
+
+// A teardown on a quick cloud: server deletes measured at 0.1 s, the
+// subnets and networks deleted last not measured yet. Guessed at their
+// Typical second, they made a port's delete outrank the server delete
+// that frees more ports; at the measured pace the server goes first.
+func TestCriticalPathGuessesAtTheMeasuredPace(t *testing.T) {
+	srv := Op{PhaseDestroy, "server.slave-01"}
+	port := Op{PhaseDestroy, "port.slave-02.admin"}
+	subnet := Op{PhaseDestroy, "subnet.admin"}
+	network := Op{PhaseDestroy, "network.admin"}
+	other := Op{PhaseDestroy, "server.slave-03"}
+	c := newCriticalPath(map[Op][]Op{srv: nil, other: nil, port: {other}, subnet: {port}, network: {subnet}})
+	c.Measured(other, 100*time.Millisecond)
+	if s, p := c.Priority(srv)[0], c.Priority(port)[0]; s <= p {
+		t.Errorf("server delete ranked %v, below or at the port delete's %v", s, p)
 	}
 }

@@ -11,7 +11,7 @@ import (
 	"github.com/fuelplan/fuelplan/engine"
 )
 
-// -apply50.timeline=DIR writes, for each BenchmarkApply50 run, the
+// -apply50.timeline=DIR writes, for each BenchmarkApply50 (and Destroy50) run, the
 // schedule it ran: every operation's start and end, how many slots were
 // busy and how much ready work waited at each moment, and the chain that
 // decided the wall time (each step: what the operation waited for).
