@@ -112,8 +112,12 @@ func TestCriticalPathGuessesAtTheMeasuredPace(t *testing.T) {
 	port := Op{PhaseDestroy, "port.slave-02.admin"}
 	subnet := Op{PhaseDestroy, "subnet.admin"}
 	network := Op{PhaseDestroy, "network.admin"}
+	freed := Op{PhaseDestroy, "port.slave-01.admin"}
 	other := Op{PhaseDestroy, "server.slave-03"}
-	c := newCriticalPath(map[Op][]Op{srv: nil, other: nil, port: {other}, subnet: {port}, network: {subnet}})
+	c := newCriticalPath(map[Op][]Op{
+		srv: nil, other: nil, freed: {srv}, port: {other},
+		subnet: {port, freed}, network: {subnet},
+	})
 	c.Measured(other, 100*time.Millisecond)
 	if s, p := c.Priority(srv)[0], c.Priority(port)[0]; s <= p {
 		t.Errorf("server delete ranked %v, below or at the port delete's %v", s, p)
