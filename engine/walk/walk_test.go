@@ -372,6 +372,13 @@ func TestWalkLongNodesLeaveSlotsForShortWork(t *testing.T) {
 				}
 				if isLong(n) {
 					time.Sleep(50 * time.Millisecond)
+				} else {
+					// Ends once the nodes started with it have said so
+					// (or after a while, if none were), so none started
+					// after it ends is counted among the first four.
+					for deadline := time.Now().Add(time.Second); running.Load() < 4 && time.Now().Before(deadline); {
+						time.Sleep(time.Millisecond)
+					}
 				}
 				running.Add(-1)
 				return nil
