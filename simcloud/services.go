@@ -28,7 +28,7 @@ func newServices(w *World, knobs *Knobs, base string) (*keystone.Service, *fuel.
 			{Type: "volumev3", Name: "cinderv3", URL: base + "/volume/v3/"},
 		},
 	})
-	gl := glance.New(glance.Config{Images: glanceImages(w)})
+	gl := glance.New(glance.Config{Images: glanceImages(w), Limits: w.GlanceLimits})
 	nt := neutron.New(neutron.Config{
 		Knobs:            knobs,
 		Extensions:       w.Extensions,

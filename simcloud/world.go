@@ -17,6 +17,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/fuelplan/fuelplan/simcloud/internal/glance"
 	"github.com/fuelplan/fuelplan/simcloud/internal/nova"
 )
 
@@ -41,6 +42,13 @@ type World struct {
 	// Nova does) and Cinder's volumes, gigabytes. An absent resource, or
 	// -1, is unlimited.
 	Quotas map[string]int `yaml:"quotas"`
+	// GlanceLimits, when present, switch Glance's Keystone unified limits
+	// on (use_keystone_limits = true) with these registered limits:
+	// image_size_total and image_stage_total in MiB, image_count_total,
+	// image_count_uploading. A limit not named is 0, as Keystone's absent
+	// registered limit is to Glance. Absent, Glance has no image quota
+	// (real Zed's default).
+	GlanceLimits map[string]int `yaml:"glance_limits"`
 	// ComputeMaxMicroversion is the highest Nova microversion the compute
 	// API serves and reports in its version document ("2.60"); absent,
 	// the highest the simulator implements (2.90; real Zed reports 2.93).
@@ -270,6 +278,11 @@ func (w *World) check(at func(key string, i int) string) error {
 	for k, v := range w.Quotas {
 		if !slices.Contains(quotaKeys, k) || v < -1 {
 			bad("quotas", -1, "quota %s: want one of %v with a limit >= -1", k, quotaKeys)
+		}
+	}
+	for k, v := range w.GlanceLimits {
+		if !slices.Contains(glance.LimitNames, k) || v < 0 {
+			bad("glance_limits", -1, "glance limit %s: want one of %v with a limit >= 0", k, glance.LimitNames)
 		}
 	}
 	if w.ComputeMaxMicroversion != "" {

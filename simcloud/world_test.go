@@ -67,6 +67,9 @@ quotas: {instances: 3, port: 10}
 		{"gateway outside cidr", strings.Replace(good, "gateway: 203.0.113.1", "gateway: 10.0.0.1", 1), `:6: external network public: gateway "10.0.0.1" is not an address in 203.0.113.0/24`},
 		{"bad flavor", strings.Replace(good, "vcpus: 1", "vcpus: 0", 1), ":7: flavor f1 needs"},
 		{"bad quota", strings.Replace(good, "port: 10", "widgets: 10", 1), ":9: quota widgets"},
+		{"glance limits", good + "glance_limits: {image_size_total: 1024, image_count_total: 10}\n", ""},
+		{"bad glance limit", good + "glance_limits: {image_size: 1024}\n", ":10: glance limit image_size"},
+		{"negative glance limit", good + "glance_limits: {image_count_total: -1}\n", ":10: glance limit image_count_total"},
 		{"no hypervisors", strings.Replace(good, "hypervisors: [h1]", "hypervisors: []", 1), ":8: need at least one hypervisor"},
 	}
 	dir := t.TempDir()

@@ -20,7 +20,15 @@ type Config struct {
 	// Knobs supplies the clock (created_at, updated_at); nil means the
 	// real clock.
 	Knobs *simcore.Knobs
+	// Limits are Keystone's registered limits for the service glance
+	// (image_size_total and image_stage_total in MiB, image_count_total,
+	// image_count_uploading), as a Glance with use_keystone_limits = true
+	// reads them. Nil means unified limits off, Glance's default.
+	Limits map[string]int
 }
+
+// LimitNames are the unified limits Glance reports (glance/quota/keystone.py).
+var LimitNames = []string{"image_size_total", "image_stage_total", "image_count_total", "image_count_uploading"}
 
 // Image is a seeded image; it starts active, as if uploaded long ago.
 type Image struct {
@@ -33,6 +41,8 @@ type Image struct {
 type Service struct {
 	mux *http.ServeMux
 	now func() time.Time
+
+	limits map[string]int // nil: unified limits off
 
 	mu     sync.Mutex
 	images map[string]*image
@@ -69,7 +79,7 @@ var seededAt = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // New returns a Glance seeded with cfg.Images, all active.
 func New(cfg Config) *Service {
-	s := &Service{now: time.Now, images: map[string]*image{}}
+	s := &Service{now: time.Now, images: map[string]*image{}, limits: cfg.Limits}
 	if cfg.Knobs != nil {
 		s.now = cfg.Knobs.Now
 	}
@@ -176,11 +186,50 @@ func mayEdit(im *image, id *simcore.Identity) bool {
 	return id != nil && (id.Admin || im.Owner == id.ProjectID)
 }
 
-// usage is GET /v2/info/usage as real Zed answers it with its default
-// configuration (use_keystone_limits = false): 200 {"usage": {}}. Glance
-// then keeps no per-project image quota a client could read; with
-// Keystone's unified limits on, it would list image_size_total and the
-// other limits here, in MiB.
+// usage is GET /v2/info/usage. With unified limits off (real Zed's
+// default configuration, use_keystone_limits = false) Glance answers 200
+// {"usage": {}}. With them on, Glance 25's discovery.get_usage answers
+// every limit of glance/quota/keystone.py as {"limit": L, "usage": U} for
+// the token's project, a limit Keystone has not registered being 0
+// (oslo.limit); the sizes are floored MiB (api-ref sample
+// usage-response.json).
 func (s *Service) usage(w http.ResponseWriter, r *http.Request) {
-	simcore.WriteJSON(w, http.StatusOK, map[string]any{"usage": map[string]any{}})
+	body := map[string]any{}
+	if s.limits != nil {
+		id := simcore.IdentityFrom(r.Context())
+		s.mu.Lock()
+		used := s.projectUsage(id.ProjectID)
+		s.mu.Unlock()
+		for _, name := range LimitNames {
+			body[name] = map[string]int{"limit": s.limits[name], "usage": used[name]}
+		}
+	}
+	simcore.WriteJSON(w, http.StatusOK, map[string]any{"usage": body})
+}
+
+// projectUsage counts a project's images as Glance's database layer does
+// (glance/db/sqlalchemy/api.py): image_size_total sums the sizes of the
+// images it owns that hold data (size > 0; killed and deleted ones do not
+// count, and the simulator drops deleted ones) once per location, which
+// here is always one, floored to MiB; image_count_total counts them all,
+// queued ones too; image_count_uploading counts those in saving (an upload
+// under way); image_stage_total counts staged imports, which the simulator
+// does not offer, so it is 0. Callers hold s.mu.
+func (s *Service) projectUsage(project string) map[string]int {
+	var bytes int64
+	count, uploading := 0, 0
+	for _, im := range s.images {
+		if im.Owner != project {
+			continue
+		}
+		count++
+		if im.Size != nil && *im.Size > 0 {
+			bytes += *im.Size
+		}
+		if im.Status == "saving" {
+			uploading++
+		}
+	}
+	return map[string]int{"image_size_total": int(bytes >> 20), "image_stage_total": 0,
+		"image_count_total": count, "image_count_uploading": uploading}
 }
