@@ -506,9 +506,10 @@ func (r *runner) quotas() {
 		if n == 0 {
 			continue
 		}
-		line := fmt.Sprintf("%s: plan adds %d, unlimited (%d used)", q.Resource, n, used)
+		u := quotaUnit(q.Resource)
+		line := fmt.Sprintf("%s: plan adds %d%s, unlimited (%d%s used)", q.Resource, n, u, used, u)
 		if l, ok := q.Left(); ok {
-			line = fmt.Sprintf("%s: plan adds %d, %d left (quota %d, %d used)", q.Resource, n, l, q.Limit, used)
+			line = fmt.Sprintf("%s: plan adds %d%s, %d%s left (quota %d%s, %d%s used)", q.Resource, n, u, l, u, q.Limit, u, used, u)
 		}
 		r.quotaLines = append(r.quotaLines, line)
 		if res := first[q.Resource]; res != nil {

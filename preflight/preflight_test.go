@@ -56,6 +56,25 @@ func withQuota(name string, limit int) func(w *simcloud.World) {
 	}
 }
 
+// withGlanceLimits switches Glance's unified limits on with these
+// registered limits (image_size_total in MiB). The default world's two
+// public images are the admin project's: 260 MiB and 2 images used, as
+// Glance counts them (the sum of their sizes floored to MiB).
+func withGlanceLimits(sizeMiB, count int) func(w *simcloud.World) {
+	return func(w *simcloud.World) {
+		w.GlanceLimits = map[string]int{"image_size_total": sizeMiB, "image_count_total": count}
+	}
+}
+
+// isoOf makes the lab's fuel.iso n bytes long (sparse: nothing is written).
+func isoOf(n int64) func(t *testing.T, dir string) {
+	return func(t *testing.T, dir string) {
+		if err := os.Truncate(filepath.Join(dir, "fuel.iso"), n); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // withTrunk makes the slave's mgmt NIC (mtu 1400) carry VLAN 102 of a
 // new network storage (with storageMTU, "mtu: N" or "") over a trunk.
 func withTrunk(storageMTU string) func(string) string {
@@ -200,6 +219,13 @@ func TestFindings(t *testing.T) {
 			want: []want{{preflight.CheckQuota, "volume.master.iso"}}},
 		{name: "gigabytes quota", setup: setup{world: withQuota("gigabytes", 20)},
 			want: []want{{preflight.CheckQuota, "volume.master.iso"}}},
+		// Glance's limits, reported only with Keystone's unified limits
+		// on: the 3 MiB ISO against 2 MiB left, the one image against none.
+		{name: "image_size_total limit", setup: setup{world: withGlanceLimits(262, 10), files: isoOf(3 << 20)},
+			want: []want{{preflight.CheckQuota, "image.fuel"}}},
+		{name: "image_count_total limit", setup: setup{world: withGlanceLimits(1000, 2)},
+			want: []want{{preflight.CheckQuota, "image.fuel"}}},
+		{name: "images within Glance's limits", setup: setup{world: withGlanceLimits(263, 3), files: isoOf(3 << 20)}},
 
 		// Nova's microversions: fuelplan sends 2.61 with every request.
 		{name: "Nova older than microversion 2.61", setup: setup{world: func(w *simcloud.World) { w.ComputeMaxMicroversion = "2.60" }},
@@ -381,6 +407,25 @@ func TestQuotaLines(t *testing.T) {
 	}
 }
 
+// TestGlanceQuotaLines: with Keystone's unified limits on, Glance reports
+// image_size_total (MiB) and image_count_total in GET /v2/info/usage
+// (Glance 25's discovery.get_usage), and check prints what the lab's
+// upload adds to each; within them there is no finding.
+func TestGlanceQuotaLines(t *testing.T) {
+	rep, _, _ := run(t, setup{world: withGlanceLimits(263, 3), files: isoOf(3 << 20)})
+	for _, want := range []string{
+		"image_size_total: plan adds 3 MiB, 3 MiB left (quota 263 MiB, 260 MiB used)",
+		"image_count_total: plan adds 1, 1 left (quota 3, 2 used)",
+	} {
+		if !slices.Contains(rep.Quotas, want) {
+			t.Errorf("no quota line %q in:\n%s", want, strings.Join(rep.Quotas, "\n"))
+		}
+	}
+	if len(rep.Findings) != 0 {
+		t.Errorf("findings: %v", rep.Findings)
+	}
+}
+
 // TestFindingMessages shows the arithmetic each new finding states.
 func TestFindingMessages(t *testing.T) {
 	for _, tt := range []struct {
@@ -392,6 +437,10 @@ func TestFindingMessages(t *testing.T) {
 			"the compute API serves microversions 2.1 to 2.60, and fuelplan sends 2.61 with every Nova request"},
 		{"keypairs", setup{world: withQuota("keypairs", 0)},
 			"keypairs: plan adds 1, 0 left (quota 0, 0 used) (nova quota)"},
+		{"image_size_total", setup{world: withGlanceLimits(262, 10), files: isoOf(3<<20 + 1)},
+			"image_size_total: plan adds 4 MiB, 2 MiB left (quota 262 MiB, 260 MiB used) (glance quota)"},
+		{"image_count_total", setup{world: withGlanceLimits(1000, 2)},
+			"image_count_total: plan adds 1, 0 left (quota 2, 2 used) (glance quota)"},
 		{"trunk mtu", setup{spec: withTrunk("mtu: 1450")},
 			"VLAN 102's network storage has MTU 1450 (its mtu in the spec), more than the parent network mgmt's 1400 (its mtu in the spec)"},
 		{"inner mtu", setup{spec: withTransparent("mtu: 1400")},

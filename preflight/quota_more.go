@@ -28,7 +28,8 @@ func (r *runner) countImage(im *specs.Image, count func(specs.Resource, string, 
 func quotaFix(q resources.Quota, need int) string {
 	switch q.Service {
 	case "glance":
-		return fmt.Sprintf("ask the cloud's admin to raise the project's Glance limit %s to at least %d (openstack limit set, or registered limit), or upload less", q.Resource, need)
+		return fmt.Sprintf("ask the cloud's admin to raise the project's Glance limit %s to at least %d%s (openstack limit create --service glance --project PROJECT --resource-limit %d %s, or openstack limit set on the project's existing limit), or upload less",
+			q.Resource, need, quotaUnit(q.Resource), need, q.Resource)
 	}
 	switch q.Resource {
 	case "keypairs":
@@ -37,4 +38,14 @@ func quotaFix(q resources.Quota, need int) string {
 		return fmt.Sprintf("raise the project's trunk quota to at least %d (openstack quota set has no option for it: PUT /v2.0/quotas/PROJECT {\"quota\": {\"trunk\": %d}} on Neutron), or plan fewer trunks (vlan_mode transparent needs none)", need, need)
 	}
 	return fmt.Sprintf("raise the project's %s quota to at least %d (openstack quota set --%s %d PROJECT), or plan fewer", q.Resource, need, quotaFlag(q.Resource), need)
+}
+
+// quotaUnit is the unit a quota's figures are in where its name does not
+// say it: Glance's image_size_total counts MiB (ram and gigabytes name
+// theirs).
+func quotaUnit(resource string) string {
+	if resource == resources.GlanceImageSize {
+		return " MiB"
+	}
+	return ""
 }

@@ -67,7 +67,10 @@ func keypairQuota(ctx context.Context, c *Cloud, limit int) (Quota, error) {
 // /v2/info/usage. Glance reports them only with Keystone's unified limits
 // on (use_keystone_limits, off by default): real Zed answers {"usage": {}}
 // otherwise, and a Glance older than Xena has no such URL (404); both mean
-// there is no quota to compare, and give none. Sizes are in MiB.
+// there is no quota to compare, and give none. With them on, Glance lists
+// image_size_total, image_stage_total (MiB), image_count_total and
+// image_count_uploading, {"limit", "usage"} each (Glance 25's
+// discovery.get_usage); fuelplan compares the first and third.
 func glanceQuotas(ctx context.Context, c *Cloud) ([]Quota, error) {
 	var body struct {
 		Usage map[string]struct {
