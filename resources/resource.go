@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/gophercloud/gophercloud/v2"
 
@@ -33,6 +34,13 @@ type Cloud struct {
 	Admin     bool
 	// Extensions are Neutron's enabled extension aliases.
 	Extensions map[string]bool
+
+	// What the adapters share while this Cloud is used: the watchers of
+	// waits (watch.go) and the batches of port creates (bulkport.go).
+	watchMu  sync.Mutex
+	watchers map[string]any
+	bulkMu   sync.Mutex
+	bulk     map[string]*portBulk
 }
 
 // HasExtension reports whether Neutron has the extension alias.

@@ -441,7 +441,7 @@ func (a Server) Create(ctx context.Context, c *Cloud, lab string, r specs.Resour
 	if err != nil {
 		return nil, fmt.Errorf("%s: create: %w", s.Addr(), err)
 	}
-	live, err := waitServerActive(ctx, c, created.ID)
+	live, err := waitServerActive(ctx, c, created.ID, s.Name)
 	if err != nil {
 		err = fmt.Errorf("%s: create: %w", s.Addr(), err)
 		var fe *serverFaultError
@@ -475,23 +475,24 @@ func (e *serverFaultError) Error() string {
 	return fmt.Sprintf("server %s went to ERROR: %s", e.id, e.fault)
 }
 
-// waitServerActive polls until the server is ACTIVE, failing on ERROR.
-func waitServerActive(ctx context.Context, c *Cloud, id string) (*servers.Server, error) {
+// waitServerActive waits until the server is ACTIVE, failing on ERROR,
+// with the Cloud's server watcher (one list for every server waited on).
+func waitServerActive(ctx context.Context, c *Cloud, id, name string) (*servers.Server, error) {
 	var live *servers.Server
-	err := Poll(ctx, DefaultBackoff, func(ctx context.Context) (bool, error) {
-		s, err := servers.Get(ctx, c.Compute, id).Extract()
-		if err != nil {
-			return false, fmt.Errorf("wait for server %s: %w", id, err)
-		}
-		live = s
-		switch s.Status {
-		case "ACTIVE":
-			return true, nil
-		case "ERROR":
-			return false, &serverFaultError{id: id, fault: s.Fault.Message}
-		}
-		return false, nil
-	})
+	err := watchFor(ctx, c, "servers", listWatchedServers, DefaultBackoff, watchItem{ID: id, Name: name},
+		func(s servers.Server, found bool) (bool, error) {
+			if !found {
+				return false, fmt.Errorf("wait for server %s: %w", id, ErrNotFound)
+			}
+			live = &s
+			switch s.Status {
+			case "ACTIVE":
+				return true, nil
+			case "ERROR":
+				return false, &serverFaultError{id: id, fault: s.Fault.Message}
+			}
+			return false, nil
+		})
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 			err = fmt.Errorf("server %s not ACTIVE (last status %s): %w", id, lastStatus(live), err)
@@ -499,6 +500,44 @@ func waitServerActive(ctx context.Context, c *Cloud, id string) (*servers.Server
 		return nil, err
 	}
 	return live, nil
+}
+
+// listWatchedServers lists the servers waited on by their names (Nova
+// filters servers by a name pattern, not by ID), serverNameBatch names a
+// call; an unnamed one makes it list the project's servers.
+func listWatchedServers(ctx context.Context, c *Cloud, items []watchItem) (map[string]servers.Server, error) {
+	var names []string
+	seen := map[string]bool{}
+	for _, it := range items {
+		if it.Name == "" {
+			names = nil
+			break
+		}
+		if !seen[it.Name] {
+			seen[it.Name] = true
+			names = append(names, it.Name)
+		}
+	}
+	out := map[string]servers.Server{}
+	add := func(opts servers.ListOpts) error {
+		ss, err := listServers(ctx, c, opts)
+		if err != nil {
+			return fmt.Errorf("wait for servers: %w", err)
+		}
+		for _, s := range ss {
+			out[s.ID] = s
+		}
+		return nil
+	}
+	if names == nil {
+		return out, add(servers.ListOpts{})
+	}
+	for _, b := range batches(names, serverNameBatch) {
+		if err := add(servers.ListOpts{Name: exactNames(b)}); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 func lastStatus(s *servers.Server) string {
@@ -585,11 +624,8 @@ func (Server) deleteAndWait(ctx context.Context, c *Cloud, id string) error {
 	if err != nil {
 		return err
 	}
-	return Poll(ctx, DefaultBackoff, func(ctx context.Context) (bool, error) {
-		_, err := servers.Get(ctx, c.Compute, id).Extract()
-		if gophercloud.ResponseCodeIs(err, 404) {
-			return true, nil
-		}
-		return false, err
-	})
+	// Listed without a name filter: a server found by a wrong name would
+	// look gone.
+	return watchFor(ctx, c, "servers", listWatchedServers, DefaultBackoff, watchItem{ID: id},
+		func(_ servers.Server, found bool) (bool, error) { return !found, nil })
 }

@@ -190,22 +190,24 @@ func (e *volumeErrorStatus) Error() string {
 	return fmt.Sprintf("volume %s went to %s (see the volume's messages: openstack volume message list)", e.id, e.status)
 }
 
+// waitVolumeAvailable waits until the volume is available, failing on an
+// error status, with the Cloud's volume watcher.
 func waitVolumeAvailable(ctx context.Context, c *Cloud, id string) (*volumes.Volume, error) {
 	var live *volumes.Volume
-	err := Poll(ctx, DefaultBackoff, func(ctx context.Context) (bool, error) {
-		v, err := volumes.Get(ctx, c.Volume, id).Extract()
-		if err != nil {
-			return false, fmt.Errorf("wait for volume %s: %w", id, err)
-		}
-		live = v
-		switch v.Status {
-		case "available":
-			return true, nil
-		case "error", "error_restoring", "error_extending":
-			return false, &volumeErrorStatus{id: id, status: v.Status}
-		}
-		return false, nil
-	})
+	err := watchFor(ctx, c, "volumes", listWatchedVolumes, DefaultBackoff, watchItem{ID: id},
+		func(v volumes.Volume, found bool) (bool, error) {
+			if !found {
+				return false, fmt.Errorf("wait for volume %s: %w", id, ErrNotFound)
+			}
+			live = &v
+			switch v.Status {
+			case "available":
+				return true, nil
+			case "error", "error_restoring", "error_extending":
+				return false, &volumeErrorStatus{id: id, status: v.Status}
+			}
+			return false, nil
+		})
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 			last := "unknown"
@@ -217,6 +219,25 @@ func waitVolumeAvailable(ctx context.Context, c *Cloud, id string) (*volumes.Vol
 		return nil, err
 	}
 	return live, nil
+}
+
+// listWatchedVolumes lists the project's volumes (all pages) for the
+// volume watcher: Cinder filters by one exact name at a time, and the
+// project's list is what List reads anyway.
+func listWatchedVolumes(ctx context.Context, c *Cloud, _ []watchItem) (map[string]volumes.Volume, error) {
+	pages, err := volumes.List(c.Volume, volumes.ListOpts{}).AllPages(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("wait for volumes: %w", err)
+	}
+	all, err := volumes.ExtractVolumes(pages)
+	if err != nil {
+		return nil, fmt.Errorf("wait for volumes: %w", err)
+	}
+	out := make(map[string]volumes.Volume, len(all))
+	for _, v := range all {
+		out[v.ID] = v
+	}
+	return out, nil
 }
 
 // Update renames the volume or flips bootable; the rest replaces it.
@@ -272,11 +293,6 @@ func (Volume) deleteAndWait(ctx context.Context, c *Cloud, id string) error {
 	if err != nil {
 		return err
 	}
-	return Poll(ctx, DefaultBackoff, func(ctx context.Context) (bool, error) {
-		_, err := volumes.Get(ctx, c.Volume, id).Extract()
-		if gophercloud.ResponseCodeIs(err, 404) {
-			return true, nil
-		}
-		return false, err
-	})
+	return watchFor(ctx, c, "volumes", listWatchedVolumes, DefaultBackoff, watchItem{ID: id},
+		func(_ volumes.Volume, found bool) (bool, error) { return !found, nil })
 }

@@ -1,0 +1,3 @@
+package resources
+
+type portBulk struct{}
