@@ -164,6 +164,10 @@ type Object struct {
 	// Status is the object's status where the API has one (server ACTIVE).
 	Status string
 	Fields Fields
+
+	// lab is the lab whose mark the read found on it ("" = not known),
+	// so that a wait for its delete can list that lab's objects only.
+	lab string
 }
 
 // IDs resolves lab addresses to the IDs of their live objects while the

@@ -158,7 +158,7 @@ func (Server) List(ctx context.Context, c *Cloud, q Query) ([]*Object, error) {
 	found := map[specs.Address]bool{}
 	for i := range owned {
 		o := serverObject(&owned[i])
-		o.Address, o.Owned = Ownership(q.Lab, serverTags(&owned[i])), true
+		o.Address, o.Owned, o.lab = Ownership(q.Lab, serverTags(&owned[i])), true, q.Lab
 		out = append(out, o)
 		seen[o.ID], found[o.Address] = true, true
 	}
@@ -441,12 +441,12 @@ func (a Server) Create(ctx context.Context, c *Cloud, lab string, r specs.Resour
 	if err != nil {
 		return nil, fmt.Errorf("%s: create: %w", s.Addr(), err)
 	}
-	live, err := waitServerActive(ctx, c, created.ID, s.Name)
+	live, err := waitServerActive(ctx, c, created.ID, lab)
 	if err != nil {
 		err = fmt.Errorf("%s: create: %w", s.Addr(), err)
 		var fe *serverFaultError
 		if errors.As(err, &fe) {
-			if derr := a.deleteAndWait(context.WithoutCancel(ctx), c, created.ID); derr != nil {
+			if derr := a.deleteAndWait(context.WithoutCancel(ctx), c, created.ID, lab); derr != nil {
 				err = errors.Join(err, fmt.Errorf("%s: create: remove the failed server %s: %w", s.Addr(), created.ID, derr))
 			}
 		}
@@ -477,9 +477,9 @@ func (e *serverFaultError) Error() string {
 
 // waitServerActive waits until the server is ACTIVE, failing on ERROR,
 // with the Cloud's server watcher (one list for every server waited on).
-func waitServerActive(ctx context.Context, c *Cloud, id, name string) (*servers.Server, error) {
+func waitServerActive(ctx context.Context, c *Cloud, id, lab string) (*servers.Server, error) {
 	var live *servers.Server
-	err := watchFor(ctx, c, "servers", listWatchedServers, DefaultBackoff, watchItem{ID: id, Name: name},
+	err := watchFor(ctx, c, "servers", listWatchedServers, DefaultBackoff, DefaultBackoff.Initial, watchItem{ID: id, Lab: lab},
 		func(s servers.Server, found bool) (bool, error) {
 			if !found {
 				return false, fmt.Errorf("wait for server %s: %w", id, ErrNotFound)
@@ -502,39 +502,32 @@ func waitServerActive(ctx context.Context, c *Cloud, id, name string) (*servers.
 	return live, nil
 }
 
-// listWatchedServers lists the servers waited on by their names (Nova
-// filters servers by a name pattern, not by ID), serverNameBatch names a
-// call; an unnamed one makes it list the project's servers.
+// listWatchedServers lists the servers waited on: those of a lab by its
+// tag, one list for all of them (Nova filters servers by tag, not by ID);
+// with a server of no known lab among them (a delete), the project's.
 func listWatchedServers(ctx context.Context, c *Cloud, items []watchItem) (map[string]servers.Server, error) {
-	var names []string
-	seen := map[string]bool{}
+	var labs []string
 	for _, it := range items {
-		if it.Name == "" {
-			names = nil
+		if it.Lab == "" {
+			labs = []string{""}
 			break
 		}
-		if !seen[it.Name] {
-			seen[it.Name] = true
-			names = append(names, it.Name)
+		if !slices.Contains(labs, it.Lab) {
+			labs = append(labs, it.Lab)
 		}
 	}
 	out := map[string]servers.Server{}
-	add := func(opts servers.ListOpts) error {
+	for _, lab := range labs {
+		var opts servers.ListOpts
+		if lab != "" {
+			opts.Tags = LabTag(lab)
+		}
 		ss, err := listServers(ctx, c, opts)
 		if err != nil {
-			return fmt.Errorf("wait for servers: %w", err)
+			return nil, fmt.Errorf("wait for servers: %w", err)
 		}
 		for _, s := range ss {
 			out[s.ID] = s
-		}
-		return nil
-	}
-	if names == nil {
-		return out, add(servers.ListOpts{})
-	}
-	for _, b := range batches(names, serverNameBatch) {
-		if err := add(servers.ListOpts{Name: exactNames(b)}); err != nil {
-			return nil, err
 		}
 	}
 	return out, nil
@@ -610,13 +603,13 @@ func (a Server) Update(ctx context.Context, c *Cloud, r specs.Resource, live *Ob
 // Delete deletes the server and waits until Nova no longer knows it, so
 // its ports are free when the engine moves on.
 func (a Server) Delete(ctx context.Context, c *Cloud, live *Object) error {
-	if err := a.deleteAndWait(ctx, c, live.ID); err != nil {
+	if err := a.deleteAndWait(ctx, c, live.ID, live.lab); err != nil {
 		return fmt.Errorf("%s: delete: %w", liveLabel(live), err)
 	}
 	return nil
 }
 
-func (Server) deleteAndWait(ctx context.Context, c *Cloud, id string) error {
+func (Server) deleteAndWait(ctx context.Context, c *Cloud, id, lab string) error {
 	err := servers.Delete(ctx, c.Compute, id).ExtractErr()
 	if gophercloud.ResponseCodeIs(err, 404) {
 		return nil
@@ -624,8 +617,8 @@ func (Server) deleteAndWait(ctx context.Context, c *Cloud, id string) error {
 	if err != nil {
 		return err
 	}
-	// Listed without a name filter: a server found by a wrong name would
-	// look gone.
-	return watchFor(ctx, c, "servers", listWatchedServers, DefaultBackoff, watchItem{ID: id},
+	// Listed by the lab's tag where the read knew the lab (else the
+	// project's servers).
+	return watchFor(ctx, c, "servers", listWatchedServers, DefaultBackoff, 0, watchItem{ID: id, Lab: lab},
 		func(_ servers.Server, found bool) (bool, error) { return !found, nil })
 }

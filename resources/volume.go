@@ -194,7 +194,7 @@ func (e *volumeErrorStatus) Error() string {
 // error status, with the Cloud's volume watcher.
 func waitVolumeAvailable(ctx context.Context, c *Cloud, id string) (*volumes.Volume, error) {
 	var live *volumes.Volume
-	err := watchFor(ctx, c, "volumes", listWatchedVolumes, DefaultBackoff, watchItem{ID: id},
+	err := watchFor(ctx, c, "volumes", listWatchedVolumes, DefaultBackoff, DefaultBackoff.Initial, watchItem{ID: id},
 		func(v volumes.Volume, found bool) (bool, error) {
 			if !found {
 				return false, fmt.Errorf("wait for volume %s: %w", id, ErrNotFound)
@@ -293,6 +293,6 @@ func (Volume) deleteAndWait(ctx context.Context, c *Cloud, id string) error {
 	if err != nil {
 		return err
 	}
-	return watchFor(ctx, c, "volumes", listWatchedVolumes, DefaultBackoff, watchItem{ID: id},
+	return watchFor(ctx, c, "volumes", listWatchedVolumes, DefaultBackoff, 0, watchItem{ID: id},
 		func(_ volumes.Volume, found bool) (bool, error) { return !found, nil })
 }
