@@ -577,8 +577,13 @@ func (ap *Applier) run(ctx context.Context, lab *specs.Lab, st *State, table *id
 	default: // create
 		r, _ := lab.Resource(base)
 		var obj *resources.Object
-		adopted := false
+		adopted, attempts := false, 0
 		err := retry(ctx, ap.backoff(), func(ctx context.Context) error {
+			if attempts++; attempts > 1 {
+				// Only a retry looks for what a failed attempt left: the
+				// plan's read found what earlier runs left.
+				ctx = resources.RetriedCreate(ctx)
+			}
 			var err error
 			obj, err = ad.Create(ctx, ap.Cloud, lab.Name, r, table)
 			return err

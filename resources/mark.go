@@ -132,8 +132,25 @@ func putDescription(ctx context.Context, c *Cloud, collection, id, description s
 	return nil
 }
 
-// adoptCutShort runs before a create on a cloud without tag-creation: it
-// looks for what a create of r cut short left (same name, no lab tags,
+// A create looks for what an earlier create of the same object cut short
+// only when it retries one that failed (a POST that timed out may have
+// been committed): what a killed apply left is found by the next run's
+// read (listTaggedBy owns it, the plan finishes its mark), and a saved
+// plan is applied only if a fresh plan still agrees with it. So the first
+// attempt of a create costs no look-up request.
+
+type retriedKey struct{}
+
+// RetriedCreate marks ctx as that of a create retried after a failed
+// attempt: the create first looks for what that attempt may have left.
+func RetriedCreate(ctx context.Context) context.Context {
+	return context.WithValue(ctx, retriedKey{}, true)
+}
+
+func retriedCreate(ctx context.Context) bool { v, _ := ctx.Value(retriedKey{}).(bool); return v }
+
+// adoptCutShort runs before a retried create on a cloud without
+// tag-creation: it looks for what a create of r cut short left (same name, no lab tags,
 // exactly r's creation mark), tags it, puts back the spec's description
 // and returns it, read again. Such an object that differs from the spec
 // in a field the API cannot change is deleted instead (it is the lab's:

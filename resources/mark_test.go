@@ -3,6 +3,8 @@ package resources_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"maps"
 	"testing"
 
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/layer3/floatingips"
@@ -87,8 +89,8 @@ func TestCreationMarkAdoption(t *testing.T) {
 }
 
 // A cut-short subnet whose CIDR is not the spec's any more cannot be
-// fixed in place: the create deletes it (it carries the lab's mark) and
-// makes the right one.
+// fixed in place: a retried create deletes it (it carries the lab's mark)
+// and makes the right one.
 func TestCreationMarkStaleForceNew(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -100,7 +102,7 @@ func TestCreationMarkStaleForceNew(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	created, err := resources.Subnet{}.Create(ctx, c, lab, s, ids)
+	created, err := resources.Subnet{}.Create(resources.RetriedCreate(ctx), c, lab, s, ids)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,8 +147,8 @@ func TestCreationMarkOnCreate(t *testing.T) {
 }
 
 // A floating IP has no name: a create cut short leaves an address on the
-// lab's port with the instance's address as description and no tags. The
-// next create takes it; an address on the port that someone else made
+// lab's port with the instance's address as description and no tags. A
+// retried create takes it; an address on the port that someone else made
 // (another description) is left alone and a new one allocated.
 func TestCreationMarkFloatingIP(t *testing.T) {
 	t.Parallel()
@@ -172,7 +174,7 @@ func TestCreationMarkFloatingIP(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			created, err := resources.FloatingIP{}.Create(ctx, c, lab, f, ids)
+			created, err := resources.FloatingIP{}.Create(resources.RetriedCreate(ctx), c, lab, f, ids)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -181,6 +183,33 @@ func TestCreationMarkFloatingIP(t *testing.T) {
 			}
 			checkMarked(t, c, "floatingips", created.ID, f.Addr())
 		})
+	}
+}
+
+// The first attempt of a create makes no request to look for what an
+// earlier create left (the plan's read found that): the POST, the tags
+// and the description. Only a retried create looks (one GET).
+func TestCreationMarkLookupOnlyOnRetry(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	sim, c := startTagMode(t, false)
+	for i, retried := range []bool{false, true} {
+		n := &specs.Network{Meta: meta(specs.KindNetwork, fmt.Sprintf("net%d", i)), Description: "PXE"}
+		cctx := ctx
+		if retried {
+			cctx = resources.RetriedCreate(ctx)
+		}
+		sim.ResetRequests()
+		if _, err := (resources.Network{}).Create(cctx, c, lab, n, nil); err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]int{"POST /network/v2.0/networks": 1, "PUT /network/v2.0/networks/{id}/tags": 1, "PUT /network/v2.0/networks/{id}": 1}
+		if retried {
+			want["GET /network/v2.0/networks"] = 1
+		}
+		if got := sim.Requests(); !maps.Equal(got, want) {
+			t.Errorf("retried %v: requests %v, want %v", retried, got, want)
+		}
 	}
 }
 

@@ -325,8 +325,9 @@ type neutronRef[V any] interface {
 }
 
 // createNeutron is the create sequence every taggable Neutron kind shares,
-// in one place so that they all mark their objects the same way: adopt
-// what a create cut short left (adopt; nil object = nothing), build the
+// in one place so that they all mark their objects the same way: on a
+// retried create (RetriedCreate), adopt what the failed attempt may have
+// left (adopt; nil object = nothing), build the
 // body (build, a gophercloud ToXCreateMap), mark it (markedBody), let fill
 // add what the builder cannot express (nil = nothing), POST it and, on a
 // cloud without tag-creation, tag the new object at once, deleting it if
@@ -335,11 +336,13 @@ type neutronRef[V any] interface {
 func createNeutron[V any, P neutronRef[V]](ctx context.Context, c *Cloud, collection, lab string, a specs.Address,
 	description string, adopt func() (*Object, error), build func() (map[string]any, error),
 	fill func(inner map[string]any)) (*Object, error) {
-	if o, err := adopt(); err != nil || o != nil {
-		if err != nil {
-			return nil, fmt.Errorf("%s: create: %w", a, err)
+	if retriedCreate(ctx) {
+		if o, err := adopt(); err != nil || o != nil {
+			if err != nil {
+				return nil, fmt.Errorf("%s: create: %w", a, err)
+			}
+			return o, nil
 		}
-		return o, nil
 	}
 	key, _ := neutronKeys(collection)
 	tags := markTags(lab, a)
