@@ -23,6 +23,11 @@ func readBody(r *http.Request, key string) (attrs, *apiError) {
 	if err := simcore.ReadJSON(r, &env); err != nil {
 		return nil, badRequest("Malformed request body: %v", err)
 	}
+	return bodyAttrs(env, key)
+}
+
+// bodyAttrs is the object under key of a request body.
+func bodyAttrs(env map[string]json.RawMessage, key string) (attrs, *apiError) {
 	raw, ok := env[key]
 	if !ok {
 		return nil, badRequest("Unable to find '%s' in request body", key)

@@ -15,6 +15,7 @@ type kind struct {
 	path             string // URL collection: "security-groups"
 	ext              string // extension that must be enabled; "" = core
 	tagged           bool
+	bulk             bool                   // POST also takes a list under plural (Neutron's bulk create)
 	all              func() []object        // in no particular order
 	get              func(id string) object // nil when absent
 	visible          func(who *simcore.Identity, o object) bool
@@ -70,7 +71,14 @@ func (s *Service) showHandler(k *kind) handler {
 
 func (s *Service) createHandler(k *kind) handler {
 	return func(w http.ResponseWriter, r *http.Request, who *simcore.Identity) *apiError {
-		a, err := readBody(r, k.singular)
+		var env map[string]json.RawMessage
+		if err := simcore.ReadJSON(r, &env); err != nil {
+			return badRequest("Malformed request body: %v", err)
+		}
+		if raw, ok := env[k.plural]; ok && k.bulk {
+			return s.bulkCreate(w, who, k, raw)
+		}
+		a, err := bodyAttrs(env, k.singular)
 		if err != nil {
 			return err
 		}
@@ -80,6 +88,49 @@ func (s *Service) createHandler(k *kind) handler {
 		}
 		simcore.WriteJSON(w, http.StatusCreated, map[string]any{k.singular: k.render(who, o)})
 		return nil
+	}
+}
+
+// bulkCreate is POST with a list of objects (Neutron's bulk create, for
+// ports): all are made or none. Real Zed answers a list with one bad
+// item with that item's error (409 IpAddressAlreadyAllocated for an
+// address taken) and creates nothing; it ignores tags in the items
+// unless it lists tag-ports-during-bulk-creation (Zed does not: the
+// ports come back with no tags, 201).
+func (s *Service) bulkCreate(w http.ResponseWriter, who *simcore.Identity, k *kind, raw json.RawMessage) *apiError {
+	var items []attrs
+	if err := json.Unmarshal(raw, &items); err != nil {
+		return badRequest("Malformed request body: '%s' must be a list of objects", k.plural)
+	}
+	made := make([]object, 0, len(items))
+	for _, a := range items {
+		if a == nil {
+			err := badRequest("Malformed request body: '%s' must be a list of objects", k.plural)
+			s.undoCreates(who, k, made)
+			return err
+		}
+		if !s.ext("tag-ports-during-bulk-creation") {
+			delete(a, "tags")
+		}
+		o, err := k.create(who, a)
+		if err != nil {
+			s.undoCreates(who, k, made)
+			return err
+		}
+		made = append(made, o)
+	}
+	out := make([]any, len(made))
+	for i, o := range made {
+		out[i] = k.render(who, o)
+	}
+	simcore.WriteJSON(w, http.StatusCreated, map[string]any{k.plural: out})
+	return nil
+}
+
+// undoCreates removes what a failed bulk create made, newest first.
+func (s *Service) undoCreates(who *simcore.Identity, k *kind, made []object) {
+	for i := len(made) - 1; i >= 0; i-- {
+		_ = k.remove(who, made[i])
 	}
 }
 

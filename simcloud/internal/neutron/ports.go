@@ -26,7 +26,7 @@ func portNotFound(id string) *apiError {
 
 func (s *Service) portKind() *kind {
 	return &kind{
-		singular: "port", plural: "ports", path: "ports", tagged: true,
+		singular: "port", plural: "ports", path: "ports", tagged: true, bulk: true,
 		all: func() []object { return values(s.st.Ports) },
 		get: func(id string) object {
 			if v, ok := s.st.Ports[id]; ok {
