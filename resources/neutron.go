@@ -6,6 +6,8 @@ package resources
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"slices"
@@ -355,15 +357,37 @@ func createNeutron[V any, P neutronRef[V]](ctx context.Context, c *Cloud, collec
 		fill(body[key].(map[string]any))
 	}
 	var v V
-	// The same request gophercloud's X.Create sends: POST to the
-	// collection, default OK codes, the object under key in the response.
-	var r gophercloud.Result
-	_, err = c.Network.Post(ctx, c.Network.ServiceURL(collection), body, &r.Body, nil)
-	if err == nil {
-		err = r.ExtractIntoStructPtr(&v, key)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%s: create: %w", a, err)
+	if collection == "ports" && !retriedCreate(ctx) && ctx.Value(aloneKey{}) == nil &&
+		(!tagged || c.HasExtension("tag-ports-during-bulk-creation")) {
+		// With the ports created at about the same time (bulkport.go).
+		raw, err := c.portBulk().create(ctx, body[key].(map[string]any))
+		var bf *errBulkFailed
+		if errors.As(err, &bf) {
+			// Alone, so that a bad port fails with its own error.
+			ctx = context.WithValue(ctx, aloneKey{}, true)
+			if bf.mayHaveMade() {
+				ctx = RetriedCreate(ctx)
+			}
+			return createNeutron[V, P](ctx, c, collection, lab, a, description, adopt, build, fill)
+		}
+		if err == nil {
+			err = json.Unmarshal(raw, &v)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: create: %w", a, err)
+		}
+	} else {
+		// The same request gophercloud's X.Create sends: POST to the
+		// collection, default OK codes, the object under key in the
+		// response.
+		var r gophercloud.Result
+		_, err = c.Network.Post(ctx, c.Network.ServiceURL(collection), body, &r.Body, nil)
+		if err == nil {
+			err = r.ExtractIntoStructPtr(&v, key)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: create: %w", a, err)
+		}
 	}
 	p := P(&v)
 	if !tagged {
@@ -375,6 +399,10 @@ func createNeutron[V any, P neutronRef[V]](ctx context.Context, c *Cloud, collec
 	}
 	return p.object(lab), nil
 }
+
+// aloneKey marks the context of a port create whose bulk request failed:
+// it is made with a request of its own.
+type aloneKey struct{}
 
 // getNeutron reads one object of a taggable kind by ID (what names the
 // kind in getError's message), as gophercloud's X.Get would.

@@ -40,7 +40,7 @@ type Cloud struct {
 	watchMu  sync.Mutex
 	watchers map[string]any
 	bulkMu   sync.Mutex
-	bulk     map[string]*portBulk
+	bulk     *portBulk
 }
 
 // HasExtension reports whether Neutron has the extension alias.
