@@ -47,6 +47,7 @@ func (e *errBulkFailed) mayHaveMade() bool {
 }
 
 type bulkItem struct {
+	ctx  context.Context
 	body map[string]any // the port's object, as a single create's body holds it
 	done chan bulkAnswer
 }
@@ -77,7 +78,7 @@ func (c *Cloud) portBulk() *portBulk {
 // create adds one port to the next bulk request and returns its object
 // as Neutron answered, or an *errBulkFailed.
 func (b *portBulk) create(ctx context.Context, port map[string]any) (json.RawMessage, error) {
-	it := &bulkItem{body: port, done: make(chan bulkAnswer, 1)}
+	it := &bulkItem{ctx: ctx, body: port, done: make(chan bulkAnswer, 1)}
 	b.mu.Lock()
 	now := time.Now()
 	if len(b.pending) == 0 {
@@ -103,9 +104,18 @@ func (b *portBulk) create(ctx context.Context, port map[string]any) (json.RawMes
 // flush sends the pending ports: alone (a plain create) or in bulk.
 func (b *portBulk) flush() {
 	b.mu.Lock()
-	items, ctx := b.pending, b.ctx
+	pending, ctx := b.pending, b.ctx
 	b.pending = nil
 	b.mu.Unlock()
+	// A create stopped while it waited (Ctrl-C) is not sent.
+	var items []*bulkItem
+	for _, it := range pending {
+		if err := it.ctx.Err(); err != nil {
+			it.done <- bulkAnswer{err: err}
+			continue
+		}
+		items = append(items, it)
+	}
 	if len(items) == 0 {
 		return
 	}
@@ -137,7 +147,7 @@ func (b *portBulk) flush() {
 		err = r.ExtractIntoStructPtr(&out, "")
 	}
 	if err == nil && len(out.Ports) != len(items) {
-		err = fmt.Errorf("Neutron answered %d ports for %d", len(out.Ports), len(items))
+		err = fmt.Errorf("the answer holds %d ports for %d", len(out.Ports), len(items))
 	}
 	for i, it := range items {
 		if err != nil {
