@@ -619,6 +619,6 @@ func (Server) deleteAndWait(ctx context.Context, c *Cloud, id, lab string) error
 	}
 	// Listed by the lab's tag where the read knew the lab (else the
 	// project's servers).
-	return watchFor(ctx, c, "servers", listWatchedServers, DefaultBackoff, 0, watchItem{ID: id, Lab: lab},
+	return watchFor(ctx, c, "servers", listWatchedServers, DefaultBackoff, deleteFirstLook, watchItem{ID: id, Lab: lab},
 		func(_ servers.Server, found bool) (bool, error) { return !found, nil })
 }

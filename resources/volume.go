@@ -293,6 +293,6 @@ func (Volume) deleteAndWait(ctx context.Context, c *Cloud, id string) error {
 	if err != nil {
 		return err
 	}
-	return watchFor(ctx, c, "volumes", listWatchedVolumes, DefaultBackoff, 0, watchItem{ID: id},
+	return watchFor(ctx, c, "volumes", listWatchedVolumes, DefaultBackoff, deleteFirstLook, watchItem{ID: id},
 		func(_ volumes.Volume, found bool) (bool, error) { return !found, nil })
 }

@@ -29,6 +29,11 @@ type watchItem struct{ ID, Lab string }
 // in the answer do no harm.
 type watchList[T any] func(ctx context.Context, c *Cloud, items []watchItem) (map[string]T, error)
 
+// deleteFirstLook is when a wait for a delete first looks: a delete is
+// often done at once, and the deletes started within this time share the
+// look.
+const deleteFirstLook = 50 * time.Millisecond
+
 // watchListTimeout bounds one list call: the waits have their own
 // deadlines, the watcher's goroutine must not hang past them.
 const watchListTimeout = 2 * time.Minute
