@@ -86,11 +86,11 @@ func (Flavor) List(ctx context.Context, c *Cloud, q Query) ([]*Object, error) {
 	if c.Admin {
 		opts.AccessType = flavors.AllAccess
 	}
-	pages, err := flavors.ListDetail(c.Compute, opts).AllPages(ctx)
+	qs, err := opts.ToFlavorListQuery()
 	if err != nil {
 		return nil, fmt.Errorf("list flavors: %w", err)
 	}
-	all, err := flavors.ExtractFlavors(pages)
+	all, err := readPages[flavors.Flavor, flavorPage](ctx, c.Compute, c.Compute.ServiceURL("flavors", "detail")+qs)
 	if err != nil {
 		return nil, fmt.Errorf("list flavors: %w", err)
 	}

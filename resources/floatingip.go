@@ -73,12 +73,8 @@ func (FloatingIP) List(ctx context.Context, c *Cloud, q Query) ([]*Object, error
 		return ""
 	}
 	objs, err := listTaggedBy(ctx, c, q, "floating_ip_address", wantAddr, func(nq neutronQuery) ([]*Object, error) {
-		pages, err := floatingips.List(c.Network, nq).AllPages(ctx)
+		vs, err := listNeutron[floatingIPView, floatingIPPage](ctx, c, "floatingips", nq)
 		if err != nil {
-			return nil, err
-		}
-		var vs []floatingIPView
-		if err := floatingips.ExtractFloatingIPsInto(pages, &vs); err != nil {
 			return nil, err
 		}
 		return objectsOf(vs, q.Lab), nil

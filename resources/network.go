@@ -88,13 +88,7 @@ func (v networkView) objectAs(kind specs.Kind, lab string) *Object {
 }
 
 func listNetworks(ctx context.Context, c *Cloud, q neutronQuery) ([]networkView, error) {
-	pages, err := networks.List(c.Network, q).AllPages(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var vs []networkView
-	err = networks.ExtractNetworksInto(pages, &vs)
-	return vs, err
+	return listNeutron[networkView, networkPage](ctx, c, "networks", q)
 }
 
 func (Network) List(ctx context.Context, c *Cloud, q Query) ([]*Object, error) {

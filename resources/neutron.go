@@ -22,7 +22,7 @@ import (
 
 // neutronQuery is a list query built by hand, because Neutron ORs a
 // repeated filter (name=a&name=b) and gophercloud's ListOpts hold one
-// value per filter. It satisfies every Neutron ListOptsBuilder we use.
+// value per filter. listNeutron (pages.go) sends it.
 type neutronQuery url.Values
 
 func (q neutronQuery) encode() (string, error) {
@@ -31,13 +31,6 @@ func (q neutronQuery) encode() (string, error) {
 	}
 	return "?" + url.Values(q).Encode(), nil
 }
-
-func (q neutronQuery) ToNetworkListQuery() (string, error)    { return q.encode() }
-func (q neutronQuery) ToSubnetListQuery() (string, error)     { return q.encode() }
-func (q neutronQuery) ToPortListQuery() (string, error)       { return q.encode() }
-func (q neutronQuery) ToRouterListQuery() (string, error)     { return q.encode() }
-func (q neutronQuery) ToSecGroupListQuery() (string, error)   { return q.encode() }
-func (q neutronQuery) ToFloatingIPListQuery() (string, error) { return q.encode() }
 
 // with returns a copy with key set to vs.
 func (q neutronQuery) with(key string, vs ...string) neutronQuery {

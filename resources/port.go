@@ -158,13 +158,7 @@ func (v portView) object(lab string) *Object {
 }
 
 func listPorts(ctx context.Context, c *Cloud, q neutronQuery) ([]portView, error) {
-	pages, err := ports.List(c.Network, q).AllPages(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var vs []portView
-	err = ports.ExtractPortsInto(pages, &vs)
-	return vs, err
+	return listNeutron[portView, portPage](ctx, c, "ports", q)
 }
 
 func (Port) List(ctx context.Context, c *Cloud, q Query) ([]*Object, error) {

@@ -64,12 +64,8 @@ func (v routerView) object(lab string) *Object {
 
 func (Router) List(ctx context.Context, c *Cloud, q Query) ([]*Object, error) {
 	objs, err := listTagged(ctx, c, q, func(nq neutronQuery) ([]*Object, error) {
-		pages, err := routers.List(c.Network, nq).AllPages(ctx)
+		vs, err := listNeutron[routerView, routerPage](ctx, c, "routers", nq)
 		if err != nil {
-			return nil, err
-		}
-		var vs []routerView
-		if err := routers.ExtractRoutersInto(pages, &vs); err != nil {
 			return nil, err
 		}
 		return objectsOf(vs, q.Lab), nil

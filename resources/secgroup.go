@@ -10,7 +10,6 @@ import (
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/security/groups"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/security/rules"
-	"github.com/gophercloud/gophercloud/v2/pagination"
 
 	"github.com/fuelplan/fuelplan/specs"
 )
@@ -59,17 +58,7 @@ func (v secGroupView) object(lab string) *Object {
 // listSecGroups pages through security groups; groups.List takes a fixed
 // ListOpts, so the pager is built here to send repeated name filters.
 func listSecGroups(ctx context.Context, c *Cloud, q neutronQuery) ([]secGroupView, error) {
-	qs, _ := q.encode()
-	pager := pagination.NewPager(c.Network, c.Network.ServiceURL("security-groups")+qs, func(r pagination.PageResult) pagination.Page {
-		return groups.SecGroupPage{LinkedPageBase: pagination.LinkedPageBase{PageResult: r}}
-	})
-	pages, err := pager.AllPages(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var vs []secGroupView
-	err = pages.(groups.SecGroupPage).ExtractIntoSlicePtr(&vs, "security_groups")
-	return vs, err
+	return listNeutron[secGroupView, secGroupPage](ctx, c, "security-groups", q)
 }
 
 func (SecurityGroup) List(ctx context.Context, c *Cloud, q Query) ([]*Object, error) {
@@ -322,13 +311,7 @@ func ruleKey(f Fields, group, remoteGroup string) string {
 }
 
 func listRules(ctx context.Context, c *Cloud, q neutronQuery) ([]ruleView, error) {
-	pages, err := rules.List(c.Network, q).AllPages(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var vs []ruleView
-	err = pages.(rules.SecGroupRulePage).ExtractIntoSlicePtr(&vs, "security_group_rules")
-	return vs, err
+	return listNeutron[ruleView, rulePage](ctx, c, "security-group-rules", q)
 }
 
 // List reads the rules of the lab's groups (already read, in q.Read) in

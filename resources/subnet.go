@@ -101,12 +101,8 @@ func (v subnetView) object(lab string) *Object {
 
 func (Subnet) List(ctx context.Context, c *Cloud, q Query) ([]*Object, error) {
 	objs, err := listTagged(ctx, c, q, func(nq neutronQuery) ([]*Object, error) {
-		pages, err := subnets.List(c.Network, nq).AllPages(ctx)
+		vs, err := listNeutron[subnetView, subnetPage](ctx, c, "subnets", nq)
 		if err != nil {
-			return nil, err
-		}
-		var vs []subnetView
-		if err := pages.(subnets.SubnetPage).ExtractIntoSlicePtr(&vs, "subnets"); err != nil {
 			return nil, err
 		}
 		return objectsOf(vs, q.Lab), nil

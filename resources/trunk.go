@@ -123,12 +123,8 @@ func (Trunk) List(ctx context.Context, c *Cloud, q Query) ([]*Object, error) {
 		return nil, nil
 	}
 	objs, err := listTagged(ctx, c, q, func(nq neutronQuery) ([]*Object, error) {
-		pages, err := trunks.List(c.Network, trunkQuery(nq)).AllPages(ctx)
+		vs, err := listNeutron[trunkView, trunkPage](ctx, c, "trunks", nq)
 		if err != nil {
-			return nil, err
-		}
-		var vs []trunkView
-		if err := pages.(trunks.TrunkPage).ExtractIntoSlicePtr(&vs, "trunks"); err != nil {
 			return nil, err
 		}
 		return objectsOf(vs, q.Lab), nil
@@ -138,11 +134,6 @@ func (Trunk) List(ctx context.Context, c *Cloud, q Query) ([]*Object, error) {
 	}
 	return objs, nil
 }
-
-// trunkQuery is a neutronQuery as trunk list options.
-type trunkQuery neutronQuery
-
-func (q trunkQuery) ToTrunkListQuery() (string, error) { return neutronQuery(q).encode() }
 
 func (Trunk) Get(ctx context.Context, c *Cloud, id string) (*Object, error) {
 	return getNeutron[trunkView](ctx, c, "trunks", "trunk", id)

@@ -72,11 +72,11 @@ func (Volume) List(ctx context.Context, c *Cloud, q Query) ([]*Object, error) {
 	if err := needVolume(c); err != nil {
 		return nil, fmt.Errorf("list volumes: %w", err)
 	}
-	pages, err := volumes.List(c.Volume, volumes.ListOpts{}).AllPages(ctx)
+	qs, err := volumes.ListOpts{}.ToVolumeListQuery()
 	if err != nil {
 		return nil, fmt.Errorf("list volumes: %w", err)
 	}
-	all, err := volumes.ExtractVolumes(pages)
+	all, err := readPages[volumes.Volume, volumePage](ctx, c.Volume, c.Volume.ServiceURL("volumes", "detail")+qs)
 	if err != nil {
 		return nil, fmt.Errorf("list volumes: %w", err)
 	}
