@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -218,21 +219,45 @@ func connect(ctx context.Context, ao gophercloud.AuthOptions, eo gophercloud.End
 			}
 		}
 	}
+	// Finding an endpoint asks it for its versions (gophercloud's
+	// discovery, a request each for Neutron and Glance), and Neutron's
+	// extensions need Neutron's: the chains run side by side, so that
+	// connecting costs three round trips rather than five.
+	var computeErr, imageErr error
+	var vol *gophercloud.ServiceClient
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		c.Compute, computeErr = openstack.NewComputeV2(pc, eo)
+		c.Image, imageErr = openstack.NewImageV2(pc, eo)
+		if v, err := openstack.NewBlockStorageV3(pc, eo); err == nil {
+			vol = v
+		}
+	})
+	exts, netErr := networkExtensions(ctx, c, pc, eo, authTimeout)
+	wg.Wait()
+	switch {
+	case netErr != nil:
+		return nil, netErr
+	case computeErr != nil:
+		return nil, fmt.Errorf("compute endpoint: %w", computeErr)
+	case imageErr != nil:
+		return nil, fmt.Errorf("image endpoint: %w", imageErr)
+	}
+	c.Compute.Microversion = ComputeMicroversion
+	c.Volume = vol
+	for _, e := range exts {
+		c.Extensions[e.Alias] = true
+	}
+	return c, nil
+}
+
+// networkExtensions finds Neutron's endpoint (c.Network) and reads its
+// extensions, the last step of connecting: bounded like authentication.
+func networkExtensions(ctx context.Context, c *Cloud, pc *gophercloud.ProviderClient, eo gophercloud.EndpointOpts, authTimeout time.Duration) ([]extensions.Extension, error) {
+	var err error
 	if c.Network, err = openstack.NewNetworkV2(pc, eo); err != nil {
 		return nil, fmt.Errorf("network endpoint: %w", err)
 	}
-	if c.Compute, err = openstack.NewComputeV2(pc, eo); err != nil {
-		return nil, fmt.Errorf("compute endpoint: %w", err)
-	}
-	c.Compute.Microversion = ComputeMicroversion
-	if c.Image, err = openstack.NewImageV2(pc, eo); err != nil {
-		return nil, fmt.Errorf("image endpoint: %w", err)
-	}
-	if vol, err := openstack.NewBlockStorageV3(pc, eo); err == nil {
-		c.Volume = vol
-	}
-	// Reading the extensions is the last step of connecting: bounded like
-	// authentication.
 	extCtx, cancelExt := context.WithTimeout(ctx, authTimeout)
 	defer cancelExt()
 	pages, err := extensions.List(c.Network).AllPages(extCtx)
@@ -246,10 +271,7 @@ func connect(ctx context.Context, ao gophercloud.AuthOptions, eo gophercloud.End
 	if err != nil {
 		return nil, fmt.Errorf("list network extensions: %w", err)
 	}
-	for _, e := range exts {
-		c.Extensions[e.Alias] = true
-	}
-	return c, nil
+	return exts, nil
 }
 
 // CloudsEntries finds the clouds.yaml the OpenStack clients would read
