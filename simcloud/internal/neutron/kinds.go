@@ -20,10 +20,19 @@ type kind struct {
 	get              func(id string) object // nil when absent
 	visible          func(who *simcore.Identity, o object) bool
 	render           func(who *simcore.Identity, o object) map[string]any
-	notFound         func(id string) *apiError
-	create           func(who *simcore.Identity, a attrs) (object, *apiError)
-	update           func(who *simcore.Identity, o object, a attrs) *apiError
-	remove           func(who *simcore.Identity, o object) *apiError
+	// encode, where a kind has it, is render as a value encoding/json
+	// writes byte for byte as it writes render's map, without the map:
+	// lists use it when nothing needs the map (no fields=, no filter
+	// beyond the standard and exact attributes).
+	encode func(who *simcore.Identity, o object) any
+	// exact, where a kind has it, gives stored attributes that render
+	// shows as they are (strings), so that an equality filter on them
+	// is applied before rendering, as stdMatch applies id and name.
+	exact    map[string]func(o object) string
+	notFound func(id string) *apiError
+	create   func(who *simcore.Identity, a attrs) (object, *apiError)
+	update   func(who *simcore.Identity, o object, a attrs) *apiError
+	remove   func(who *simcore.Identity, o object) *apiError
 }
 
 // kinds is the one place resources are registered.

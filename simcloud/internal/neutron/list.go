@@ -41,10 +41,14 @@ func (s *Service) listHandler(k *kind) handler {
 		if err != nil {
 			return err
 		}
-		out := make([]map[string]any, 0, len(items))
+		out := make([]any, 0, len(items))
 		ids := make([]string, 0, len(items))
 		for _, it := range items {
-			out = append(out, selectFields(it.m, q["fields"]))
+			if it.m == nil {
+				out = append(out, it.v)
+			} else {
+				out = append(out, selectFields(it.m, q["fields"]))
+			}
 			ids = append(ids, it.id)
 		}
 		body := map[string]any{k.plural: out}
@@ -56,10 +60,43 @@ func (s *Service) listHandler(k *kind) handler {
 	}
 }
 
-// listItem is one object of a list answer, rendered for the caller.
+// listItem is one object of a list answer, rendered for the caller: as
+// a map (m), or, where nothing needs the map, as the kind's encode value
+// (v, m nil).
 type listItem struct {
 	id string
 	m  map[string]any
+	v  any
+}
+
+// stdFilters are the filters stdMatch applies exactly as matchFilters
+// does on a rendered object.
+var stdFilters = map[string]bool{"id": true, "name": true, "project_id": true, "tenant_id": true}
+
+// encodes reports whether a list of k for q can skip rendering maps: k
+// has an encode, no fields= selection needs a map, and every filter is
+// one stdMatch or exactMatch already applied.
+func encodes(k *kind, q url.Values) bool {
+	if k.encode == nil || q.Has("fields") {
+		return false
+	}
+	for key := range q {
+		if _, exact := k.exact[key]; !listControls[key] && !stdFilters[key] && !exact {
+			return false
+		}
+	}
+	return true
+}
+
+// exactMatch applies the filters on k's exact attributes before
+// rendering (repeated values are OR, as in matchFilters).
+func (k *kind) exactMatch(o object, q url.Values) bool {
+	for key, attr := range k.exact {
+		if want, ok := q[key]; ok && !slices.Contains(want, attr(o)) {
+			return false
+		}
+	}
+	return true
 }
 
 // idOrderPage answers a list in Neutron's default order (by id) without
@@ -72,7 +109,7 @@ func (s *Service) idOrderPage(k *kind, who *simcore.Identity, q url.Values, pg p
 	tf := parseTagFilters(q)
 	objs := s.selected(k, q)
 	candidate := func(o object) bool {
-		return k.visible(who, o) && tf.match(o.base().Tags) && stdMatch(o.base(), q)
+		return k.visible(who, o) && tf.match(o.base().Tags) && stdMatch(o.base(), q) && k.exactMatch(o, q)
 	}
 	// An unknown filter attribute is a 400 whatever page is asked for and
 	// whatever else is filtered on, as in Neutron; it is checked on one
@@ -107,16 +144,21 @@ func (s *Service) idOrderPage(k *kind, who *simcore.Identity, q url.Values, pg p
 		}
 	}
 	var items []listItem
+	encode := encodes(k, q)
 	take := func(o object) (bool, *apiError) {
 		if !candidate(o) {
 			return false, nil
+		}
+		if encode {
+			items = append(items, listItem{id: o.base().ID, v: k.encode(who, o)})
+			return pg.limit > 0 && len(items) == pg.limit, nil
 		}
 		m := k.render(who, o)
 		ok, err := matchFilters(m, q)
 		if err != nil || !ok {
 			return false, err
 		}
-		items = append(items, listItem{o.base().ID, m})
+		items = append(items, listItem{id: o.base().ID, m: m})
 		return pg.limit > 0 && len(items) == pg.limit, nil
 	}
 	if pg.reverse && pg.limit > 0 {
@@ -161,7 +203,7 @@ func (s *Service) sortedPage(k *kind, who *simcore.Identity, q url.Values, pg pa
 			return nil, err
 		}
 		if ok {
-			items = append(items, listItem{o.base().ID, m})
+			items = append(items, listItem{id: o.base().ID, m: m})
 		}
 	}
 	for _, sk := range order {
