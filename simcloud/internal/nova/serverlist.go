@@ -46,7 +46,7 @@ func (s *Service) listServers(detail bool) http.HandlerFunc {
 		out := []any{}
 		for _, sv := range page {
 			if detail {
-				out = append(out, s.serverView(r, sv))
+				out = append(out, s.encodeServer(r, sv)) // serverView's JSON, without its maps
 			} else {
 				out = append(out, map[string]any{"id": sv.ID, "name": sv.Name, "links": serverLinks(r, sv.ID)})
 			}
