@@ -233,15 +233,23 @@ func connect(ctx context.Context, ao gophercloud.AuthOptions, eo gophercloud.End
 			vol = v
 		}
 	})
-	exts, netErr := networkExtensions(ctx, c, pc, eo, authTimeout)
+	var exts []extensions.Extension
+	var extErr error
+	c.Network, err = openstack.NewNetworkV2(pc, eo)
+	if err == nil {
+		exts, extErr = networkExtensions(ctx, c, authTimeout)
+	}
 	wg.Wait()
+	// The first failure in the order a serial connect meets them.
 	switch {
-	case netErr != nil:
-		return nil, netErr
+	case err != nil:
+		return nil, fmt.Errorf("network endpoint: %w", err)
 	case computeErr != nil:
 		return nil, fmt.Errorf("compute endpoint: %w", computeErr)
 	case imageErr != nil:
 		return nil, fmt.Errorf("image endpoint: %w", imageErr)
+	case extErr != nil:
+		return nil, extErr
 	}
 	c.Compute.Microversion = ComputeMicroversion
 	c.Volume = vol
@@ -251,13 +259,9 @@ func connect(ctx context.Context, ao gophercloud.AuthOptions, eo gophercloud.End
 	return c, nil
 }
 
-// networkExtensions finds Neutron's endpoint (c.Network) and reads its
-// extensions, the last step of connecting: bounded like authentication.
-func networkExtensions(ctx context.Context, c *Cloud, pc *gophercloud.ProviderClient, eo gophercloud.EndpointOpts, authTimeout time.Duration) ([]extensions.Extension, error) {
-	var err error
-	if c.Network, err = openstack.NewNetworkV2(pc, eo); err != nil {
-		return nil, fmt.Errorf("network endpoint: %w", err)
-	}
+// networkExtensions reads Neutron's extensions, the last step of
+// connecting: bounded like authentication.
+func networkExtensions(ctx context.Context, c *Cloud, authTimeout time.Duration) ([]extensions.Extension, error) {
 	extCtx, cancelExt := context.WithTimeout(ctx, authTimeout)
 	defer cancelExt()
 	pages, err := extensions.List(c.Network).AllPages(extCtx)
