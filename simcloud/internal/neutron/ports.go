@@ -179,7 +179,7 @@ func (s *Service) encodePort(who *simcore.Identity, p *port) *portBody {
 	if s.ext("allowed-address-pairs") {
 		pairs := make([]pairBody, len(p.AddressPairs))
 		for i, ap := range p.AddressPairs {
-			pairs[i] = pairBody{IPAddress: ap.IPAddress, MACAddress: ap.MACAddress}
+			pairs[i] = pairBody(ap) // the tags differ: renderPort writes an empty MAC
 		}
 		b.AllowedAddressPairs = &pairs
 	}
