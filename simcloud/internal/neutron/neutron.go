@@ -251,15 +251,20 @@ func (s *Service) wrap(ext string, h handler) http.HandlerFunc {
 				"code": 401, "title": "Unauthorized", "message": "The request you have made requires authentication."}})
 			return
 		}
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if r.Method != http.MethodGet {
-			s.changed()
-		}
-		s.ensureDefaultSG(who.ProjectID)
-		if err := h(w, r, who); err != nil {
-			writeError(w, err)
-		}
+		// The answer is sent after the lock is released (simcore.Buffered).
+		b := simcore.NewBuffered(w)
+		func() {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if r.Method != http.MethodGet {
+				s.changed()
+			}
+			s.ensureDefaultSG(who.ProjectID)
+			if err := h(b, r, who); err != nil {
+				writeError(b, err)
+			}
+		}()
+		b.Send()
 	}
 }
 

@@ -175,16 +175,21 @@ func emptyState() state {
 }
 
 // ServeHTTP negotiates the microversion, then runs the handler under the
-// service lock after removing servers whose deletion has completed.
+// service lock after removing servers whose deletion has completed. The
+// answer is sent after the lock is released (simcore.Buffered).
 func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r, ok := s.negotiate(w, r)
 	if !ok {
 		return
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.reap(s.knobs.Now())
-	s.mux.ServeHTTP(w, r)
+	b := simcore.NewBuffered(w)
+	func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.reap(s.knobs.Now())
+		s.mux.ServeHTTP(b, r)
+	}()
+	b.Send()
 }
 
 // Settle completes the deletions that are due, releasing their ports. Nova
