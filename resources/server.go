@@ -1,6 +1,7 @@
 package resources
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -289,13 +290,26 @@ type (
 	}
 )
 
+// UnmarshalJSON takes a string without escapes as it is (a flavor's
+// name, nearly always), sparing a decoder per value.
 func (v *jsonString) UnmarshalJSON(b []byte) error {
-	v.ok = len(b) > 0 && b[0] == '"' && json.Unmarshal(b, &v.s) == nil
+	switch {
+	case len(b) < 2 || b[0] != '"':
+		v.ok = false
+	case !bytes.ContainsRune(b, '\\'):
+		v.s, v.ok = string(b[1:len(b)-1]), true
+	default:
+		v.ok = json.Unmarshal(b, &v.s) == nil
+	}
 	return nil
 }
 
+// UnmarshalJSON parses a JSON number as encoding/json would into a
+// float64 (its grammar is a subset of ParseFloat's); null, a string or
+// anything else leaves it absent.
 func (v *jsonNumber) UnmarshalJSON(b []byte) error {
-	v.ok = len(b) > 0 && b[0] != 'n' && json.Unmarshal(b, &v.f) == nil
+	f, err := strconv.ParseFloat(string(b), 64)
+	v.f, v.ok = f, err == nil && len(b) > 0 && (b[0] == '-' || b[0] >= '0' && b[0] <= '9')
 	return nil
 }
 
