@@ -103,6 +103,9 @@ type Lock struct {
 	holder string
 	lease  time.Duration
 
+	// took is the dead holder this lock was taken over from, if it was.
+	took *Takeover
+
 	mu      sync.Mutex
 	rev     int
 	renewed time.Time
@@ -110,6 +113,44 @@ type Lock struct {
 	lost    chan struct{}
 	stop    chan struct{}
 	done    chan struct{}
+}
+
+// Takeover is what a lock taken over from a dead holder knew of it: the
+// run that held it was killed, and requests it had in flight may still be
+// committed by the cloud after the takeover.
+type Takeover struct {
+	// Holder is the dead run, "user@host pid N".
+	Holder string
+	// Renewed is its last sign of life: the last lease it wrote (taking
+	// or renewing the lock). Zero when the lock did not say.
+	Renewed time.Time
+	// Lease is the lease it wrote; a live holder renews every third of it.
+	Lease time.Duration
+	// At is when the lock was taken over: the holder was dead by then.
+	At time.Time
+}
+
+// DeadBy is the latest moment the dead holder can have been alive: the
+// takeover, or, sooner, when its next renewal was due (a live holder
+// would have written it; the lock is taken over only from a holder that
+// wrote none since).
+func (t Takeover) DeadBy() time.Time {
+	if t.Renewed.IsZero() || t.Lease <= 0 {
+		return t.At
+	}
+	if due := t.Renewed.Add(t.Lease / 3); due.Before(t.At) {
+		return due
+	}
+	return t.At
+}
+
+// TookOver returns the dead holder this lock was taken over from; false
+// when the lock was free (the last run ended cleanly, or was unlocked).
+func (l *Lock) TookOver() (Takeover, bool) {
+	if l.took == nil {
+		return Takeover{}, false
+	}
+	return *l.took, true
 }
 
 func lockName(lab string) string { return specs.LockName(lab) }
@@ -302,6 +343,9 @@ func Acquire(ctx context.Context, c *resources.Cloud, lab string, o Options) (*L
 				}
 				l := &Lock{cloud: c, lab: lab, id: a.ID, holder: o.Holder, lease: o.Lease, rev: got.Revision, renewed: now,
 					lost: make(chan struct{}), stop: make(chan struct{}), done: make(chan struct{})}
+				if takeover {
+					l.took = &Takeover{Holder: holder, Renewed: since, Lease: lease, At: now}
+				}
 				go l.heartbeat()
 				return l, nil
 			}

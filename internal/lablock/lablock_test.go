@@ -125,6 +125,7 @@ func TestKilledRunsLock(t *testing.T) {
 			ctx := context.Background()
 			heldAnchor(t, c, "eng", tt.holder, since)
 			var progress strings.Builder
+			before := time.Now()
 			l, err := lablock.Acquire(ctx, c, "eng", lablock.Options{Progress: &progress})
 			if !tt.takeover {
 				var held *lablock.HeldError
@@ -142,6 +143,14 @@ func TestKilledRunsLock(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Acquire: %v, want the dead holder's lock taken over", err)
 			}
+			took, ok := l.TookOver()
+			if !ok || took.Holder != tt.holder || !took.Renewed.Equal(since) || took.Lease != lablock.DefaultLease ||
+				took.At.Before(before) || took.At.After(time.Now()) {
+				t.Errorf("TookOver() = %+v, %v; want %s's, renewed at %s, lease %s, taken over just now", took, ok, tt.holder, since, lablock.DefaultLease)
+			}
+			if !took.DeadBy().Equal(took.At) {
+				t.Errorf("DeadBy() = %s, want the takeover's %s (its next renewal was not due yet)", took.DeadBy(), took.At)
+			}
 			if !strings.Contains(progress.String(), "Took over the lab lock held by "+tt.holder) {
 				t.Errorf("progress %q does not say the lock was taken over from %s", progress.String(), tt.holder)
 			}
@@ -152,6 +161,41 @@ func TestKilledRunsLock(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
+	}
+}
+
+// TestFreeLockTookOverNothing: a lock taken free (the last run released
+// it) reports no dead holder, so a destroy under it waits for nothing.
+func TestFreeLockTookOverNothing(t *testing.T) {
+	t.Parallel()
+	_, c := resourcestest.Admin(t)
+	l, err := lablock.Acquire(context.Background(), c, "eng", lablock.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = l.Release(context.Background()) }()
+	if took, ok := l.TookOver(); ok {
+		t.Errorf("TookOver() = %+v on a free lock", took)
+	}
+}
+
+// TestTakeoverDeadBy: a dead holder was alive at most until its next
+// renewal was due (a third of its lease after the last), or the takeover
+// if that is sooner.
+func TestTakeoverDeadBy(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 12, 2, 7, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		took lablock.Takeover
+		want time.Time
+	}{
+		{lablock.Takeover{Renewed: at.Add(-4 * time.Minute), Lease: 5 * time.Minute, At: at}, at.Add(-4*time.Minute + 100*time.Second)},
+		{lablock.Takeover{Renewed: at.Add(-time.Minute), Lease: 5 * time.Minute, At: at}, at},
+		{lablock.Takeover{At: at}, at},
+	} {
+		if got := tc.took.DeadBy(); !got.Equal(tc.want) {
+			t.Errorf("%+v.DeadBy() = %s, want %s", tc.took, got, tc.want)
+		}
 	}
 }
 
