@@ -33,6 +33,16 @@ type Applier struct {
 	Backoff      Backoff
 	// Progress receives per-operation events; nil for none.
 	Progress Progress
+	// LateUntil, for a destroy, is until when objects of the lab may
+	// still land that no read can have seen: the caller knows that a run
+	// was killed with requests in flight (the session: it took the lab
+	// lock over from a dead holder), and the cloud commits such requests
+	// late. The destroy's read at its end is repeated until then (see
+	// reread.go). Zero: no wait.
+	LateUntil time.Time
+	// LatePoll is the first wait between those reads; it doubles up to
+	// four times that. Default DefaultLatePoll.
+	LatePoll time.Duration
 }
 
 // DefaultKindLimits cap kinds below --parallelism by default: each

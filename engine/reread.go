@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/fuelplan/fuelplan/engine/plan"
 	"github.com/fuelplan/fuelplan/resources"
@@ -47,6 +48,23 @@ const rereadAfter = 3
 
 // maxRereads bounds the re-reads of one destroy, the last one's included.
 const maxRereads = 4
+
+// A destroy told that objects may land late (Applier.LateUntil: a killed
+// run's requests still in flight) does not stop at one read at its end:
+// it reads the lab again every LatePoll (doubling up to maxLatePolls
+// times that) until LateUntil has passed, and deletes what each read
+// finds, so its last read comes after the last landing it was told of.
+// Its re-reads are bounded by maxRereads+maxLateRereads.
+const (
+	// DefaultLatePoll is the first wait between the reads at the end.
+	DefaultLatePoll = 5 * time.Second
+	// maxLatePolls caps the backed-off wait at this many LatePolls.
+	maxLatePolls = 4
+	// maxLateRereads is how many more re-reads such a destroy may make:
+	// a minute's wait at 5, 10, 20, 20 s is five reads; the rest is for
+	// reads that find something (each is followed by another at once).
+	maxLateRereads = 12
+)
 
 // Reread is one re-read of the lab by a destroy whose delete stayed in use.
 type Reread struct {
@@ -108,6 +126,7 @@ type rereader struct {
 	seen    map[string]bool        // IDs of objects the destroy deletes
 	taken   map[specs.Address]bool // addresses of its operations
 	rounds  int
+	limit   int // maxRereads, more when objects may land late
 	running bool
 	rereads []Reread
 	results map[Op]error
@@ -117,7 +136,10 @@ type rereader struct {
 func newRereader(ctx context.Context, ap *Applier, lab *specs.Lab, p *plan.Plan, table *ids) *rereader {
 	r := &rereader{ap: ap, ctx: ctx, lab: lab, table: table,
 		opts: PlanOptions{Destroy: true, Targets: p.Targets, Excludes: p.Excludes},
-		seen: map[string]bool{}, taken: map[specs.Address]bool{}, results: map[Op]error{}}
+		seen: map[string]bool{}, taken: map[specs.Address]bool{}, results: map[Op]error{}, limit: maxRereads}
+	if !ap.LateUntil.IsZero() {
+		r.limit += maxLateRereads
+	}
 	for _, c := range p.Changes {
 		r.taken[c.Address] = true
 		if c.ID != "" {
@@ -146,7 +168,7 @@ func (r *rereader) stuck(a specs.Address) {
 func (r *rereader) take() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.running || r.rounds >= maxRereads || r.ctx.Err() != nil {
+	if r.running || r.rounds >= r.limit || r.ctx.Err() != nil {
 		return false
 	}
 	r.running = true
@@ -234,17 +256,31 @@ func (r *rereader) said(rr Reread) {
 
 // finish lets the rounds end; then, when every delete went through, reads
 // the lab once more and deletes what landed late (again, while a read
-// finds something and rounds are left). It adds what the rounds did to
-// the destroy's report.
+// finds something and rounds are left; and, until Applier.LateUntil,
+// again after a wait). It adds what the rounds did to the destroy's
+// report.
 func (r *rereader) finish(rep *Report) {
 	r.wg.Wait()
+	poll := r.ap.LatePoll
+	if poll <= 0 {
+		poll = DefaultLatePoll
+	}
+	maxPoll := maxLatePolls * poll
 	for r.allDone(rep.Results) && r.take() {
 		found := r.round("")
 		r.release()
 		r.wg.Wait() // a round its deletes started
-		if found == 0 {
+		if found > 0 {
+			continue
+		}
+		wait := time.Until(r.ap.LateUntil)
+		if wait <= 0 {
 			break
 		}
+		if !r.sleep(min(wait, poll)) {
+			break
+		}
+		poll = min(2*poll, maxPoll)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -253,6 +289,18 @@ func (r *rereader) finish(rep *Report) {
 	}
 	rep.Done[PhaseDestroy] += r.done
 	rep.Rereads = r.rereads
+}
+
+// sleep waits d; false when the destroy was stopped meanwhile.
+func (r *rereader) sleep(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-r.ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
 }
 
 // allDone reports whether every operation of the destroy, the rounds'

@@ -227,3 +227,152 @@ func TestRereadSays(t *testing.T) {
 		}
 	}
 }
+
+// endReads watches a destroy's requests: it counts the destroy's reads
+// that follow its first DELETE (the reads at its end: no re-read runs
+// during this destroy's walk, as no delete stays in use), by their list
+// of the lab's tagged networks, notes when the last one went out, and
+// lands an object (land) just after the first of them had its answer to
+// the list of networks by name (which finds a half-marked network): a
+// killed run's create committed after the read that would have ended the
+// destroy.
+type endReads struct {
+	base http.RoundTripper
+	land func() error
+
+	mu       sync.Mutex
+	deleting bool
+	reads    int
+	last     time.Time
+	landed   bool
+	landErr  error
+}
+
+func (e *endReads) RoundTrip(r *http.Request) (*http.Response, error) {
+	q := r.URL.Query()
+	networksOf := r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/v2.0/networks") && q.Has("project_id")
+	e.mu.Lock()
+	if r.Method == http.MethodDelete {
+		e.deleting = true
+	}
+	if e.deleting && networksOf && q.Has("tags") {
+		e.reads++
+		e.last = time.Now()
+	}
+	land := e.deleting && networksOf && q.Has("name") && !e.landed
+	e.landed = e.landed || land
+	e.mu.Unlock()
+	resp, err := e.base.RoundTrip(r)
+	if land && e.land != nil {
+		// The read has its answer: what lands now, it did not see.
+		e.landErr = e.land()
+	}
+	return resp, err
+}
+
+// destroyLandingLate applies lab without network.storage (what a killed
+// apply got to), then destroys it over a connection of its own, with
+// late (Applier.LateUntil, from when the destroy starts) and poll; the network lands, marked in its
+// description as a killed apply's create leaves it, just after the
+// destroy's first read at its end.
+func destroyLandingLate(t *testing.T, late func() time.Time, poll time.Duration) (*harness, *engine.Report, *endReads) {
+	t.Helper()
+	h := newHarness(t)
+	lab := h.lab(1)
+	const storage = specs.Address("network.storage")
+	h.apply(lab, engine.PlanOptions{Excludes: []string{string(storage)}})
+	rest, _ := h.plan(lab, engine.PlanOptions{})
+	c, ok := rest.Change(storage)
+	if !ok || c.Name == "" {
+		t.Fatalf("plan after the partial apply has no create of %s: %+v", storage, c)
+	}
+	destroying, err := resources.Connect(context.Background(), resources.Target{CloudName: "sim", CloudsYAML: []byte(h.sim.CloudsYAML("sim", h.sim.Admin()))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	t.Cleanup(tr.CloseIdleConnections)
+	er := &endReads{base: tr, land: func() error {
+		_, err := networks.Create(context.Background(), h.cloud.Network, networks.CreateOpts{
+			Name: c.Name, Description: "fuelplan lab=eng address=" + string(storage)}).Extract()
+		return err
+	}}
+	destroying.Network.HTTPClient.Transport = er
+	p, st := h.plan(lab, engine.PlanOptions{Destroy: true})
+	ap := h.applier()
+	ap.Cloud = destroying
+	ap.LateUntil, ap.LatePoll = late(), poll
+	rep, err := ap.Apply(context.Background(), lab, st, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if er.landErr != nil {
+		t.Fatalf("the late network could not land: %v", er.landErr)
+	}
+	if !er.landed {
+		t.Fatal("the destroy did not read the lab at its end")
+	}
+	return h, rep, er
+}
+
+// TestDestroyWaitsForLateLandings (issue 12): told that objects may land
+// until a time (a killed apply's requests in flight; on Zed a router
+// POST of a killed apply took 39.7 s and was committed 16 s after
+// destroy's last read), a destroy keeps reading the lab at its end until
+// then, and deletes the network that landed after its first read there.
+// Without the wait the destroy ends at that read and leaves the network.
+func TestDestroyWaitsForLateLandings(t *testing.T) {
+	var until time.Time
+	h, rep, er := destroyLandingLate(t, func() time.Time {
+		until = time.Now().Add(1500 * time.Millisecond)
+		return until
+	}, 20*time.Millisecond)
+	if err := rep.Err(); err != nil {
+		t.Errorf("destroy: %v", err)
+	}
+	if left := leftovers(t, h.cloud, "eng-"); len(left) > 0 {
+		t.Errorf("destroy left %v", left)
+	}
+	want := []engine.Reread{{Found: []specs.Address{"network.storage"}}}
+	if !reflect.DeepEqual(rep.Rereads, want) {
+		t.Errorf("re-reads %+v, want %+v", rep.Rereads, want)
+	}
+	er.mu.Lock()
+	defer er.mu.Unlock()
+	if er.last.Before(until) {
+		t.Errorf("the destroy's last read went out at %s, before the %s it was told objects may land until",
+			er.last.Format(time.StampMilli), until.Format(time.StampMilli))
+	}
+	// 20, 40, 80 ms, then every 80 ms for 1.5 s: about twenty reads
+	// wanted, capped at maxRereads+maxLateRereads.
+	if er.reads > 16 {
+		t.Errorf("%d reads at the destroy's end, want at most 16", er.reads)
+	}
+}
+
+// TestDestroyWithoutLateUntilReadsOnce: a destroy not told of late
+// landings (no killed run: the lab lock was free) reads the lab once at
+// its end and does not wait; what lands after that read stays (the same
+// destroy with LateUntil past does the same).
+func TestDestroyWithoutLateUntilReadsOnce(t *testing.T) {
+	for name, late := range map[string]func() time.Time{
+		"zero": func() time.Time { return time.Time{} },
+		"past": func() time.Time { return time.Now().Add(-time.Minute) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			h, rep, er := destroyLandingLate(t, late, 20*time.Millisecond)
+			if err := rep.Err(); err != nil {
+				t.Errorf("destroy: %v", err)
+			}
+			if er.reads != 1 {
+				t.Errorf("%d reads at the destroy's end, want 1", er.reads)
+			}
+			if len(rep.Rereads) != 0 {
+				t.Errorf("re-reads %+v, want none (the network landed after the only one)", rep.Rereads)
+			}
+			if left := leftovers(t, h.cloud, "eng-"); len(left) != 1 {
+				t.Errorf("destroy left %v, want the network that landed after its read", left)
+			}
+		})
+	}
+}
