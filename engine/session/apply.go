@@ -4,6 +4,7 @@ import (
 	"context"
 	"maps"
 	"reflect"
+	"time"
 
 	"github.com/fuelplan/fuelplan/engine"
 	"github.com/fuelplan/fuelplan/engine/plan"
@@ -151,10 +152,14 @@ func (s *Session) change(ctx context.Context, c *resources.Cloud, lock *lablock.
 		return false, err
 	}
 	gone = req.Options.Destroy && len(engine.Kept(lab, st)) == 0
-	if !p.HasChanges() {
+	// A destroy after a killed run reads the lab until that run's
+	// requests can no longer land, even when its plan is empty: what the
+	// run had in flight may not have landed yet.
+	late, sayLate := s.lateUntil(lock, req.Options.Destroy)
+	if !p.HasChanges() && !time.Now().Before(late) {
 		return gone, nil
 	}
-	if req.Saved == nil && s.Confirm != nil {
+	if p.HasChanges() && req.Saved == nil && s.Confirm != nil {
 		ok, err := s.Confirm(p)
 		if err != nil {
 			return false, err
@@ -163,8 +168,9 @@ func (s *Session) change(ctx context.Context, c *resources.Cloud, lock *lablock.
 			return false, ErrDeclined
 		}
 	}
+	sayLate()
 	ap := &engine.Applier{Cloud: c, Registry: s.registry(), Parallelism: s.Parallelism, KindLimits: s.kindLimits(),
-		Progress: s.View.Applying(p)}
+		Progress: s.View.Applying(p), LateUntil: late, LatePoll: s.LatePoll}
 	// A lost lock (another holder took it, an unlock, a lease that could
 	// not be renewed) stops the apply as Ctrl-C would, with the reason in
 	// the report. Large image uploads say how far they are among the

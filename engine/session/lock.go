@@ -3,7 +3,10 @@ package session
 import (
 	"context"
 	"errors"
+	"fmt"
+	"time"
 
+	"github.com/fuelplan/fuelplan/engine"
 	"github.com/fuelplan/fuelplan/internal/lablock"
 	"github.com/fuelplan/fuelplan/resources"
 )
@@ -56,4 +59,39 @@ func (s *Session) Unlock(ctx context.Context) (holder string, err error) {
 		return err
 	})
 	return holder, err
+}
+
+// DefaultLateLandings is how long a destroy that took the lab lock over
+// from a killed run keeps reading the lab for objects that run's requests
+// still land, counted from when that run died: the cloud commits a create
+// whose client has gone away, as late as it answers. Measured on the real
+// Zed cloud: a killed apply's router POST took 39.7 s on a loaded Neutron
+// and its router was committed 16 s after destroy's last read (before
+// this wait); a minute covers that with a margin.
+const DefaultLateLandings = 60 * time.Second
+
+// lateUntil is, for a destroy whose lock was taken over from a dead
+// holder, until when that holder's requests may still land (zero when
+// the lock was free, or for an apply); say tells the user, among the
+// notices, when that is still to come.
+func (s *Session) lateUntil(lock *lablock.Lock, destroy bool) (until time.Time, say func()) {
+	took, ok := lock.TookOver()
+	if !destroy || !ok {
+		return time.Time{}, func() {}
+	}
+	grace := s.LateLandings
+	if grace <= 0 {
+		grace = DefaultLateLandings
+	}
+	poll := s.LatePoll
+	if poll <= 0 {
+		poll = engine.DefaultLatePoll
+	}
+	until = took.DeadBy().Add(grace)
+	return until, func() {
+		if time.Until(until) > 0 {
+			fmt.Fprintf(s.View.Notices(), "destroy: the last run on this lab (%s) was killed, at %s at the latest; requests it left in flight may still land until %s: destroy reads the lab again at its end until then, every %s and less often, and deletes what lands.\n",
+				took.Holder, took.DeadBy().Format(time.TimeOnly), until.Format(time.TimeOnly), poll)
+		}
+	}
 }

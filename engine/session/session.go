@@ -72,6 +72,13 @@ type Session struct {
 	// LockLease is how long the lab lock stays valid unrenewed; zero is
 	// lablock.DefaultLease. A lock lost is noticed within a third of it.
 	LockLease time.Duration
+	// LateLandings is how long after a killed run died the cloud may
+	// still commit requests it had in flight, for a destroy that took
+	// the lab lock over from it; zero is DefaultLateLandings. LatePoll is
+	// the first wait between the destroy's reads meanwhile; zero is
+	// engine.DefaultLatePoll.
+	LateLandings time.Duration
+	LatePoll     time.Duration
 	// WaitHTTP, when set, gives the HTTP client of the waits, asked once
 	// connected: the simulated cloud's, which reaches its lab networks
 	// (its Fuel master). nil, or a nil client: the waits' default.
