@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -14,9 +16,13 @@ import (
 	"time"
 
 	"github.com/fuelplan/fuelplan/engine"
+	"github.com/fuelplan/fuelplan/engine/plan"
+	"github.com/fuelplan/fuelplan/engine/session"
+	"github.com/fuelplan/fuelplan/internal/lablock"
 	"github.com/fuelplan/fuelplan/resources"
 	"github.com/fuelplan/fuelplan/simcloud"
 	"github.com/fuelplan/fuelplan/specs"
+	"github.com/fuelplan/fuelplan/waits"
 )
 
 // childEnv carries an interrupted apply's orders to the child process.
@@ -29,6 +35,9 @@ type childOrders struct {
 	Cloud  string `json:"cloud"`
 	Spec   string `json:"spec"`
 	KillAt int    `json:"kill_at"`
+	// Lock: take the lab lock first, as fuelplan apply does, so that the
+	// kill leaves it to a dead holder.
+	Lock bool `json:"lock,omitempty"`
 }
 
 // 7. An apply killed after some creates, then applied again: it
@@ -36,7 +45,7 @@ type childOrders struct {
 // kills itself with SIGKILL as the KillAt-th Neutron create's response
 // arrives, so the cloud holds an object the dead apply never marked.
 func interrupted(e *env) {
-	e.killedApply(e.spec(1), 6)
+	e.killedApply(e.spec(1), 6, false)
 	lab := e.labOf(1)
 	e.last = lab
 	p, _ := e.plan(lab, engine.PlanOptions{})
@@ -66,9 +75,9 @@ func interrupted(e *env) {
 // SIGKILLs itself as the killAt-th Neutron create's response arrives:
 // before the caller sees it, so (on a cloud without tag-creation, as
 // Zed) the object carries the lab's mark only in its description.
-func (e *env) killedApply(path string, killAt int) {
+func (e *env) killedApply(path string, killAt int, lock bool) {
 	e.t.Helper()
-	orders, err := json.Marshal(childOrders{Clouds: e.tg.clouds, Cloud: e.user, Spec: path, KillAt: killAt})
+	orders, err := json.Marshal(childOrders{Clouds: e.tg.clouds, Cloud: e.user, Spec: path, KillAt: killAt, Lock: lock})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -111,46 +120,63 @@ func killedThenDestroyed(e *env) {
 	e.last = lab
 	for _, at := range killPoints {
 		start := time.Now()
-		e.killedApply(path, at)
+		e.killedApply(path, at, true)
 		killed := time.Since(start)
-		p, st := e.plan(lab, engine.PlanOptions{Destroy: true})
-		if len(p.Conflicts) != 0 {
-			e.t.Fatalf("kill at Neutron create %d: the plan reports the dead apply's objects as conflicts:\n%s", at, describe(p))
+		v := &destroyView{}
+		s := &session.Session{Lab: lab, CloudName: e.user, Registry: e.reg, View: v,
+			Connect: func(context.Context) (*resources.Cloud, func() error, error) {
+				return e.cloud, func() error { return nil }, nil
+			}}
+		if e.tg.sim != nil {
+			// The simulated creates take 500 ms: a killed one lands
+			// within a second.
+			s.LateLandings, s.LatePoll = 2*time.Second, 200*time.Millisecond
 		}
-		rep, err := e.applier().Apply(context.Background(), lab, st, p)
-		if err == nil {
-			err = rep.Err()
-		}
+		res, err := s.Apply(context.Background(), session.Request{Options: engine.PlanOptions{Destroy: true}})
 		if err != nil {
-			e.t.Fatalf("kill at Neutron create %d: destroy: %v", at, err)
+			e.t.Fatalf("kill at Neutron create %d: destroy: %v\nnotices: %s", at, err, v.notices.String())
+		}
+		// The child held the lab lock as fuelplan apply does; its kill
+		// left the lock to a dead process, which the destroy took over,
+		// waiting for the requests the child left in flight.
+		if said := v.notices.String(); !strings.Contains(said, "Took over the lab lock held by ") || !strings.Contains(said, "destroy: the last run on this lab (") {
+			e.t.Errorf("kill at Neutron create %d: destroy did not take the lock over from the killed apply and wait; notices: %q", at, said)
 		}
 		e.asItWas(before)
+		p, rep := res.Plan, res.Report
+		if rep == nil {
+			rep = &engine.Report{}
+		}
 		var said []string
 		for _, r := range rep.Rereads {
 			said = append(said, r.String())
 		}
-		e.t.Logf("kill at Neutron create %d after %v, then destroy of %d objects (%d of them half-marked), %d more found by re-reading: %v in all%s",
-			at, killed.Round(time.Millisecond), len(p.Changes), halfMarked(st), rep.Done[engine.PhaseDestroy]-len(p.Changes),
-			time.Since(start).Round(time.Millisecond), strings.Join(append([]string{""}, said...), "\n  "))
+		e.t.Logf("kill at Neutron create %d after %v, then destroy of %d objects, %d more found by re-reading: %v in all%s",
+			at, killed.Round(time.Millisecond), len(p.Changes), rep.Done[engine.PhaseDestroy]-len(p.Changes),
+			time.Since(start).Round(time.Millisecond), strings.Join(append([]string{"", strings.TrimSpace(v.notices.String())}, said...), "\n  "))
 		if e.t.Failed() {
 			return
 		}
 	}
 }
 
-// halfMarked counts the objects read that carry the lab's mark only in
-// their description.
-func halfMarked(st *engine.State) int {
-	n := 0
-	for _, k := range specs.Kinds {
-		for _, o := range st.Objects(k) {
-			if resources.HalfMarked(o) {
-				n++
-			}
-		}
-	}
-	return n
+// destroyView is the session's View for killed-destroy: it keeps the
+// notices, and refuses a plan with conflicts.
+type destroyView struct {
+	notices strings.Builder
 }
+
+func (v *destroyView) Planned(p *plan.Plan) error {
+	if len(p.Conflicts) != 0 {
+		return fmt.Errorf("the plan reports the dead apply's objects as conflicts:\n%s", describe(p))
+	}
+	return nil
+}
+func (v *destroyView) Applying(*plan.Plan) engine.Progress { return nil }
+func (v *destroyView) Applied(*plan.Plan, *engine.Report)  {}
+func (v *destroyView) Waiting(int) io.Writer               { return io.Discard }
+func (v *destroyView) Waited(*waits.Report)                {}
+func (v *destroyView) Notices() io.Writer                  { return &v.notices }
 
 // TestInterruptedChild is the apply scenario 7 kills; it runs only as
 // that child.
@@ -169,18 +195,31 @@ func TestInterruptedChild(t *testing.T) {
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	c.Network.HTTPClient.Transport = &killAfter{base: base, n: o.KillAt}
 	lab, diags := specs.LoadLab(o.Spec, func(string) (string, bool) { return "", false })
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
 	reg := resources.Default()
 	defer reg.Close()
-	p, st, err := engine.Plan(context.Background(), c, reg, lab, engine.PlanOptions{})
+	ctx := context.Background()
+	if o.Lock {
+		// The lock's holder names this process: once it is killed, the
+		// lock is a dead holder's.
+		lock, err := lablock.Acquire(ctx, c, lab.Name, lablock.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var stop context.CancelFunc
+		ctx, stop = lock.Guard(ctx)
+		defer stop()
+	}
+	// Counted from here: the lock's own create is not one of the apply's.
+	c.Network.HTTPClient.Transport = &killAfter{base: base, n: o.KillAt}
+	p, st, err := engine.Plan(ctx, c, reg, lab, engine.PlanOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := (&engine.Applier{Cloud: c, Registry: reg}).Apply(context.Background(), lab, st, p)
+	rep, err := (&engine.Applier{Cloud: c, Registry: reg}).Apply(ctx, lab, st, p)
 	if err == nil {
 		err = rep.Err()
 	}
