@@ -206,8 +206,11 @@ existing images and flavors) are never deleted, nor needed: a lab whose image,
 flavor or external network is gone from the cloud is destroyed all the same.
 What a killed apply had in flight can land after destroy read the lab: when
 a delete stays in use, and once more when every delete went through, destroy
-reads the lab again and deletes what it had not seen, saying so. A destroy that did not finish
-(a failure, Ctrl-C) says what is left; destroy again to finish.`,
+reads the lab again and deletes what it had not seen, saying so. A destroy
+that takes the lab lock over from a killed run keeps reading the lab at its
+end until a minute after that run died, deleting what its requests still
+land, and says so; with a free lock it does not wait. A destroy that did not
+finish (a failure, Ctrl-C) says what is left; destroy again to finish.`,
 		Example: `  fuelplan destroy examples/fuel-lab.yaml --cloud sim --auto-approve
   fuelplan destroy lab.yaml --parallelism 20`,
 		Args: cobra.MaximumNArgs(1),
