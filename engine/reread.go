@@ -76,6 +76,9 @@ type Reread struct {
 	Found []specs.Address
 	// Err is why the re-read failed, if it did.
 	Err error
+	// Stopped, when set, is not a read: the destroy was stopped while it
+	// waited for objects that may land until then.
+	Stopped time.Time
 }
 
 // listedFound bounds how many addresses a Reread's message names.
@@ -84,6 +87,10 @@ const listedFound = 5
 // String says what the re-read found: "destroy: re-read the lab after
 // subnet.admin stayed in use: 1 more object (port.slave-01.admin)".
 func (r Reread) String() string {
+	if !r.Stopped.IsZero() {
+		return "destroy: stopped while waiting for objects a killed run's requests may land until " +
+			r.Stopped.Format(time.TimeOnly) + ": what lands later needs another destroy"
+	}
 	head := fmt.Sprintf("destroy: re-read the lab after %s stayed in use: ", r.After)
 	if r.After == "" {
 		head = "destroy: re-read the lab after its deletes: "
@@ -278,6 +285,7 @@ func (r *rereader) finish(rep *Report) {
 			break
 		}
 		if !r.sleep(min(wait, poll)) {
+			r.said(Reread{Stopped: r.ap.LateUntil})
 			break
 		}
 		poll = min(2*poll, maxPoll)

@@ -219,6 +219,8 @@ func TestRereadSays(t *testing.T) {
 			"destroy: re-read the lab after subnet.admin stayed in use: no more objects of the lab (what holds it is not the lab's, or has not landed yet)"},
 		{engine.Reread{After: "network.admin", Found: many},
 			"destroy: re-read the lab after network.admin stayed in use: 7 more objects (port.slave-01.admin, port.slave-01.mgmt, port.slave-01.public, port.slave-01.storage, port.slave-02.admin, and 2 more), deleting"},
+		{engine.Reread{Stopped: time.Date(2026, 12, 2, 7, 1, 2, 0, time.UTC)},
+			"destroy: stopped while waiting for objects a killed run's requests may land until 07:01:02: what lands later needs another destroy"},
 		{engine.Reread{After: "subnet.admin", Err: errors.New("read port: 503 Service Unavailable")},
 			"destroy: re-read the lab after subnet.admin stayed in use: the read failed: read port: 503 Service Unavailable"},
 	} {
@@ -239,6 +241,8 @@ func TestRereadSays(t *testing.T) {
 type endReads struct {
 	base http.RoundTripper
 	land func() error
+	// onRead, when set, hears each read at the end, by its number.
+	onRead func(n int)
 
 	mu       sync.Mutex
 	deleting bool
@@ -255,13 +259,18 @@ func (e *endReads) RoundTrip(r *http.Request) (*http.Response, error) {
 	if r.Method == http.MethodDelete {
 		e.deleting = true
 	}
+	read := 0
 	if e.deleting && networksOf && q.Has("tags") {
 		e.reads++
 		e.last = time.Now()
+		read = e.reads
 	}
 	land := e.deleting && networksOf && q.Has("name") && !e.landed
 	e.landed = e.landed || land
 	e.mu.Unlock()
+	if read > 0 && e.onRead != nil {
+		e.onRead(read)
+	}
 	resp, err := e.base.RoundTrip(r)
 	if land && e.land != nil {
 		// The read has its answer: what lands now, it did not see.
@@ -276,6 +285,12 @@ func (e *endReads) RoundTrip(r *http.Request) (*http.Response, error) {
 // description as a killed apply's create leaves it, just after the
 // destroy's first read at its end.
 func destroyLandingLate(t *testing.T, late func() time.Time, poll time.Duration) (*harness, *engine.Report, *endReads) {
+	return destroyLandingLateCtx(t, context.Background(), nil, late, poll)
+}
+
+// destroyLandingLateCtx is destroyLandingLate under ctx, onRead hearing
+// the reads at the destroy's end.
+func destroyLandingLateCtx(t *testing.T, ctx context.Context, onRead func(int), late func() time.Time, poll time.Duration) (*harness, *engine.Report, *endReads) {
 	t.Helper()
 	h := newHarness(t)
 	lab := h.lab(1)
@@ -296,13 +311,13 @@ func destroyLandingLate(t *testing.T, late func() time.Time, poll time.Duration)
 		_, err := networks.Create(context.Background(), h.cloud.Network, networks.CreateOpts{
 			Name: c.Name, Description: "fuelplan lab=eng address=" + string(storage)}).Extract()
 		return err
-	}}
+	}, onRead: onRead}
 	destroying.Network.HTTPClient.Transport = er
 	p, st := h.plan(lab, engine.PlanOptions{Destroy: true})
 	ap := h.applier()
 	ap.Cloud = destroying
 	ap.LateUntil, ap.LatePoll = late(), poll
-	rep, err := ap.Apply(context.Background(), lab, st, p)
+	rep, err := ap.Apply(ctx, lab, st, p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -374,5 +389,25 @@ func TestDestroyWithoutLateUntilReadsOnce(t *testing.T) {
 				t.Errorf("destroy left %v, want the network that landed after its read", left)
 			}
 		})
+	}
+}
+
+// TestDestroyStoppedWhileWaitingSaysSo: a destroy stopped (Ctrl-C) while
+// it waits for late landings stops waiting and says that what lands
+// later needs another destroy.
+func TestDestroyStoppedWhileWaitingSaysSo(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var until time.Time
+	_, rep, _ := destroyLandingLateCtx(t, ctx, func(n int) {
+		if n == 3 {
+			cancel()
+		}
+	}, func() time.Time {
+		until = time.Now().Add(time.Minute)
+		return until
+	}, 20*time.Millisecond)
+	if n := len(rep.Rereads); n == 0 || !rep.Rereads[n-1].Stopped.Equal(until) {
+		t.Fatalf("re-reads %+v, want the last to say it stopped waiting for what may land until %s", rep.Rereads, until)
 	}
 }
