@@ -341,7 +341,7 @@ func TestDestroyWaitsForLateLandings(t *testing.T) {
 	h, rep, er := destroyLandingLate(t, func() time.Time {
 		until = time.Now().Add(1500 * time.Millisecond)
 		return until
-	}, 20*time.Millisecond)
+	}, 100*time.Millisecond)
 	if err := rep.Err(); err != nil {
 		t.Errorf("destroy: %v", err)
 	}
@@ -358,8 +358,8 @@ func TestDestroyWaitsForLateLandings(t *testing.T) {
 		t.Errorf("the destroy's last read went out at %s, before the %s it was told objects may land until",
 			er.last.Format(time.StampMilli), until.Format(time.StampMilli))
 	}
-	// 20, 40, 80 ms, then every 80 ms for 1.5 s: about twenty reads
-	// wanted, capped at maxRereads+maxLateRereads.
+	// Waits of 100, 200, 400, 400, 400 ms to 1.5 s: about seven reads,
+	// with the one after the find (within maxRereads+maxLateRereads).
 	if er.reads > 16 {
 		t.Errorf("%d reads at the destroy's end, want at most 16", er.reads)
 	}
