@@ -133,6 +133,15 @@ func (s *Session) Apply(ctx context.Context, req Request) (*Result, error) {
 // returns whether the lab is gone from the cloud: a destroy that finished
 // with nothing protected left in place.
 func (s *Session) change(ctx context.Context, c *resources.Cloud, lock *lablock.Lock, lab *specs.Lab, req Request, res *Result) (gone bool, err error) {
+	// An apply after a killed run reads the lab once that run's requests
+	// can no longer land (or it would create them a second time); a
+	// destroy reads it again at its end instead (lateUntil). The plan is
+	// shown, confirmed, or (saved) checked against this read.
+	if !req.Options.Destroy {
+		if err := s.awaitLanded(ctx, lock); err != nil {
+			return false, err
+		}
+	}
 	p, st, err := s.plan(ctx, c, lab, req)
 	if err != nil {
 		return false, err

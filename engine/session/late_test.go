@@ -73,13 +73,20 @@ func (l *landOnRead) RoundTrip(r *http.Request) (*http.Response, error) {
 // process of this host that is gone, its lease renewed a moment ago.
 func killedRun(t *testing.T, f *fixture) string {
 	t.Helper()
+	return killedRunSince(t, f, time.Now(), 300*time.Second)
+}
+
+// killedRunSince is killedRun whose last lease (of lease) was written at
+// since: the run died by since + lease/3, when its renewal was due.
+func killedRunSince(t *testing.T, f *fixture, since time.Time, lease time.Duration) string {
+	t.Helper()
 	cmd := exec.Command("true")
 	if err := cmd.Run(); err != nil {
 		t.Fatal(err)
 	}
 	host, _ := os.Hostname()
 	holder := fmt.Sprintf("ci@%s pid %d", host, cmd.Process.Pid)
-	desc := "fuelplan-lock held by " + holder + " since " + time.Now().UTC().Format(time.RFC3339) + " lease 300"
+	desc := "fuelplan-lock held by " + holder + " since " + since.UTC().Format(time.RFC3339) + fmt.Sprintf(" lease %d", int(lease.Seconds()))
 	ctx := context.Background()
 	pages, err := groups.List(f.cloud.Network, groups.ListOpts{Name: specs.LockName(f.lab.Name)}).AllPages(ctx)
 	if err != nil {

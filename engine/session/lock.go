@@ -28,8 +28,14 @@ func (s *Session) locked(ctx context.Context, c *resources.Cloud, destroy bool, 
 	gone := false
 	defer func() {
 		release := lock.Release
-		if gone {
+		var stopped *lateWaitStopped
+		switch {
+		case gone:
 			release = lock.Remove
+		case errors.As(err, &stopped):
+			// The killed run's requests may still land: the next run
+			// must take its lock over again, and wait the rest.
+			release = lock.GiveBack
 		}
 		rerr := release(context.WithoutCancel(ctx))
 		switch {
@@ -70,6 +76,59 @@ func (s *Session) Unlock(ctx context.Context) (holder string, err error) {
 // this wait); a minute covers that with a margin.
 const DefaultLateLandings = 60 * time.Second
 
+// awaitLanded holds an apply whose lock was taken over from a dead holder
+// until that holder's requests can no longer land, before the apply reads
+// the lab: a create the killed run had in flight, committed after the
+// read, would be planned and created a second time (a duplicate carrying
+// the same name and mark). It says so among the notices; Ctrl-C (ctx) or
+// a lost lock ends the wait with nothing changed. No wait when the lock
+// was free, or the minute is over.
+func (s *Session) awaitLanded(ctx context.Context, lock *lablock.Lock) error {
+	took, ok := lock.TookOver()
+	if !ok {
+		return nil
+	}
+	until := took.DeadBy().Add(s.lateLandings())
+	wait := time.Until(until)
+	if wait <= 0 {
+		return nil
+	}
+	fmt.Fprintf(s.View.Notices(), "apply: the last run on this lab (%s) was killed at %s at the latest; waiting until %s for requests it left in flight to land, so nothing is created twice.\n",
+		took.Holder, took.DeadBy().Format(time.TimeOnly), until.Format(time.TimeOnly))
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return &lateWaitStopped{until: until, err: ctx.Err()}
+	case <-lock.Lost():
+		return fmt.Errorf("lab lock lost while waiting for the killed run's requests to land (nothing was changed): %w", lock.Err())
+	}
+}
+
+// lateWaitStopped is an apply stopped (Ctrl-C) while it waited for a
+// killed run's requests to land: the lab lock goes back to the killed
+// run, so that the next apply waits the rest.
+type lateWaitStopped struct {
+	until time.Time
+	err   error
+}
+
+func (e *lateWaitStopped) Error() string {
+	return fmt.Sprintf("stopped while waiting for the killed run's requests to land: nothing was changed; the lock stays the killed run's, so the next apply or destroy waits until %s too (%v)",
+		e.until.Format(time.TimeOnly), e.err)
+}
+func (e *lateWaitStopped) Unwrap() error { return e.err }
+
+// lateLandings is s.LateLandings, or DefaultLateLandings.
+func (s *Session) lateLandings() time.Duration {
+	if s.LateLandings > 0 {
+		return s.LateLandings
+	}
+	return DefaultLateLandings
+}
+
 // lateUntil is, for a destroy whose lock was taken over from a dead
 // holder, until when that holder's requests may still land (zero when
 // the lock was free, or for an apply); say tells the user, among the
@@ -79,10 +138,7 @@ func (s *Session) lateUntil(lock *lablock.Lock, destroy bool) (until time.Time, 
 	if !destroy || !ok {
 		return time.Time{}, func() {}
 	}
-	grace := s.LateLandings
-	if grace <= 0 {
-		grace = DefaultLateLandings
-	}
+	grace := s.lateLandings()
 	poll := s.LatePoll
 	if poll <= 0 {
 		poll = engine.DefaultLatePoll

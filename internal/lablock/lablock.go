@@ -495,6 +495,31 @@ func (l *Lock) Release(ctx context.Context) error {
 	return nil
 }
 
+// GiveBack ends a lock taken over from a dead holder that did nothing
+// under it (an apply stopped while it waited for the dead holder's
+// requests to land): it writes the dead holder's lock back as it was, so
+// that the next run takes it over again and knows, as this one did, when
+// that holder died. A lock not taken over is released.
+func (l *Lock) GiveBack(ctx context.Context) error {
+	if l.took == nil {
+		return l.Release(ctx)
+	}
+	l.stopHeartbeat()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.lostErr != nil {
+		return l.lostErr
+	}
+	since := l.took.Renewed
+	if since.IsZero() {
+		since = l.took.At
+	}
+	if _, err := resources.SwapLockAnchor(ctx, l.cloud, l.id, l.rev, heldDescription(l.took.Holder, since, l.took.Lease)); err != nil {
+		return fmt.Errorf("give the lab lock back: %w", err)
+	}
+	return nil
+}
+
 // Remove releases the lock by deleting its anchor, for destroy: a
 // destroyed lab leaves nothing behind.
 func (l *Lock) Remove(ctx context.Context) error {
