@@ -94,7 +94,11 @@ read has changed since; otherwise it refuses, names what moved, and leaves the
 cloud as it was.
 
 Apply holds the lab's lock on the cloud while it works, so two applies of one
-lab never race; a lock left by a killed run of this host is taken over. Ctrl-C
+lab never race; a lock left by a killed run of this host is taken over. Apply
+then waits, saying so, until a minute after that run died before it reads the
+lab: a create the killed run had in flight may still land, and read too early
+it would be created twice (Ctrl-C ends the wait with nothing changed and
+leaves the lock to the killed run, so the next run waits the rest). Ctrl-C
 stops starting operations, lets running ones finish and reports what was left
 undone; apply again to finish. A lock lost meanwhile (fuelplan unlock, another
 holder) stops apply the same way, saying who took it.
