@@ -57,6 +57,17 @@ type Options[N comparable] struct {
 	// rather than making its dependencies first. With no other node
 	// ready, a long node takes any free slot. Nil: none is long.
 	Long func(N) bool
+	// Batch names nodes that are better run together (creates the
+	// caller's layer below sends as one bulk request); asked once per
+	// node when it becomes ready. When a node with a non-empty key
+	// starts, the other ready nodes of its queue (same class, same
+	// length) with the same key start with it, highest priority first,
+	// up to max in all and as far as the class cap has room (each member
+	// counts against it). They take one slot of Parallelism: their fns
+	// are called concurrently and the slot frees when the last ends. Each
+	// member succeeds or fails on its own; its dependents are released as
+	// it ends. Nil, or an empty key: every node runs alone.
+	Batch func(N) (key string, max int)
 }
 
 // Result is the outcome of one node: nil error on success.
@@ -84,8 +95,8 @@ func Walk[N comparable](ctx context.Context, deps map[N][]N, opts Options[N], fn
 	}
 	w := newWalker(deps, opts)
 	runCtx := context.WithoutCancel(ctx)
-	finished := make(chan Result[N])
-	running := 0
+	finished := make(chan slotResult[N])
+	running := 0 // slots in use; a batch holds one
 	cancelled := ctx.Done()
 	for n, ds := range deps {
 		if len(ds) == 0 {
@@ -95,12 +106,15 @@ func Walk[N comparable](ctx context.Context, deps map[N][]N, opts Options[N], fn
 	for len(w.results) < len(deps) {
 		w.refresh()
 		for ctx.Err() == nil && running < w.parallelism {
-			n, ok := w.next()
+			batch, ok := w.next()
 			if !ok {
 				break
 			}
 			running++
-			go func() { finished <- Result[N]{n, fn(runCtx, n)} }()
+			s := &slot{left: len(batch)}
+			for _, n := range batch {
+				go func() { finished <- slotResult[N]{Result[N]{n, fn(runCtx, n)}, s} }()
+			}
 		}
 		if ctx.Err() != nil {
 			w.interrupt()
@@ -111,12 +125,23 @@ func Walk[N comparable](ctx context.Context, deps map[N][]N, opts Options[N], fn
 		}
 		select {
 		case r := <-finished:
-			running--
+			if r.slot.left--; r.slot.left == 0 {
+				running--
+			}
 			w.finish(r.Node, r.Err)
 		case <-cancelled:
 		}
 	}
 	return w.results, nil
+}
+
+// slot is one of Parallelism's slots, held by a node or a batch until
+// its last member ends; only Walk's goroutine touches it.
+type slot struct{ left int }
+
+type slotResult[N comparable] struct {
+	Result[N]
+	slot *slot
 }
 
 // walker is the scheduling state of one walk; only Walk's goroutine
@@ -137,6 +162,7 @@ type walker[N comparable] struct {
 	long        map[N]bool
 	longLeft    int // long nodes not finished
 	longRunning int
+	batch       func(N) (string, int)
 	seq         int
 }
 
@@ -161,6 +187,7 @@ func newWalker[N comparable](deps map[N][]N, opts Options[N]) *walker[N] {
 		priority:    opts.Priority,
 		version:     opts.PriorityVersion,
 		long:        map[N]bool{},
+		batch:       opts.Batch,
 	}
 	if w.parallelism <= 0 {
 		w.parallelism = 10
@@ -196,7 +223,11 @@ func (w *walker[N]) ready(n N) {
 		w.queues[k] = q
 	}
 	w.seq++
-	heap.Push(q, item[N]{n, w.priority(n), w.seq})
+	it := item[N]{node: n, priority: w.priority(n), seq: w.seq}
+	if w.batch != nil {
+		it.batch, it.batchMax = w.batch(n)
+	}
+	heap.Push(q, it)
 }
 
 // refresh asks the priorities of every waiting node again when the
@@ -230,8 +261,9 @@ func (w *walker[N]) longCap() int {
 }
 
 // next takes the ready node of highest priority whose class has room; a
-// long one only while long nodes run below longCap or no other is ready.
-func (w *walker[N]) next() (N, bool) {
+// long one only while long nodes run below longCap or no other is ready;
+// with it, the ready nodes of its batch (Options.Batch).
+func (w *walker[N]) next() ([]N, bool) {
 	var best, bestShort *queue[N]
 	var bestKey, bestShortKey queueKey
 	for k, q := range w.queues {
@@ -246,17 +278,28 @@ func (w *walker[N]) next() (N, bool) {
 		}
 	}
 	if best == nil {
-		var zero N
-		return zero, false
+		return nil, false
 	}
 	if bestKey.long && bestShort != nil && w.longRunning >= w.longCap() {
 		best, bestKey = bestShort, bestShortKey
 	}
-	w.inFlight[bestKey.class]++
-	if bestKey.long {
-		w.longRunning++
+	first := heap.Pop(best).(item[N])
+	batch := []N{first.node}
+	if first.batch != "" && first.batchMax > 1 {
+		room := first.batchMax - 1
+		if l := w.limit[bestKey.class]; l > 0 {
+			room = min(room, l-w.inFlight[bestKey.class]-1)
+		}
+		if bestKey.long && bestShort != nil {
+			room = min(room, w.longCap()-w.longRunning-1)
+		}
+		batch = append(batch, best.take(first.batch, room)...)
 	}
-	return heap.Pop(best).(item[N]).node, true
+	w.inFlight[bestKey.class] += len(batch)
+	if bestKey.long {
+		w.longRunning += len(batch)
+	}
+	return batch, true
 }
 
 // finish records a node's outcome and releases its dependents: those
@@ -314,11 +357,14 @@ func (w *walker[N]) interrupt() {
 	}
 }
 
-// item is a ready node with its priority and the order it became ready.
+// item is a ready node with its priority, the order it became ready and
+// its batch (Options.Batch).
 type item[N comparable] struct {
 	node     N
 	priority []float64
 	seq      int
+	batch    string
+	batchMax int
 }
 
 func (a item[N]) before(b item[N]) bool {
@@ -330,6 +376,43 @@ func (a item[N]) before(b item[N]) bool {
 
 // queue is a heap of ready nodes, the first to start on top.
 type queue[N comparable] []item[N]
+
+// take removes and returns up to n nodes of batch key from q, those
+// that would start first first.
+func (q *queue[N]) take(key string, n int) []N {
+	if n <= 0 {
+		return nil
+	}
+	var same []item[N]
+	rest := (*q)[:0:0]
+	for _, it := range *q {
+		if it.batch == key {
+			same = append(same, it)
+		} else {
+			rest = append(rest, it)
+		}
+	}
+	if len(same) == 0 {
+		return nil
+	}
+	slices.SortFunc(same, func(a, b item[N]) int {
+		if a.before(b) {
+			return -1
+		}
+		return 1
+	})
+	if len(same) > n {
+		rest = append(rest, same[n:]...)
+		same = same[:n]
+	}
+	*q = rest
+	heap.Init(q)
+	out := make([]N, len(same))
+	for i, it := range same {
+		out[i] = it.node
+	}
+	return out
+}
 
 func (q queue[N]) Len() int           { return len(q) }
 func (q queue[N]) Less(i, j int) bool { return q[i].before(q[j]) }

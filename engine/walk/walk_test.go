@@ -397,3 +397,178 @@ func TestWalkLongNodesLeaveSlotsForShortWork(t *testing.T) {
 		})
 	}
 }
+
+// TestWalkBatches runs ready nodes of one batch key together in one slot
+// (Options.Batch). With one slot, a node starts only while no other runs
+// unless they share a batch: the test holds every started node until no
+// other has started for a while, so each group below is what ran at once.
+func TestWalkBatches(t *testing.T) {
+	type group []string
+	tests := []struct {
+		name  string
+		deps  map[string][]string
+		prio  map[string]float64
+		batch map[string]string // node -> key; max per key in max
+		max   map[string]int
+		cap   int // a cap on the class of every node, 0 none
+		fail  map[string]bool
+		want  []group
+		// wantErr: nodes whose result is not nil, and which error.
+		wantErr map[string]error
+	}{
+		{
+			// p1 starts first and takes the next two ports by priority
+			// (max 3); v1, ranked above the ports left, takes v2.
+			name: "batches form by priority, max respected",
+			deps: map[string][]string{"p1": nil, "p2": nil, "p3": nil, "p4": nil, "p5": nil, "v1": nil, "v2": nil, "x": nil},
+			prio: map[string]float64{"p1": 5, "p2": 4, "p3": 3, "v1": 3.5, "p4": 2, "p5": 1, "v2": 0.5, "x": 0},
+			batch: map[string]string{"p1": "port", "p2": "port", "p3": "port", "p4": "port", "p5": "port",
+				"v1": "volume", "v2": "volume"},
+			max:  map[string]int{"port": 3, "volume": 2},
+			want: []group{{"p1", "p2", "p3"}, {"v1", "v2"}, {"p4", "p5"}, {"x"}},
+		},
+		{
+			// Each member counts against its class's cap.
+			name:  "class cap",
+			deps:  map[string][]string{"p1": nil, "p2": nil, "p3": nil},
+			prio:  map[string]float64{"p1": 3, "p2": 2, "p3": 1},
+			batch: map[string]string{"p1": "port", "p2": "port", "p3": "port"},
+			max:   map[string]int{"port": 5},
+			cap:   2,
+			want:  []group{{"p1", "p2"}, {"p3"}},
+		},
+		{
+			// p2 fails alone: its batch's others succeed and release
+			// their dependents; only p2's is upstream-failed.
+			name: "one failure alone",
+			deps: map[string][]string{"p1": nil, "p2": nil, "p3": nil,
+				"s1": {"p1"}, "s2": {"p2"}, "s3": {"p3"}},
+			prio:    map[string]float64{"p1": 3, "p2": 2, "p3": 1, "s1": 2, "s2": 1.5, "s3": 1},
+			batch:   map[string]string{"p1": "port", "p2": "port", "p3": "port"},
+			max:     map[string]int{"port": 3},
+			fail:    map[string]bool{"p2": true},
+			want:    []group{{"p1", "p2", "p3"}, {"s1"}, {"s3"}},
+			wantErr: map[string]error{"p2": errBatchMember, "s2": ErrUpstream},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := Options[string]{
+				Parallelism: 1,
+				Priority:    func(n string) []float64 { return []float64{tt.prio[n]} },
+				Batch:       func(n string) (string, int) { return tt.batch[n], tt.max[tt.batch[n]] },
+			}
+			if tt.cap > 0 {
+				opts.ClassLimit = map[string]int{"": tt.cap}
+			}
+			groups, res := runHeld(t, context.Background(), tt.deps, opts, tt.fail, nil)
+			if !slices.EqualFunc(groups, tt.want, func(a []string, b group) bool { return slices.Equal(a, b) }) {
+				t.Errorf("ran together %v, want %v", groups, tt.want)
+			}
+			for n, err := range res {
+				if want := tt.wantErr[n]; !errors.Is(err, want) || (want == nil && err != nil) {
+					t.Errorf("%s: %v, want %v", n, err, want)
+				}
+			}
+		})
+	}
+}
+
+var errBatchMember = errors.New("this member fails")
+
+// TestWalkBatchCancelled: a cancel while a batch runs lets all its
+// members end with a context that is not cancelled; the nodes of its key
+// still queued never start.
+func TestWalkBatchCancelled(t *testing.T) {
+	deps := map[string][]string{"p1": nil, "p2": nil, "p3": nil, "p4": nil}
+	prio := map[string]float64{"p1": 4, "p2": 3, "p3": 2, "p4": 1}
+	opts := Options[string]{
+		Parallelism: 1,
+		Priority:    func(n string) []float64 { return []float64{prio[n]} },
+		Batch:       func(string) (string, int) { return "port", 2 },
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	groups, res := runHeld(t, ctx, deps, opts, nil, cancel)
+	if want := [][]string{{"p1", "p2"}}; !slices.EqualFunc(groups, want, slices.Equal) {
+		t.Errorf("ran %v, want %v", groups, want)
+	}
+	for n, want := range map[string]error{"p1": nil, "p2": nil, "p3": ErrInterrupted, "p4": ErrInterrupted} {
+		if err := res[n]; !errors.Is(err, want) || (want == nil && err != nil) {
+			t.Errorf("%s: %v, want %v", n, err, want)
+		}
+	}
+}
+
+// runHeld walks deps, holding each started node until no other has
+// started for settle, and returns the groups of nodes that ran at once
+// (sorted by name) in the order they started. fail says which fail;
+// onFirst, if set, is called once the first group has started (before
+// it is released); a member that then sees its context cancelled fails.
+func runHeld(t *testing.T, ctx context.Context, deps map[string][]string, opts Options[string], fail map[string]bool, onFirst func()) ([][]string, map[string]error) {
+	t.Helper()
+	const settle = 100 * time.Millisecond
+	type start struct {
+		node    string
+		ctx     context.Context
+		release chan struct{}
+	}
+	starts := make(chan start)
+	type outcome struct {
+		res map[string]error
+		err error
+	}
+	out := make(chan outcome, 1)
+	go func() {
+		res, err := Walk(ctx, deps, opts, func(ctx context.Context, n string) error {
+			s := start{n, ctx, make(chan struct{})}
+			starts <- s
+			<-s.release
+			if ctx.Err() != nil {
+				return fmt.Errorf("%s ran with a cancelled context", n)
+			}
+			if fail[n] {
+				return errBatchMember
+			}
+			return nil
+		})
+		out <- outcome{res, err}
+	}()
+	var groups [][]string
+	for {
+		var running []start
+		select {
+		case s := <-starts:
+			running = append(running, s)
+		case o := <-out:
+			if o.err != nil {
+				t.Fatal(o.err)
+			}
+			return groups, o.res
+		case <-time.After(10 * time.Second):
+			t.Fatal("the walk neither started a node nor ended")
+		}
+	settling:
+		for {
+			select {
+			case s := <-starts:
+				running = append(running, s)
+			case <-time.After(settle):
+				break settling
+			}
+		}
+		var g []string
+		for _, s := range running {
+			g = append(g, s.node)
+		}
+		slices.Sort(g)
+		groups = append(groups, g)
+		if onFirst != nil && len(groups) == 1 {
+			onFirst()
+			time.Sleep(settle) // the walk sees the cancel while the batch runs
+		}
+		for _, s := range running {
+			close(s.release)
+		}
+	}
+}
