@@ -462,6 +462,7 @@ func (ap *Applier) walk(ctx context.Context, lab *specs.Lab, st *State, table *i
 		Priority:        path.Priority,
 		PriorityVersion: path.Version,
 		Long:            path.Long,
+		Batch:           batchOf,
 	}
 	var mu sync.Mutex
 	done := map[Phase]int{}
@@ -501,6 +502,22 @@ func (ap *Applier) walk(ctx context.Context, lab *specs.Lab, st *State, table *i
 		return nil, nil, err
 	}
 	return results, done, nil
+}
+
+// batchOf puts the creates of a kind the cloud takes in bulk (Kind.Bulk)
+// in one batch: the walker starts those ready together in one slot, so
+// the adapter's bulk window gathers them into one request. Without it, at
+// parallelism 10 with nine slots on server builds, ports went one slot at
+// a time and nearly every bulk POST carried one port.
+func batchOf(op Op) (string, int) {
+	if op.Phase != PhaseCreate {
+		return "", 0
+	}
+	k := BaseAddress(op.Address).Kind()
+	if d, _ := resources.KindOf(k); d.Bulk > 1 {
+		return "create " + string(k), d.Bulk
+	}
+	return "", 0
 }
 
 func (ap *Applier) timeout(k specs.Kind) time.Duration {

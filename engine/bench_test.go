@@ -149,7 +149,12 @@ func (t *timing) Finished(op engine.Op, d time.Duration, _ string, _ error) {
 // dependency chain; the total work shared by the parallelism; and the
 // rounds that more long operations than slots force (slotBound). Per-kind
 // caps give the same bounds per kind.
-func lowerBound(g map[engine.Op][]engine.Op, dur map[engine.Op]time.Duration, parallelism int, caps map[string]int) (bound, critical time.Duration) {
+//
+// batch is how many operations like op may share one slot (the walker's
+// batches, walk.Options.Batch: up to Kind.Bulk creates run at once in one
+// slot); 1 for one at a time. A caps' kind counts each member against its
+// cap, so the per-kind bounds count every operation alone.
+func lowerBound(g map[engine.Op][]engine.Op, dur map[engine.Op]time.Duration, parallelism int, caps map[string]int, batch func(engine.Op) int) (bound, critical time.Duration) {
 	// head: the longest chain of dependencies before an operation, the
 	// earliest it can start; tail: the longest chain of dependents after
 	// it, the least time left once it ends.
@@ -187,10 +192,13 @@ func lowerBound(g map[engine.Op][]engine.Op, dur map[engine.Op]time.Duration, pa
 	perKind := map[string][]job{}
 	for op := range g {
 		critical = max(critical, visitHead(op)+dur[op])
-		j := job{dur[op], visitHead(op), visitTail(op)}
-		all = append(all, j)
+		j := job{dur[op], visitHead(op), visitTail(op), 1}
 		k := string(engine.BaseAddress(op.Address).Kind())
 		perKind[k] = append(perKind[k], j)
+		if batch != nil {
+			j.batch = max(1, batch(op))
+		}
+		all = append(all, j)
 	}
 	bound = max(critical, slotBound(all, parallelism))
 	for k, js := range perKind {
@@ -203,14 +211,25 @@ func lowerBound(g map[engine.Op][]engine.Op, dur map[engine.Op]time.Duration, pa
 
 // job is an operation as the bound sees it: its duration, the least time
 // before it can start (its longest chain of dependencies) and after it
-// ends (its longest chain of dependents).
-type job struct{ dur, head, tail time.Duration }
+// ends (its longest chain of dependents), and how many such operations
+// may run together in one slot (batch, 1 for none).
+type job struct {
+	dur, head, tail time.Duration
+	batch           int
+}
 
 // slotBound is the least time jobs of these durations need on n slots:
-// their total shared by the slots, and the rounds. With at most n jobs
-// running at once, the jobs can be laid on n slots each running one at a
-// time; of any m jobs, some slot runs at least k = ceil(m/n), one after
-// another. That slot cannot start the first before the earliest head
+// their total shared by the slots, and the rounds.
+//
+// Total: a slot holding a batch of k <= B jobs is held at least as long
+// as the longest of them, so at least their sum / B; a job alone holds
+// it its whole duration. The slots' time, at most n times the makespan,
+// is at least the sum of dur/batch over the jobs.
+//
+// Rounds, among the jobs that run alone (batch 1): each holds a slot of
+// its own, so at most n run at once and they can be laid on n slots each
+// running one at a time; of any m jobs, some slot runs at least
+// k = ceil(m/n), one after another. That slot cannot start the first before the earliest head
 // among the m, spends at least the sum of the k shortest of them, and
 // after the last the least tail among them is still to run. So each m
 // longest jobs give min head + k shortest + min tail (m = n+1 gives the
@@ -219,11 +238,14 @@ type job struct{ dur, head, tail time.Duration }
 // build waits for).
 func slotBound(js []job, n int) time.Duration {
 	var total time.Duration
+	var sorted []job
 	for _, j := range js {
-		total += j.dur
+		total += j.dur / time.Duration(max(1, j.batch))
+		if j.batch <= 1 {
+			sorted = append(sorted, j)
+		}
 	}
 	b := total / time.Duration(n)
-	sorted := append([]job(nil), js...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].dur > sorted[j].dur })
 	if len(sorted) <= n {
 		return b
@@ -242,6 +264,16 @@ func slotBound(js []job, n int) time.Duration {
 		b = max(b, rounds)
 	}
 	return b
+}
+
+// bulkOf is how many operations like op the walker may run together in
+// one slot: up to Kind.Bulk creates of a kind (engine's batchOf).
+func bulkOf(op engine.Op) int {
+	if op.Phase != engine.PhaseCreate {
+		return 1
+	}
+	d, _ := resources.KindOf(engine.BaseAddress(op.Address).Kind())
+	return max(1, d.Bulk)
 }
 
 // BenchmarkApply50 applies a 50-slave lab with 50 ms per request and 5 s
@@ -278,7 +310,7 @@ func BenchmarkApply50(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				bound, critical = lowerBound(g, tm.dur, par, engine.DefaultKindLimits)
+				bound, critical = lowerBound(g, tm.dur, par, engine.DefaultKindLimits, bulkOf)
 				if err := saveTimeline("apply50", g, t0, tm, par); err != nil {
 					b.Fatal(err)
 				}

@@ -19,6 +19,9 @@ func TestLowerBound(t *testing.T) {
 		g    map[string][]string
 		dur  map[string]time.Duration
 		par  int
+		// batch: how many of an address's kind may share a slot (walk
+		// batches); absent means one at a time.
+		batch map[string]int
 		// best is the length of a schedule that exists (see each case).
 		best time.Duration
 	}{
@@ -69,6 +72,44 @@ func TestLowerBound(t *testing.T) {
 			par:  2,
 			best: 7 * s,
 		},
+		{
+			// Four 1 s port creates batched in one slot: one second (the
+			// walker runs them together, as BenchmarkApply50's ports). A
+			// bound that counts one operation per slot says 4 s.
+			name:  "a batch in one slot",
+			g:     map[string][]string{"port.a": nil, "port.b": nil, "port.c": nil, "port.d": nil},
+			dur:   map[string]time.Duration{"port.a": s, "port.b": s, "port.c": s, "port.d": s},
+			par:   1,
+			batch: map[string]int{"port": 4},
+			best:  s,
+		},
+		{
+			// Three 1 s ports on two slots, batched: one second, not the
+			// two rounds of three lone operations on two slots.
+			name:  "batches make no rounds",
+			g:     map[string][]string{"port.a": nil, "port.b": nil, "port.c": nil},
+			dur:   map[string]time.Duration{"port.a": s, "port.b": s, "port.c": s},
+			par:   2,
+			batch: map[string]int{"port": 3},
+			best:  s,
+		},
+		{
+			// Batched ports, then builds: ports a, b in one slot at 0-1,
+			// c in the other; builds a, b at 1-6, c at 6-11. The builds'
+			// rounds still count: 11 s.
+			name: "batches before rounds",
+			g: map[string][]string{
+				"port.a": nil, "port.b": nil, "port.c": nil,
+				"server.a": {"port.a"}, "server.b": {"port.b"}, "server.c": {"port.c"},
+			},
+			dur: map[string]time.Duration{
+				"port.a": s, "port.b": s, "port.c": s,
+				"server.a": 5 * s, "server.b": 5 * s, "server.c": 5 * s,
+			},
+			par:   2,
+			batch: map[string]int{"port": 2},
+			best:  11 * s,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -83,7 +124,8 @@ func TestLowerBound(t *testing.T) {
 				}
 				dur[op(a)] = tt.dur[a]
 			}
-			if bound, _ := lowerBound(g, dur, tt.par, nil); bound != tt.best {
+			batch := func(o engine.Op) int { return max(1, tt.batch[string(engine.BaseAddress(o.Address).Kind())]) }
+			if bound, _ := lowerBound(g, dur, tt.par, nil, batch); bound != tt.best {
 				t.Errorf("bound %v, want %v (a schedule of that length exists)", bound, tt.best)
 			}
 		})

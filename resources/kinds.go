@@ -34,6 +34,12 @@ type Kind struct {
 	// cloud, a first guess the apply's scheduler replaces with what it
 	// measures: it starts the longest chains of work first.
 	Typical time.Duration
+	// Bulk is how many creates of this kind the adapter can send as one
+	// request (port creates started together go as one bulk POST, see
+	// bulkport.go); 0 or 1: none. The engine starts up to that many ready
+	// creates of the kind together in one slot of --parallelism
+	// (walk.Options.Batch), so they reach the adapter at once.
+	Bulk int
 	// DefaultCap caps operations of this kind in flight below
 	// --parallelism (0: no cap of its own); --kind-limit overrides it.
 	DefaultCap int
@@ -121,7 +127,7 @@ var kinds = []Kind{
 		TeardownRank: 4, Timeout: opTimeout, Typical: time.Second, Mark: MarkName, Inventory: inventoryKeypairs},
 	{Kind: specs.KindPort, Adapter: func() Adapter { return Port{} },
 		TeardownRank: 4, Timeout: opTimeout, Typical: time.Second, Mark: MarkNeutronTags, Inventory: inventoryPorts,
-		ReleasedBy: []specs.Kind{specs.KindTrunk}},
+		Bulk: bulkMax, ReleasedBy: []specs.Kind{specs.KindTrunk}},
 	// After the server on its parent port, before its ports (Neutron
 	// refuses to delete a trunk's parent or subport ports).
 	{Kind: specs.KindTrunk, Adapter: func() Adapter { return Trunk{} },
