@@ -37,7 +37,7 @@ type changeOptions struct {
 func (o *changeOptions) addFlags(cmd *cobra.Command, targets bool) {
 	o.cloudOptions.addFlags(cmd.Flags())
 	cmd.Flags().BoolVar(&o.autoApprove, "auto-approve", false, "do not ask for confirmation")
-	cmd.Flags().IntVar(&o.parallelism, "parallelism", 10, "operations in flight at once")
+	cmd.Flags().IntVar(&o.parallelism, "parallelism", 10, "operations in flight at once (port creates sent in one bulk request take one)")
 	cmd.Flags().StringToIntVar(&o.kindLimit, "kind-limit", nil, "cap one kind's operations in flight below --parallelism, e.g. server=20 (repeatable; default "+defaultKindLimits()+")")
 	cmd.Flags().DurationVar(&o.lockTimeout, "lock-timeout", 0, "wait this long for the lab lock held by another apply, and with --cloud sim for the simulated cloud's state (0: fail at once)")
 	cmd.Flags().BoolVar(&o.verbose, "verbose", false, "print a line as each operation starts and ends (default: a live display per kind on a terminal, else a summary line every 30s)")
