@@ -355,6 +355,13 @@ func createNeutron[V any, P neutronRef[V]](ctx context.Context, c *Cloud, collec
 		// With the ports created at about the same time (bulkport.go).
 		raw, err := c.portBulk().create(ctx, body[key].(map[string]any))
 		var bf *errBulkFailed
+		if errors.As(err, &bf) && bulkRefusedForAll(bf.err) {
+			// The quota or a policy refused the whole request: sent
+			// alone, the ports would be refused the same way, one
+			// request each, before the engine stops the kind (a batch
+			// of the walker holds up to bulkMax ports at once).
+			return nil, fmt.Errorf("%s: create: %w", a, bf.err)
+		}
 		if errors.As(err, &bf) {
 			// Alone, so that a bad port fails with its own error.
 			ctx = context.WithValue(ctx, aloneKey{}, true)

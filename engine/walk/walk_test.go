@@ -507,7 +507,7 @@ func TestWalkBatchCancelled(t *testing.T) {
 // it is released); a member that then sees its context cancelled fails.
 func runHeld(t *testing.T, ctx context.Context, deps map[string][]string, opts Options[string], fail map[string]bool, onFirst func()) ([][]string, map[string]error) {
 	t.Helper()
-	const settle = 100 * time.Millisecond
+	const settle = 200 * time.Millisecond
 	type start struct {
 		node    string
 		ctx     context.Context
