@@ -204,6 +204,15 @@ func describe(p *plan.Plan) string {
 	var b strings.Builder
 	for _, c := range p.Changes {
 		fmt.Fprintf(&b, "  %s %s %v\n", c.Action, c.Address, c.Reasons)
+		// The fields tell a failed run's reader what differed; a secret's
+		// values are never in them (the plan keeps only its digest).
+		for _, f := range c.Fields {
+			if f.Sensitive {
+				fmt.Fprintf(&b, "      %s (sensitive)\n", f.Name)
+				continue
+			}
+			fmt.Fprintf(&b, "      %s: %q -> %q\n", f.Name, f.Before, f.After)
+		}
 	}
 	for _, c := range p.Conflicts {
 		fmt.Fprintf(&b, "  conflict %s %s\n", c.Address, c.ID)
