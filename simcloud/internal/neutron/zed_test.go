@@ -269,4 +269,18 @@ func TestBulkPortCreate(t *testing.T) {
 			t.Errorf("port %s has tags %v, want none (Zed ignores tags in a bulk create)", p.Name, p.Tags)
 		}
 	}
+	// Real Zed drops an item's allowed address pairs in a bulk create:
+	// the port comes back, and stays, with none.
+	paired := item("b3", "")
+	paired["allowed_address_pairs"] = []map[string]any{{"ip_address": "10.99.0.100"}}
+	out, err = post(paired)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := out["ports"]; len(got) != 1 || len(got[0].AllowedAddressPairs) != 0 {
+		t.Fatalf("bulk create with address pairs answered %+v, want the port with none (as Zed)", got)
+	}
+	if ps := must[[]ports.Port](t)(listPorts(c, c.member, ports.ListOpts{NetworkID: n.ID, Name: "b3"})); len(ps) != 1 || len(ps[0].AllowedAddressPairs) != 0 {
+		t.Fatalf("port b3 listed as %+v, want no address pairs", ps)
+	}
 }
