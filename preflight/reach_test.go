@@ -69,7 +69,7 @@ func reachSetup(key []byte, twice bool, nodes ...reachNode) setup {
 func clientKey(t *testing.T) ([]byte, ssh.PublicKey) {
 	t.Helper()
 	file := filepath.Join(t.TempDir(), "id")
-	pub := sshtest.ClientKey(t, file)
+	pub := sshtest.WriteKey(t, file)
 	data, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)

@@ -24,7 +24,7 @@ func TestCheckSSHReach(t *testing.T) {
 	if err := os.MkdirAll(keys, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	pub := sshtest.ClientKey(t, filepath.Join(keys, "id"))
+	pub := sshtest.WriteKey(t, filepath.Join(keys, "id"))
 	good, impostor, strict := sshtest.Serve(t, pub), sshtest.Serve(t, pub), sshtest.Serve(t) // node-1, node-2, node-3
 	known := sshtest.KnownHostsLine(good.Addr, good.HostKey) + sshtest.KnownHostsLine(strict.Addr, strict.HostKey) +
 		sshtest.KnownHostsLine(impostor.Addr, good.HostKey)

@@ -141,9 +141,9 @@ func (s *Server) Logins() int { return int(s.logins.Load()) }
 // Channels counts the channels (sessions, forwards) clients asked for.
 func (s *Server) Channels() int { return int(s.sessions.Load()) }
 
-// ClientKey writes a new unencrypted ed25519 private key in OpenSSH form
-// to file and returns its public key.
-func ClientKey(t testing.TB, file string) ssh.PublicKey {
+// WriteKey writes a new unencrypted ed25519 private key (a client's or a
+// host's) in OpenSSH form to file and returns its public key.
+func WriteKey(t testing.TB, file string) ssh.PublicKey {
 	t.Helper()
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {

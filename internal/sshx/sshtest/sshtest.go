@@ -13,7 +13,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
-	"encoding/pem"
 	"fmt"
 	"net"
 	"os"
@@ -106,7 +105,7 @@ func New(t testing.TB, names ...string) *Net {
 	n.client = id + "-c"
 	n.netns(t, n.client)
 
-	clientKey := writeKey(t, filepath.Join(n.Dir, "client_key"))
+	clientKey := WriteKey(t, filepath.Join(n.Dir, "client_key"))
 	n.KeyFile = filepath.Join(n.Dir, "client_key")
 	authorized := filepath.Join(n.Dir, "authorized_keys")
 	if err := os.WriteFile(authorized, ssh.MarshalAuthorizedKey(clientKey), 0o600); err != nil {
@@ -158,7 +157,7 @@ func (n *Net) startSSHD(t testing.TB, nd *Node, authorized string) {
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	nd.HostKey = writeKey(t, filepath.Join(dir, "host_key"))
+	nd.HostKey = WriteKey(t, filepath.Join(dir, "host_key"))
 	host, _, _ := net.SplitHostPort(nd.Address)
 	cfg := strings.Join([]string{
 		"ListenAddress " + host + ":22",
@@ -344,28 +343,6 @@ func (n *Net) writeKnownHosts(t testing.TB, override map[string]ssh.PublicKey) {
 	if err := os.WriteFile(n.KnownHosts, []byte(b.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// writeKey makes an ed25519 key, writes the private half in OpenSSH form
-// and returns the public half.
-func writeKey(t testing.TB, file string) ssh.PublicKey {
-	t.Helper()
-	pub, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	block, err := ssh.MarshalPrivateKey(priv, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(file, pem.EncodeToMemory(block), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	k, err := ssh.NewPublicKey(pub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
 }
 
 func run(t testing.TB, args ...string) {
