@@ -17,7 +17,7 @@ import (
 // labCloud is a cloud holding a lab's ports: four networks of one /21
 // each (a lab's admin, public, management and storage networks) with
 // four ports per slave spread over them, as a Fuel lab has.
-func labCloud(b *testing.B, slaves int, stateFile string) (*Cloud, *gophercloud.ServiceClient, []string) {
+func labCloud(b testing.TB, slaves int, stateFile string) (*Cloud, *gophercloud.ServiceClient, []string) {
 	b.Helper()
 	w := DefaultWorld()
 	w.Quotas = nil
