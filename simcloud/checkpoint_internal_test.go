@@ -21,8 +21,9 @@ func TestConcurrentChangesShareCheckpoints(t *testing.T) {
 			idle := c.pending == nil
 			c.ckMu.Unlock()
 			if idle || time.Now().After(deadline) {
-				c.saveMu.Lock() // and its write done
-				c.saveMu.Unlock()
+				// Taking the lock waits for the write under way.
+				c.saveMu.Lock()
+				defer c.saveMu.Unlock()
 				return
 			}
 		}
