@@ -3,17 +3,12 @@ package preflight_test
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/quotas"
 
-	"github.com/fuelplan/fuelplan/engine"
-	"github.com/fuelplan/fuelplan/engine/plan"
-	"github.com/fuelplan/fuelplan/preflight"
 	"github.com/fuelplan/fuelplan/resources"
-	"github.com/fuelplan/fuelplan/specs"
 )
 
 // limitsLab needs a keypair, a trunk (vlan_mode trunk: real Zed also has
@@ -76,34 +71,7 @@ func TestRealCloudLimits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), "lab.yaml")
-	if err := os.WriteFile(path, []byte(strings.Replace(limitsLab, "LAB", project.Name, 1)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	lab, diags := specs.LoadLab(path, func(string) (string, bool) { return "", false })
-	if diags.HasErrors() {
-		t.Fatal(diags.Errors())
-	}
-	reg := resources.Default()
-	t.Cleanup(func() { _ = reg.Close() })
-	st, err := engine.Read(ctx, c, reg, lab)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := engine.BuildPlan(lab, st, reg, engine.PlanOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var creates []specs.Address
-	for _, ch := range p.Changes {
-		if ch.Action == plan.Create {
-			creates = append(creates, ch.Address)
-		}
-	}
-	rep, err := preflight.Run(ctx, preflight.Input{Lab: lab, Cloud: c, Live: st.Live, Creates: creates})
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := realCheck(t, ctx, c, strings.Replace(limitsLab, "LAB", project.Name, 1))
 	var got []string
 	for _, f := range rep.Findings {
 		got = append(got, f.Check+" "+string(f.Address)+": "+f.Message)

@@ -115,7 +115,7 @@ func TestRealCloudQuotas(t *testing.T) {
 	if c.Admin {
 		t.Fatal("the project's token carries the admin role; want a member")
 	}
-	rep := realCheck(t, ctx, c, project.Name)
+	rep := realCheck(t, ctx, c, strings.Replace(realLab, "LAB", project.Name, 1))
 	var got []string
 	for _, f := range rep.Findings {
 		got = append(got, f.Check+" "+string(f.Address)+": "+f.Message)
@@ -167,10 +167,10 @@ func matchAll(lines, patterns []string) bool {
 
 // realCheck plans lab (realLab, named) on c and runs the checks, as
 // fuelplan check does.
-func realCheck(t *testing.T, ctx context.Context, c *resources.Cloud, name string) *preflight.Report {
+func realCheck(t *testing.T, ctx context.Context, c *resources.Cloud, spec string) *preflight.Report {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "lab.yaml")
-	if err := os.WriteFile(path, []byte(strings.Replace(realLab, "LAB", name, 1)), 0o644); err != nil {
+	if err := os.WriteFile(path, []byte(spec), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	lab, diags := specs.LoadLab(path, func(string) (string, bool) { return "", false })

@@ -202,7 +202,7 @@ func TestConnectTimeout(t *testing.T) {
 	dir := t.TempDir()
 	kh := filepath.Join(dir, "known_hosts")
 	key := filepath.Join(dir, "key")
-	writeTestKey(t, key)
+	sshtest.WriteKey(t, key)
 	if err := os.WriteFile(kh, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
